@@ -1,0 +1,1 @@
+"""Indexing: reading the portal's archive, Vietnamese analysis, and the Whoosh index."""

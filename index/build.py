@@ -1,0 +1,171 @@
+"""Full builds: sources into a fresh generation, journal replayed, then switched in atomically."""
+
+from __future__ import annotations
+
+import gzip
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh.index import LockError
+
+from index.schema import to_document
+from index.sources import Problem, expand, read_sources
+from index.store import IndexStore, open_writer
+from index.writer import apply_entries
+
+
+@dataclass
+class BuildReport:
+    generation: str = ""
+    indexed: int = 0
+    skipped: int = 0
+    warnings: int = 0
+    duplicates: int = 0
+    replayed: int = 0
+    seconds: float = 0.0
+    input_bytes: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+def count_records(paths: Iterable[Path]) -> int:
+    """How many records the files hold (lines of JSON Lines, one per portal file)."""
+    total = 0
+    for path in paths:
+        if path.name.lower().endswith(".gz"):
+            with gzip.open(path, "rb") as handle:
+                total += sum(1 for line in handle if line.strip())
+        elif path.name.lower().endswith(".jsonl"):
+            with open(path, "rb") as handle:
+                total += sum(1 for line in handle if line.strip())
+        else:
+            total += 1
+    return total
+
+
+def input_size(paths: Iterable[Path]) -> int:
+    """Uncompressed bytes of input (for MB/s)."""
+    size = 0
+    for path in paths:
+        if path.name.lower().endswith(".gz"):
+            with gzip.open(path, "rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    size += len(chunk)
+        else:
+            size += path.stat().st_size
+    return size
+
+
+def build(
+    store: IndexStore,
+    sources: list[str | Path],
+    *,
+    procs: int = 2,
+    memory_mb: int = 256,
+    keep: int = 2,
+    portal_source: str = "hnp",
+    write_timeout: float = 30.0,
+    progress: bool = True,
+    on_problem: Callable[[Problem], None] | None = None,
+) -> BuildReport:
+    """Index *sources* into a new generation and make it live; the old one serves until then."""
+    started = time.perf_counter()
+    report = BuildReport()
+    files = expand(sources)  # fail early on a missing path, before any work
+    total = count_records(files)
+    report.input_bytes = sum(f.stat().st_size for f in files)
+    with store.build_lock():
+        name, ix = store.new_generation()
+        report.generation = name
+        writer = (
+            open_writer(ix, procs=procs, multisegment=True, limitmb=memory_mb)
+            if procs > 1 and total > 200
+            else open_writer(ix, limitmb=memory_mb)
+        )
+        seen: set[str] = set()
+        bar = _progress_bar(total, progress)
+        try:
+            for item in read_sources(files, portal_source):
+                if isinstance(item, Problem):
+                    report.problems.append(item)
+                    if item.skipped:
+                        report.skipped += 1
+                        bar.update(1)
+                    else:
+                        report.warnings += 1
+                    if on_problem:
+                        on_problem(item)
+                    continue
+                bar.update(1)
+                if item.id in seen:
+                    report.duplicates += 1
+                    continue
+                seen.add(item.id)
+                writer.add_document(**to_document(item))
+                report.indexed += 1
+            bar.set_postfix_str("committing")
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        finally:
+            bar.close()
+        report.replayed = _replay_and_publish(store, name, keep, write_timeout)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _replay_and_publish(store: IndexStore, name: str, keep: int, write_timeout: float) -> int:
+    """Replay the journal into generation *name*, then make it live.
+
+    Most of the journal is replayed first; the tail is replayed while holding the
+    live generation's writer lock, so no incremental write can slip in between
+    the replay and the switch.
+    """
+    new_ix = store.open(name)
+    mark = store.journal_size()
+    replayed = _replay(new_ix, store, 0, mark)
+    live = store.current()
+    live_writer = None
+    if live is not None:
+        try:
+            live_writer = open_writer(store.open(live), timeout=write_timeout, delay=0.05)
+        except LockError:
+            raise RuntimeError(f"the live index stayed busy for {write_timeout:g} s; build not switched in") from None
+    try:
+        replayed += _replay(new_ix, store, mark, None)
+        store.publish(name, keep)
+    finally:
+        if live_writer is not None:
+            live_writer.cancel()
+    return replayed
+
+
+def _replay(ix, store: IndexStore, start: int, end: int | None) -> int:
+    entries = list(store.journal_entries(start, end))
+    if not entries:
+        return 0
+    writer = open_writer(ix)
+    try:
+        apply_entries(writer, entries)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    return len(entries)
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None: ...
+    def set_postfix_str(self, s: str) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=" docs", unit_scale=False, file=sys.stderr, dynamic_ncols=True, smoothing=0.1)

@@ -1,0 +1,110 @@
+"""The Whoosh schema, and how an article becomes the fields of one index document.
+
+Every text field (title, summary, body, captions, author) is indexed three ways:
+
+* ``<field>``    accented canonical syllables, with positions; the original text
+  is stored here for results and highlighting;
+* ``<field>_f``  folded syllables, with positions (queries without diacritics);
+* ``<field>_w``  pyvi words, frequencies only (a ranking signal).
+
+Facet and filter keys are precomputed at index time, because computing them at
+query time over every match is what makes Whoosh facets slow: ``year``
+(``2022`` or ``undated``), ``month`` (``2022-01``), ``day`` (``2022-01-13``),
+``author_key``, ``source`` and ``category``.  ``ts`` (epoch seconds) sorts by
+date.
+"""
+
+from __future__ import annotations
+
+from whoosh import fields
+
+from index.analysis import accented_analyzer, canonical_syllable, fold, folded_analyzer, normalize, words_analyzer
+from index.article import Article
+from index.formats import Counts, VarintPositions
+
+TEXT_FIELDS = ("title", "summary", "body", "captions", "author")
+UNDATED = "undated"
+
+
+class SyllableField(fields.TEXT):
+    """A syllable view: positions for phrases, stored compactly."""
+
+    def __init__(self, analyzer, stored: bool = False):
+        super().__init__(analyzer=analyzer, phrase=True, stored=stored)
+        self.format = VarintPositions()
+
+
+class WordsField(fields.TEXT):
+    """The pyvi word view: frequencies only (a ranking signal)."""
+
+    def __init__(self, analyzer):
+        super().__init__(analyzer=analyzer, phrase=False)
+        self.format = Counts()
+
+
+def build_schema() -> fields.Schema:
+    accented, folded, words = accented_analyzer(), folded_analyzer(), words_analyzer()
+    schema = fields.Schema(
+        id=fields.ID(stored=True, unique=True, sortable=True),
+        published=fields.STORED(),
+        ts=fields.NUMERIC(numtype=int, bits=64, signed=True, sortable=True),
+        year=fields.ID(sortable=True),
+        month=fields.ID(sortable=True),
+        day=fields.ID(sortable=True),
+        author_key=fields.ID(sortable=True),
+        source=fields.ID(stored=True, sortable=True),
+        category=fields.ID(stored=True, sortable=True),
+        url=fields.STORED(),
+    )
+    for name in TEXT_FIELDS:
+        schema.add(name, SyllableField(accented, stored=True))
+        schema.add(f"{name}_f", SyllableField(folded))
+        if name != "author":  # a byline is a name, not words
+            schema.add(f"{name}_w", WordsField(words))
+    return schema
+
+
+def author_key(author: str) -> str:
+    """The filter and facet key of a byline: canonical syllables, lower case."""
+    return " ".join(canonical_syllable(s) for s in normalize(author).split())
+
+
+def to_document(article: Article) -> dict:
+    """The Whoosh fields of *article*."""
+    doc: dict = {
+        "id": article.id,
+        "published": article.published_iso,
+        "source": article.source or "unknown",
+        "url": article.url,
+    }
+    if article.category:
+        doc["category"] = article.category
+    if article.published is not None:
+        doc["ts"] = int(article.published.timestamp())
+        doc["year"] = f"{article.published:%Y}"
+        doc["month"] = f"{article.published:%Y-%m}"
+        doc["day"] = f"{article.published:%Y-%m-%d}"
+    else:
+        doc["year"] = UNDATED
+    texts = {
+        "title": article.title,
+        "summary": article.summary,
+        "body": article.body,
+        "captions": "\n".join(article.captions),
+        "author": article.author,
+    }
+    for name, text in texts.items():
+        if not text:
+            continue
+        doc[name] = text
+        doc[f"{name}_f"] = text
+        if name != "author":
+            doc[f"{name}_w"] = text
+    if article.author:
+        doc["author_key"] = author_key(article.author)
+    return doc
+
+
+def fold_key(key: str) -> str:
+    """An ``author_key`` without diacritics, for filters typed without them."""
+    return fold(key)

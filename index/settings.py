@@ -1,0 +1,175 @@
+"""Settings of every command, declared once as data, with their help text.
+
+``config.toml`` at the project root mirrors :data:`SETTINGS` (a test checks that
+each setting is there and documented).  A config file may set only some keys;
+the others keep the defaults below.  Unknown sections or keys are an error, so a
+typo does not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "config.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    section: str
+    key: str
+    default: Any
+    help: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}.{self.key}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # [index]
+    Setting("index", "path", "var/index", "Directory of the index (relative paths are relative to the config file)."),
+    Setting(
+        "index",
+        "sources",
+        ["data/sample"],
+        "What `python -m index build` indexes when given no sources: portal .txt files or folders, .jsonl/.jsonl.gz files.",
+    ),
+    Setting("index", "procs", 2, "Processes used by a full build (Whoosh multi-segment writer); 1 writes in-process."),
+    Setting("index", "memory_mb", 256, "Memory each indexing process may use for buffering postings, in MB."),
+    Setting(
+        "index",
+        "keep_generations",
+        2,
+        "Complete index generations kept on disk after a rebuild (the live one included), so readers still on an old one finish.",
+    ),
+    Setting(
+        "index",
+        "write_timeout",
+        30.0,
+        "Seconds a write waits for the index's single writer lock before giving up with a clear error.",
+    ),
+    Setting("index", "portal_source", "hnp", "Value of `source` for articles read from portal .txt files."),
+    # [search]
+    Setting(
+        "search",
+        "max_query_chars",
+        1000,
+        "Longer queries are cut to this many characters (the rest is ignored, and the response says so).",
+    ),
+    Setting("search", "max_per_page", 100, "Largest page size a caller may ask for."),
+    Setting("search", "per_page", 10, "Page size when the caller does not ask for one."),
+    Setting(
+        "search",
+        "all_words_up_to",
+        6,
+        "Queries of at most this many words must match all of them; longer queries (questions) rank articles by how many and how well they match.",
+    ),
+    Setting("search", "title_weight", 3.0, "Weight of the title in BM25F."),
+    Setting("search", "summary_weight", 1.5, "Weight of the summary (lead) in BM25F."),
+    Setting("search", "body_weight", 1.0, "Weight of the body in BM25F."),
+    Setting("search", "captions_weight", 0.5, "Weight of photo captions in BM25F."),
+    Setting("search", "author_weight", 1.0, "Weight of the byline in BM25F."),
+    Setting("search", "words_weight", 0.5, "Weight of the pyvi word view (a ranking signal, never a condition)."),
+    Setting("search", "proximity_weight", 1.0, "Weight of adjacent query syllables found adjacent in the article."),
+    Setting("search", "bm25_b", 0.75, "BM25 length normalisation (0 = none, 1 = full)."),
+    Setting("search", "bm25_k1", 1.2, "BM25 term-frequency saturation."),
+    Setting("search", "snippet_chars", 200, "Approximate length of one snippet fragment, in characters."),
+    Setting("search", "snippet_fragments", 3, "Most fragments in one snippet."),
+    Setting("search", "facet_limit", 20, "Most values returned for the author and source facets."),
+    Setting(
+        "search",
+        "abbreviations",
+        "data/abbreviations.tsv",
+        "File of abbreviations and their expansions, matched both ways (relative to the config file).",
+    ),
+    # [server]
+    Setting("server", "bind", "127.0.0.1:8000", "Address gunicorn listens on."),
+    Setting("server", "workers", 0, "gunicorn worker processes; 0 means 2 x cores + 1."),
+    Setting("server", "threads", 4, "Threads per worker (gthread), so a slow client does not hold a worker."),
+    Setting("server", "timeout", 30, "Seconds before gunicorn restarts a silent worker."),
+    Setting("server", "max_body_bytes", 10_000_000, "Largest request body accepted (413 beyond)."),
+    Setting(
+        "server", "access_log", "-", "Where structured access logs go ('-' is standard output, '' turns them off)."
+    ),
+    # [api]
+    Setting(
+        "api",
+        "keys",
+        [],
+        "API keys allowed to write (Authorization: Bearer KEY); HNP_API_KEYS in the environment adds more, comma-separated.",
+    ),
+    Setting("api", "cors_origins", [], 'Origins allowed by CORS; ["*"] allows any.'),
+    Setting("api", "cache_seconds", 60, "max-age of GET responses (ETag follows the index generation either way)."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be read, or holds an unknown or mistyped setting."""
+
+
+class Config:
+    """Settings merged from the defaults and one TOML file; ``config["index.path"]``."""
+
+    def __init__(self, values: dict[str, Any], base_dir: Path, source: Path | None = None):
+        self._values = values
+        self.base_dir = base_dir
+        self.source = source
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def path(self, name: str) -> Path:
+        """Setting *name* as a path, resolved against the config file's folder."""
+        return (self.base_dir / os.path.expanduser(self._values[name])).resolve()
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        """A copy with some settings replaced, keys written ``section__key``."""
+        values = dict(self._values)
+        for key, value in overrides.items():
+            name = key.replace("__", ".", 1)
+            if name not in _BY_NAME:
+                raise ConfigError(f"unknown setting {name!r}")
+            values[name] = value
+        return Config(values, self.base_dir, self.source)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+
+def load_config(path: str | os.PathLike | None = None) -> Config:
+    """Read *path* (default: the project's ``config.toml``) over the defaults."""
+    values = {s.name: s.default for s in SETTINGS}
+    file = Path(path) if path else DEFAULT_CONFIG
+    if path is None and not file.exists():
+        return Config(values, ROOT)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {file} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{file}: {section!r} must be a [section]")
+        for key, value in table.items():
+            setting = _BY_NAME.get(f"{section}.{key}")
+            if setting is None:
+                raise ConfigError(f"{file}: unknown setting {section}.{key}")
+            values[setting.name] = _check_type(setting, value, file)
+    return Config(values, file.resolve().parent, file.resolve())
+
+
+def _check_type(setting: Setting, value: Any, file: Path) -> Any:
+    expected = type(setting.default)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(f"{file}: {setting.name} must be {expected.__name__}, got {value!r}")
+    return value

@@ -1,0 +1,197 @@
+"""Where the index lives on disk: generations, the live pointer, and the write journal.
+
+Layout of ``index.path``::
+
+    CURRENT            name of the live generation (replaced atomically)
+    gen-000001/        a complete Whoosh index
+    gen-000002/        ...
+    journal.ndjson     every incremental write (add, upsert, delete), in order
+    build.lock         held (flock) while a full build runs
+
+A full build writes a new generation beside the live one and then replaces
+``CURRENT``: readers never see a half-built index, and a build that dies
+leaves the live generation untouched.  Incremental writes (``index add``,
+``index delete``, the API) go to the live generation under Whoosh's writer
+lock and are also appended to the journal, which every rebuild replays, so an
+acknowledged write survives rebuilds.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from index.codec import CompactCodec
+from index.schema import build_schema
+
+_GEN_RE = re.compile(r"^gen-(\d{6,})$")
+
+
+def open_writer(ix: whoosh_index.Index, **kwargs):
+    """A Whoosh writer on *ix* that writes (and merges into) the compact codec."""
+    return ix.writer(codec=CompactCodec(), **kwargs)
+
+
+class IndexMissing(FileNotFoundError):
+    """No index has been built at this path yet."""
+
+
+class BuildBusy(RuntimeError):
+    """Another full build is running on this index."""
+
+
+class IndexStore:
+    """The generations of one index directory."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    # --- reading the live generation ----------------------------------------------
+
+    @property
+    def current_file(self) -> Path:
+        return self.path / "CURRENT"
+
+    @property
+    def journal_file(self) -> Path:
+        return self.path / "journal.ndjson"
+
+    def current(self) -> str | None:
+        """Name of the live generation, or None before the first build."""
+        try:
+            name = self.current_file.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return None
+        return name if _GEN_RE.match(name) and (self.path / name).is_dir() else None
+
+    def exists(self) -> bool:
+        return self.current() is not None
+
+    def open(self, name: str | None = None) -> whoosh_index.Index:
+        """The Whoosh index of generation *name* (default: the live one)."""
+        name = name or self.current()
+        if name is None:
+            raise IndexMissing(f"no index at {self.path}: run `python -m index build` first")
+        return whoosh_index.open_dir(str(self.path / name))
+
+    def generations(self) -> list[str]:
+        if not self.path.is_dir():
+            return []
+        names = [p.name for p in self.path.iterdir() if p.is_dir() and _GEN_RE.match(p.name)]
+        return sorted(names, key=lambda n: int(_GEN_RE.match(n).group(1)))
+
+    # --- full builds ---------------------------------------------------------------
+
+    @contextmanager
+    def build_lock(self) -> Iterator[None]:
+        """Hold the build lock; a crashed build's lock is released by the kernel."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / "build.lock", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise BuildBusy(f"another build is running on {self.path}") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def new_generation(self) -> tuple[str, whoosh_index.Index]:
+        """Create an empty generation (call with the build lock held)."""
+        self.remove_unpublished()
+        existing = self.generations()
+        number = int(_GEN_RE.match(existing[-1]).group(1)) + 1 if existing else 1
+        name = f"gen-{number:06d}"
+        directory = self.path / name
+        directory.mkdir(parents=True)
+        return name, whoosh_index.create_in(str(directory), build_schema())
+
+    def publish(self, name: str, keep: int = 2) -> None:
+        """Make generation *name* live, atomically, then prune old generations."""
+        tmp = self.path / "CURRENT.tmp"
+        with open(tmp, "w", encoding="ascii") as handle:
+            handle.write(name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.current_file)
+        _fsync_dir(self.path)
+        self.prune(keep)
+
+    def prune(self, keep: int) -> None:
+        """Delete all but the newest *keep* published generations."""
+        current = self.current()
+        names = [n for n in self.generations() if current and n <= current]
+        for name in names[: max(0, len(names) - max(keep, 1))]:
+            shutil.rmtree(self.path / name, ignore_errors=True)
+
+    def remove_unpublished(self) -> None:
+        """Remove generations newer than the live one: leftovers of builds that died."""
+        current = self.current()
+        for name in self.generations():
+            if current is None or name > current:
+                shutil.rmtree(self.path / name, ignore_errors=True)
+
+    # --- the journal of incremental writes ---------------------------------------------
+
+    def journal_append(self, entries: list[dict]) -> int:
+        """Append *entries* durably; returns the journal's size before them (for undo)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        data = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries).encode("utf-8")
+        with open(self.journal_file, "ab") as handle:
+            start = handle.tell()
+            try:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            except OSError:
+                handle.truncate(start)
+                raise
+        return start
+
+    def journal_truncate(self, size: int) -> None:
+        """Undo appends after *size* (their commit failed, so they were never acknowledged)."""
+        with open(self.journal_file, "ab") as handle:
+            handle.truncate(size)
+            os.fsync(handle.fileno())
+
+    def journal_size(self) -> int:
+        try:
+            return self.journal_file.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def journal_entries(self, start: int = 0, end: int | None = None) -> Iterator[dict]:
+        """Entries between byte offsets *start* and *end*; a torn last line is ignored."""
+        try:
+            with open(self.journal_file, "rb") as handle:
+                handle.seek(start)
+                data = handle.read(None if end is None else max(0, end - start))
+        except FileNotFoundError:
+            return
+        for line in data.splitlines():
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue  # a line cut by a crash mid-append was never acknowledged
+
+    def size_on_disk(self, name: str | None = None) -> int:
+        name = name or self.current()
+        if name is None:
+            return 0
+        return sum(f.stat().st_size for f in (self.path / name).iterdir() if f.is_file())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

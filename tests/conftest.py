@@ -1,0 +1,76 @@
+"""Shared fixtures: temporary configs and indexes built with the real code."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEED = ROOT / "data" / "sample" / "000_2ebd19a772751180.txt"
+CORPUS_00 = SHARED / "corpus" / "news-00.jsonl.gz"
+
+
+def write_config(directory: Path, **sections: dict) -> Path:
+    """A config file in *directory* setting only the given keys."""
+    lines = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            lines.append(f"{key} = {_toml(value)}")
+    path = directory / "config.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return repr(value)
+
+
+@pytest.fixture
+def tmp_config(tmp_path):
+    """A config whose index lives in the test's temporary folder."""
+    return write_config(tmp_path, index={"path": str(tmp_path / "index"), "procs": 1})
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory):
+    """The bundled sample, indexed once per test session; returns its config path."""
+    from index.build import build
+    from index.settings import load_config
+    from index.store import IndexStore
+
+    directory = tmp_path_factory.mktemp("sample-index")
+    config_path = write_config(directory, index={"path": str(directory / "index"), "procs": 1})
+    config = load_config(config_path)
+    build(IndexStore(config.path("index.path")), [ROOT / "data" / "sample"], procs=1, progress=False)
+    return config_path
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory):
+    """news-00 plus the sample, indexed once per session (slow: minutes); config path."""
+    if not CORPUS_00.exists():
+        pytest.skip(f"{CORPUS_00} is not here (the shared corpus is needed for this test)")
+    from index.build import build
+    from index.settings import load_config
+    from index.store import IndexStore
+
+    directory = tmp_path_factory.mktemp("corpus-index")
+    config_path = write_config(directory, index={"path": str(directory / "index"), "procs": 2})
+    config = load_config(config_path)
+    build(IndexStore(config.path("index.path")), [CORPUS_00, ROOT / "data" / "sample"], procs=2, progress=False)
+    return config_path
+
+
+def copy_seed(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(SEED, directory))

@@ -1,0 +1,104 @@
+"""Vietnamese analysis: normalisation, canonical tones, folding, offsets, no stop words."""
+
+import unicodedata
+
+import pytest
+
+from index.analysis import (
+    accented_analyzer,
+    canonical_syllable,
+    fold,
+    folded_analyzer,
+    has_diacritics,
+    normalize,
+    segment_words,
+    syllables,
+    words_analyzer,
+)
+
+
+def tokens(analyzer, text):
+    return [t.text for t in analyzer(text)]
+
+
+@pytest.mark.parametrize(
+    ("old_style", "new_style"),
+    [("hoà", "hòa"), ("thuý", "thúy"), ("uỷ", "ủy"), ("khoẻ", "khỏe"), ("hoá", "hóa"), ("tuỳ", "tùy"), ("loè", "lòe")],
+)
+def test_both_tone_placements_give_the_same_tokens(old_style, new_style):
+    assert old_style != new_style
+    for analyzer in (accented_analyzer(), folded_analyzer()):
+        assert tokens(analyzer, f"Ông {old_style} bình") == tokens(analyzer, f"Ông {new_style} bình")
+    # The canonical form is the classic one, with the tone on the first vowel.
+    assert canonical_syllable(old_style) == new_style
+
+
+@pytest.mark.parametrize(
+    ("misplaced", "canonical"),
+    [("qúa", "quá"), ("gìa", "già"), ("hoàng", "hoàng"), ("người", "người"), ("quốc", "quốc"), ("khuỷu", "khuỷu")],
+)
+def test_tone_goes_on_the_vowel_that_carries_it(misplaced, canonical):
+    assert canonical_syllable(misplaced) == canonical
+
+
+def test_foreign_words_keep_their_accents():
+    assert canonical_syllable("café") == "café"
+
+
+def test_eth_nfd_zero_width_and_nbsp_variants_give_identical_tokens():
+    reference = "Đà Nẵng thuý hoà khoẻ"
+    variants = [
+        "\u00d0à Nẵng thuý hoà khoẻ",  # eth for Đ
+        unicodedata.normalize("NFD", reference),
+        "Đà\u00a0Nẵng thu\u200bý ho\u200dà kho\u00adẻ",  # NBSP, zero-width, soft hyphen
+        "Đà Nẵng thúy hòa khỏe",  # the other tone style
+        "Đà " + unicodedata.normalize("NFD", "Nẵ") + "\u0303ng thuý hoà khoẻ",  # a doubled tilde
+    ]
+    for analyzer in (accented_analyzer(), folded_analyzer()):
+        expected = tokens(analyzer, reference)
+        for variant in variants:
+            assert tokens(analyzer, variant) == expected, variant
+
+
+def test_doubled_combining_marks_collapse():
+    assert normalize("a\u0301\u0301") == "á"
+    assert syllables("Ha\u0300\u0300 Nội") == ["hà", "nội"]
+
+
+def test_folding_removes_diacritics_and_d_stroke():
+    assert tokens(folded_analyzer(), "Đồng") == ["dong"]
+    assert fold("Nguyễn Văn Phong") == "Nguyen Van Phong"
+    assert tokens(folded_analyzer(), "ĐƯỜNG đèo Ðà") == ["duong", "deo", "da"]
+    assert has_diacritics("dân") and not has_diacritics("dan van")
+
+
+def test_short_words_and_english_stop_words_survive():
+    text = "ở ý An Tô an to be can bé cần"
+    assert tokens(accented_analyzer(), text) == ["ở", "ý", "an", "tô", "an", "to", "be", "can", "bé", "cần"]
+    assert tokens(folded_analyzer(), text) == ["o", "y", "an", "to", "an", "to", "be", "can", "be", "can"]
+
+
+def test_offsets_point_into_the_original_text():
+    text = "HNP -\u00a0Thành uỷ Hà\u200b Nội, NFD: " + unicodedata.normalize("NFD", "Dân vận")
+    for token in accented_analyzer()(text, chars=True, positions=True):
+        original = text[token.startchar : token.endchar]
+        assert canonical_syllable(normalize(original)) == token.text
+
+
+def test_positions_count_syllables():
+    found = [(t.text, t.pos) for t in folded_analyzer()("Nguyễn Văn Phong, Phó Bí thư", positions=True)]
+    assert found == [("nguyen", 0), ("van", 1), ("phong", 2), ("pho", 3), ("bi", 4), ("thu", 5)]
+
+
+def test_words_view_holds_pyvi_compounds_of_canonical_text():
+    words = tokens(words_analyzer(), "Hội nghị trực tuyến công tác Dân vận của Thành uỷ Hà Nội")
+    assert words == ["hội_nghị", "trực_tuyến", "công_tác", "dân_vận", "thành_ủy", "hà_nội"]
+    # One-syllable words are the syllable views' business, and punctuation is dropped.
+    assert "của" not in words
+    assert segment_words("Hà Nội, ngày 13/1.")[:1] == ["hà_nội"]
+
+
+def test_empty_and_symbol_only_text():
+    for analyzer in (accented_analyzer(), folded_analyzer(), words_analyzer()):
+        assert tokens(analyzer, "") == []
+        assert tokens(analyzer, " \u200b … — 🙂 ") == []
