@@ -62,7 +62,9 @@ class CompactCodec(whoosh3.W3Codec):
 
     # inlinelimit=2: a term found in one document keeps its posting in the term
     # index instead of a block of its own (W3's default never inlines anything).
-    def __init__(self, blocklimit: int = 128, compression: int = 3, inlinelimit: int = 2):
+    # blocklimit=1024: the search reads whole posting lists into arrays
+    # (search/postings.py), so big blocks mean fewer headers and better compression.
+    def __init__(self, blocklimit: int = 1024, compression: int = 3, inlinelimit: int = 2):
         super().__init__(blocklimit, compression, inlinelimit)
 
     def postings_writer(self, dbfile, byteids=False):
@@ -162,6 +164,30 @@ class CompactPostingsWriter(whoosh3.W3PostingsWriter):
 
 
 class CompactLeafMatcher(whoosh3.W3LeafMatcher):
+    def raw_blocks(self):
+        """``(count, id_deltas, (weight_kind, weights), values)`` of every block, in order.
+
+        For readers that decode a whole posting list at once (search/postings.py).
+        """
+        postfile = self._postfile
+        position = self._baseoffset
+        while True:
+            postfile.seek(position)
+            length = postfile.read_int()
+            last = length < 0
+            length = abs(length)
+            info = postfile.read_pickle()
+            dataoffset = postfile.tell()
+            end = position + 4 + length
+            data = postfile.get(dataoffset, end - dataoffset)
+            if info[3]:
+                data = zlib.decompress(data)
+            ids, weights, values = loads(data)
+            yield info[0], ids, weights, values
+            if last:
+                return
+            position = end
+
     def _read_data(self):
         data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
         if self._compression:

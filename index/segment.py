@@ -1,4 +1,4 @@
-"""pyvi word segmentation, driven faster than ``ViTokenizer.tokenize``.
+"""pyvi word segmentation, loaded and driven faster than ``ViTokenizer.tokenize``.
 
 pyvi's tokenizer builds a Python dict of features for every syllable, each
 feature recomputed five times (for the syllable and as a neighbour of four
@@ -7,22 +7,100 @@ syllable's attributes once and hands pyvi's own CRF model the same features as
 plain strings, so the labels, and therefore the words, are exactly pyvi's
 (``tests/test_segment.py`` compares the two on real articles).
 
+Importing ``pyvi.ViTokenizer`` also imports scikit-learn (2.5 s and ~100 MB in
+every server worker) only to unpickle a wrapper around the CRFsuite model.  The
+model is read here from pyvi's own files without it: the wrapper's pickle is
+opened with stand-ins for its scikit-learn classes, and its CRFsuite model bytes
+go straight to ``pycrfsuite``.  The syllable splitting is pyvi's, verbatim.
+
 Features whose value would be ``False`` are left out: in CRFsuite an attribute
 of value 0 contributes nothing to a score, so the result is unchanged.
 """
 
 from __future__ import annotations
 
+import pickle
+import re
 import string
+import unicodedata
 from functools import lru_cache
+from importlib.resources import files
 
-from pyvi import ViTokenizer as _vitokenizer_module
+import pycrfsuite
 
-_VT = _vitokenizer_module.ViTokenizer
-_BIGRAMS: set[str] = _VT.bi_grams
-_TRIGRAMS: set[str] = _VT.tri_grams
-_TAGGER = _VT.model.tagger_
+_MODELS = files("pyvi") / "models"
 _PUNCTUATION = set(string.punctuation)
+
+
+def _ngrams() -> tuple[set[str], set[str]]:
+    bigrams, trigrams = set(), set()
+    for entry in (_MODELS / "words.txt").read_text(encoding="utf-8").split("\n"):
+        size = len(entry.split(" "))
+        if size == 2:
+            bigrams.add(entry)
+        elif size == 3:
+            trigrams.add(entry)
+    return bigrams, trigrams
+
+
+class _Stand_in:
+    """Takes the place of a scikit-learn-crfsuite class while unpickling pyvi's model."""
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if module.startswith("sklearn_crfsuite"):
+            return type(name, (_Stand_in,), {})
+        return super().find_class(module, name)
+
+
+def _model_bytes() -> bytes:
+    with (_MODELS / "pyvi3.pkl").open("rb") as handle:
+        crf = _ModelUnpickler(handle).load()
+    return crf.modelfile.__dict__["__FILE_RESOURCE_DATA__"]
+
+
+_BIGRAMS, _TRIGRAMS = _ngrams()
+# CRFsuite reads the model in place: the bytes must live as long as the tagger.
+_MODEL = _model_bytes()
+_TAGGER = pycrfsuite.Tagger()
+_TAGGER.open_inmemory(_MODEL)
+
+# pyvi's syllabelization (ViTokenizer.sylabelize), pattern for pattern.
+_SYLLABLE_PATTERNS = re.compile(
+    "("
+    + "|".join(
+        [
+            r"[A-ZĐ]+\.",
+            r"Tp\.",
+            r"Mr\.",
+            r"Mrs\.",
+            r"Ms\.",
+            r"Dr\.",
+            r"ThS\.",
+            "==>",
+            "->",
+            r"\.\.\.",
+            ">>",
+            "\n",
+            r"\w+://[^\s]+",
+            r"([a-zA-Z0-9_.+-]+@([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+)",
+            r"\d+([\.,_]\d+)+",
+            r"[^\w\s]",
+            r"\w+",
+        ]
+    )
+    + ")",
+    re.UNICODE,
+)
+
+
+def sylabelize(text: str) -> list[str]:
+    """pyvi's syllables of *text* (NFC; punctuation, numbers, e-mails and URLs kept whole)."""
+    return [found[0] for found in _SYLLABLE_PATTERNS.findall(unicodedata.normalize("NFC", text))]
 
 
 @lru_cache(maxsize=100_000)
@@ -76,7 +154,7 @@ def segment(text: str) -> list[str]:
 
     Equal to ``ViTokenizer.tokenize(text).split()`` for any text.
     """
-    _, syllables = _VT.sylabelize(text)
+    syllables = sylabelize(text)
     if not syllables:
         return text.split()
     labels = _TAGGER.tag(_features(syllables))

@@ -1,0 +1,1 @@
+"""Search: from a query string to ranked, highlighted, faceted results."""

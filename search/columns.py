@@ -1,0 +1,125 @@
+"""Per-document values as numpy arrays, for facets, filters and date sorting.
+
+Whoosh computes facets by scoring and grouping every match, which took a
+minute on a broad query (see the project notes).  Here the keys are read once
+per index segment from the columns written at index time (``index/schema.py``)
+into integer-coded arrays, and a facet count over any set of matched
+documents is one ``numpy.bincount``.  Segments never change once written
+(deletions are applied by Whoosh's matchers), so the arrays of a segment are
+cached by its id and reused across searcher refreshes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.schema import UNDATED
+
+CODED = ("year", "month", "day", "author_key", "source", "category")
+
+
+@dataclass
+class SegmentColumns:
+    ts: np.ndarray  # int64 epoch seconds, 0 when undated
+    dated: np.ndarray  # bool
+    codes: dict[str, np.ndarray]  # field -> int32 codes into that segment's values
+    values: dict[str, list[str]]  # field -> code -> value ("" for a missing value)
+
+
+class Columns:
+    """Arrays over the global document numbers of one searcher."""
+
+    def __init__(self, ts: np.ndarray, dated: np.ndarray, codes: dict[str, np.ndarray], values: dict[str, list[str]]):
+        self.ts = ts
+        self.dated = dated
+        self.codes = codes
+        self.values = values
+        self.size = len(ts)
+
+    def count(self, field: str, docnums: np.ndarray) -> list[tuple[str, int]]:
+        """``(value, count)`` of *field* over *docnums*, most frequent first, missing values left out."""
+        counts = np.bincount(self.codes[field][docnums], minlength=len(self.values[field]))
+        order = np.argsort(-counts, kind="stable")
+        return [(self.values[field][i], int(counts[i])) for i in order if counts[i] and self.values[field][i]]
+
+    def mask(self, field: str, accepted: set[str]) -> np.ndarray:
+        """Boolean mask of documents whose *field* is one of *accepted*."""
+        wanted = np.array([v in accepted for v in self.values[field]], dtype=bool)
+        return wanted[self.codes[field]]
+
+
+class ColumnCache:
+    """Builds :class:`Columns` for a searcher, reusing the arrays of unchanged segments."""
+
+    def __init__(self) -> None:
+        self._segments: dict[str, SegmentColumns] = {}
+
+    def columns(self, searcher) -> Columns:
+        reader = searcher.reader()
+        leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+        parts = []
+        live = set()
+        for leaf, _offset in leaves:
+            key = _segment_key(leaf)
+            live.add(key)
+            if key not in self._segments:
+                self._segments[key] = _read_segment(leaf)
+            parts.append(self._segments[key])
+        for stale in set(self._segments) - live:
+            del self._segments[stale]
+        return _concatenate(parts)
+
+
+def _segment_key(leaf) -> str:
+    segment = leaf.segment() if hasattr(leaf, "segment") else None
+    return segment.segment_id() if segment is not None else str(id(leaf))
+
+
+def _read_segment(leaf) -> SegmentColumns:
+    count = leaf.doc_count_all()
+    ts = np.zeros(count, dtype=np.int64)
+    if leaf.has_column("ts"):
+        ts = np.fromiter((v or 0 for v in leaf.column_reader("ts")), dtype=np.int64, count=count)
+    codes: dict[str, np.ndarray] = {}
+    values: dict[str, list[str]] = {}
+    for field in CODED:
+        if not leaf.has_column(field):
+            codes[field] = np.zeros(count, dtype=np.int32)
+            values[field] = [""]
+            continue
+        table: dict[str, int] = {"": 0}
+        raw = leaf.column_reader(field)
+        column = np.fromiter((table.setdefault(_text(v), len(table)) for v in raw), dtype=np.int32, count=count)
+        codes[field] = column
+        values[field] = list(table)
+    year_values = values["year"]
+    dated = np.array([v not in ("", UNDATED) for v in year_values], dtype=bool)[codes["year"]]
+    return SegmentColumns(ts=ts, dated=dated, codes=codes, values=values)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _concatenate(parts: list[SegmentColumns]) -> Columns:
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return Columns(empty, empty.astype(bool), {f: empty.astype(np.int32) for f in CODED}, {f: [""] for f in CODED})
+    ts = np.concatenate([p.ts for p in parts])
+    dated = np.concatenate([p.dated for p in parts])
+    codes: dict[str, np.ndarray] = {}
+    values: dict[str, list[str]] = {}
+    for field in CODED:
+        # Re-code each segment's values into one shared table.
+        table: dict[str, int] = {"": 0}
+        recoded = []
+        for part in parts:
+            mapping = np.array([table.setdefault(v, len(table)) for v in part.values[field]], dtype=np.int32)
+            recoded.append(mapping[part.codes[field]])
+        codes[field] = np.concatenate(recoded)
+        values[field] = list(table)
+    return Columns(ts, dated, codes, values)

@@ -1,0 +1,181 @@
+"""The query language of the search box, parsed leniently into clauses.
+
+    dân vận                     words (all must match when the query is short)
+    "Nguyễn Văn Phong"          an exact phrase: every article holding it, and only those
+    name:nguyen van phong       the same for a name typed without quotes (up to the next operator)
+    -covid  -"phòng chống"      excluded words and phrases
+    hòa OR hoà OR thủy          alternatives
+    title:"dân vận" author:kiên a field
+    dân*                        a prefix
+
+Any string is a valid query.  What cannot be read as an operator is read as
+words: an unclosed quote, a lone ``-`` or ``*``, ``title:`` with nothing after
+it, ``OR OR``, an unknown ``field:`` (``http://...``), emoji.  Queries longer
+than ``search.max_query_chars`` are cut at a word boundary (``truncated``).
+
+Every syllable goes through :mod:`index.analysis`, the code that indexed the
+documents, so tone placement, eth, NFD input and invisible characters are
+handled the same way on both sides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+
+from index.analysis import fold, has_diacritics, normalize, syllables
+
+# Fields a user may name.  `name:` is not a field: it makes a phrase exact.
+FIELDS = ("title", "summary", "body", "captions", "author")
+FIELD_ALIASES = {"tieude": "title", "tacgia": "author", "noidung": "body", "tomtat": "summary", "chuthich": "captions"}
+EXACT_PREFIX = "name"
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "＂": '"'})
+_TOKEN = re.compile(r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))')
+
+
+@dataclass
+class Clause:
+    """One thing the user asked for: a word, a phrase, or a word prefix."""
+
+    syllables: list[str]  # canonical accented syllables, lower case
+    raw: str  # as typed
+    field: str | None = None  # one of FIELDS, or None for every text field
+    phrase: bool = False  # syllables must stand next to each other
+    exact: bool = False  # quoted or name:, diacritics (when typed) must match exactly
+    negated: bool = False
+    prefix: bool = False  # the last syllable is a prefix
+    # Other ways of writing the same thing, each matched as a phrase (abbreviations
+    # and their expansions: UBND / ủy ban nhân dân), filled in by search helpers.
+    alternatives: list[list[str]] = dataclass_field(default_factory=list)
+
+    @property
+    def folded(self) -> list[str]:
+        return [fold(s) for s in self.syllables]
+
+    @property
+    def accented(self) -> bool:
+        """Typed with diacritics: exact-diacritic matches rank first."""
+        return any(has_diacritics(s) for s in self.syllables)
+
+
+@dataclass
+class ParsedQuery:
+    """AND of groups; each group is an OR of clauses; minus the excluded clauses."""
+
+    groups: list[list[Clause]] = dataclass_field(default_factory=list)
+    excluded: list[Clause] = dataclass_field(default_factory=list)
+    text: str = ""
+    truncated: bool = False
+
+    @property
+    def clauses(self) -> list[Clause]:
+        return [c for group in self.groups for c in group]
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to look for: every article matches (browsing, newest first)."""
+        return not self.groups
+
+    @property
+    def accented(self) -> bool:
+        return any(c.accented for c in self.clauses)
+
+    def positive_syllables(self) -> list[str]:
+        return [s for c in self.clauses for s in c.syllables]
+
+
+def parse_query(text: str, max_chars: int = 1000) -> ParsedQuery:
+    """Parse *text*; never raises."""
+    text = normalize(text or "").translate(_QUOTES).strip()
+    truncated = len(text) > max_chars
+    if truncated:
+        cut = text[:max_chars]
+        text = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    if text.count('"') % 2:
+        last = text.rfind('"')
+        text = text[:last] + " " + text[last + 1 :]
+
+    parsed = ParsedQuery(text=text, truncated=truncated)
+    pending_or = False
+    tokens = list(_TOKEN.finditer(text))
+    i = 0
+    while i < len(tokens):
+        match = tokens[i]
+        i += 1
+        negated = bool(match.group("neg"))
+        field_name = (match.group("field") or "").lower()
+        phrase, word = match.group("phrase"), match.group("word")
+
+        if word == "OR" and not negated and not field_name:
+            pending_or = bool(parsed.groups)
+            continue
+        if word and word.endswith(":") and word[:-1].lower() in (*FIELDS, *FIELD_ALIASES, EXACT_PREFIX):
+            continue  # "title:" with nothing after it
+
+        field_name = FIELD_ALIASES.get(field_name, field_name)
+        known_field = field_name in FIELDS or field_name == EXACT_PREFIX
+        if field_name and not known_field:
+            # Not an operator (http://..., a typo): the whole token is text.
+            word = match.group()[1:] if negated else match.group()
+            if phrase is not None:
+                word = word.replace('"', " ")
+            phrase = None
+
+        if field_name == EXACT_PREFIX and phrase is None and word is not None:
+            # name: takes the following plain words, up to the next operator.
+            words = [word]
+            while i < len(tokens) and _is_plain_word(tokens[i]):
+                words.append(tokens[i].group("word"))
+                i += 1
+            phrase, word = " ".join(words), None
+
+        clause = _clause(
+            phrase if phrase is not None else word,
+            quoted=phrase is not None,
+            field_name=field_name if field_name in FIELDS else None,
+            exact=field_name == EXACT_PREFIX or phrase is not None,
+            negated=negated,
+        )
+        if clause is None:
+            continue
+        if clause.negated:
+            parsed.excluded.append(clause)
+        elif pending_or:
+            parsed.groups[-1].append(clause)
+        else:
+            parsed.groups.append([clause])
+        pending_or = False
+    return parsed
+
+
+def _is_plain_word(match: re.Match) -> bool:
+    return (
+        bool(match.group("word"))
+        and not match.group("neg")
+        and not match.group("field")
+        and match.group("word") != "OR"
+    )
+
+
+def _clause(text: str | None, *, quoted: bool, field_name: str | None, exact: bool, negated: bool) -> Clause | None:
+    if text is None:
+        return None
+    prefix = False
+    if not quoted and text.endswith("*"):
+        text = text.rstrip("*")
+        prefix = True
+    found = syllables(text)
+    if not found:
+        return None
+    # A token that is several syllables (TP.HCM, Covid-19) or a quoted text is a phrase.
+    return Clause(
+        syllables=found,
+        raw=text,
+        field=field_name,
+        phrase=len(found) > 1,
+        exact=exact,
+        negated=negated,
+        prefix=prefix and not exact,
+    )

@@ -1,0 +1,438 @@
+"""The Python API of the search: ``Searcher(config).search(query, ...)``.
+
+One :class:`Searcher` serves many requests.  Before each, it checks (cheaply)
+whether the index changed -- a new commit, or a rebuild switched in as a new
+generation -- and reopens only then.  Decoded postings and per-document
+columns are cached per index segment, so a refresh after a small write reuses
+almost everything.  Whoosh readers are not safe to share between threads, so
+a searcher serves one request at a time (a lock; the work is CPU-bound anyway).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from datetime import time as dtime
+
+import numpy as np
+from whoosh import scoring
+
+from index.analysis import fold, has_diacritics
+from index.article import LOCAL_TZ
+from index.schema import UNDATED, author_key
+from index.settings import Config
+from index.store import IndexMissing, IndexStore
+from search.engine import Evaluation, Evaluator, Weights
+from search.helpers import Helpers
+from search.query import ParsedQuery, parse_query
+from search.segments import IndexView, SegmentCache
+from search.snippets import highlight_title, snippet
+
+SORTS = ("relevance", "newest", "oldest")
+
+
+class SearchError(ValueError):
+    """A bad search parameter; ``param`` names it, the message says what is accepted."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    published: str
+    author: str
+    url: str
+    source: str
+    category: str
+    score: float
+    title_html: str
+    snippet_html: str
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    took_ms: float
+    hits: list[Hit]
+    facets: dict[str, list[dict]]
+    did_you_mean: str | None = None
+    relaxed: bool = False
+    truncated: bool = False
+    generation: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Request:
+    """A search, validated: what :meth:`Searcher.search` was asked."""
+
+    query: str = ""
+    page: int = 1
+    per_page: int = 10
+    sort: str = "relevance"
+    date_from: date | None = None
+    date_to: date | None = None
+    authors: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+
+
+class Searcher:
+    """Searches the live index of a config; reuse one per process."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.store = IndexStore(config.path("index.path"))
+        self.weights = Weights.from_config(config)
+        self._cache = SegmentCache()
+        self._lock = threading.RLock()
+        self._generation: str | None = None
+        self._ix = None
+        self._searcher = None
+        self._view: IndexView | None = None
+        # Accent restoration, spelling, abbreviations, suggestions: search/helpers.py.
+        self.helpers = Helpers(config)
+
+    # --- keeping up with the index -----------------------------------------------------
+
+    def _refresh(self) -> IndexView:
+        current = self.store.current()
+        if current is None:
+            raise IndexMissing(f"no index at {self.store.path}: run `python -m index build` first")
+        if current != self._generation or self._searcher is None:
+            if self._searcher is not None:
+                self._searcher.close()
+            self._ix = self.store.open(current)
+            self._searcher = self._ix.searcher(weighting=scoring.BM25F())
+            self._generation = current
+            self._view = None
+        elif not self._searcher.up_to_date():
+            self._searcher = self._searcher.refresh()
+            self._view = None
+        if self._view is None:
+            self._view = IndexView(self._searcher, self._cache)
+            self.helpers.index_changed(self)
+        return self._view
+
+    @property
+    def generation(self) -> str:
+        """Identifies the index contents: changes with every commit and every rebuild."""
+        with self._lock:
+            self._refresh()
+            return f"{self._generation}.{self._ix.latest_generation()}"
+
+    def document_count(self) -> int:
+        with self._lock:
+            return self._refresh().live_count
+
+    # --- searching ----------------------------------------------------------------------
+
+    def request(
+        self,
+        query: str = "",
+        page: int | str = 1,
+        per_page: int | str | None = None,
+        sort: str | None = None,
+        date_from: date | str | None = None,
+        date_to: date | str | None = None,
+        author: str | list[str] | None = None,
+        source: str | list[str] | None = None,
+        category: str | list[str] | None = None,
+    ) -> Request:
+        """Validate search parameters; raises :class:`SearchError` naming the bad one."""
+        max_per_page = self.config["search.max_per_page"]
+        page = _integer("page", page, 1, 1_000_000)
+        per_page = _integer(
+            "per_page", per_page if per_page not in (None, "") else self.config["search.per_page"], 1, max_per_page
+        )
+        if not isinstance(query, str):
+            raise SearchError("q", "the query must be text")
+        if sort in (None, ""):
+            sort = "relevance" if query.strip() else "newest"
+        if sort not in SORTS:
+            raise SearchError("sort", f"sort must be one of {', '.join(SORTS)}")
+        start, end = _day("from", date_from), _day("to", date_to)
+        if start and end and start > end:
+            raise SearchError("from", "'from' must not be after 'to'")
+        return Request(
+            query=query,
+            page=page,
+            per_page=per_page,
+            sort=sort,
+            date_from=start,
+            date_to=end,
+            authors=_values(author),
+            sources=_values(source),
+            categories=_values(category),
+        )
+
+    def search(self, query: str = "", **options) -> SearchResult:
+        """Ranked, highlighted, faceted results; see :meth:`request` for the options."""
+        request = self.request(query, **options)
+        started = time.perf_counter()
+        with self._lock:
+            view = self._refresh()
+            parsed, evaluation, did_you_mean = self._evaluate(view, request)
+            order = self._order(view, evaluation, request.sort)
+            total = int(order.size)
+            first = (request.page - 1) * request.per_page
+            page_docs = order[first : first + request.per_page]
+            hits = [self._hit(docnum, evaluation) for docnum in page_docs.tolist()]
+            facets = self._facets(view, evaluation.matched, request)
+            generation = f"{self._generation}.{self._ix.latest_generation()}"
+        return SearchResult(
+            query=parsed.text,
+            total=total,
+            page=request.page,
+            per_page=request.per_page,
+            sort=request.sort,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            hits=hits,
+            facets=facets,
+            did_you_mean=did_you_mean,
+            relaxed=evaluation.relaxed,
+            truncated=parsed.truncated,
+            generation=generation,
+        )
+
+    def export(self, query: str = "", **options) -> Iterator[dict]:
+        """Every match (id, published, title, author, url, source), newest first by default."""
+        options.setdefault("sort", "newest")
+        options.pop("page", None)
+        options.pop("per_page", None)
+        request = self.request(query, **options)
+        with self._lock:
+            view = self._refresh()
+            _, evaluation, _ = self._evaluate(view, request)
+            order = self._order(view, evaluation, request.sort).tolist()
+            searcher = self._searcher
+        for start in range(0, len(order), 500):
+            with self._lock:
+                rows = [searcher.stored_fields(d) for d in order[start : start + 500]]
+            for stored in rows:
+                yield {
+                    "id": stored.get("id", ""),
+                    "published": stored.get("published", ""),
+                    "title": stored.get("title", ""),
+                    "author": stored.get("author", ""),
+                    "url": stored.get("url", ""),
+                    "source": stored.get("source", ""),
+                }
+
+    def document(self, doc_id: str) -> dict | None:
+        """The stored article *doc_id*, or None."""
+        with self._lock:
+            self._refresh()
+            found = self._searcher.document(id=doc_id)
+        if found is None:
+            return None
+        return _article_fields(found)
+
+    def parse(self, query: str) -> ParsedQuery:
+        return parse_query(query, self.config["search.max_query_chars"])
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Completions of *prefix* (what a reader is typing), diacritics optional."""
+        if not isinstance(prefix, str):
+            raise SearchError("q", "the prefix must be text")
+        limit = _integer("limit", limit, 1, 50)
+        prefix = prefix[: self.config["search.max_query_chars"]]
+        with self._lock:
+            self._refresh()
+            return self.helpers.suggest(self, prefix, limit)
+
+    def similar(self, doc_id: str, limit: int = 10) -> list[dict] | None:
+        """Articles most like *doc_id*, excluding itself; None when *doc_id* is unknown."""
+        limit = _integer("limit", limit, 1, 100)
+        with self._lock:
+            self._refresh()
+            return self.helpers.similar(self, doc_id, limit)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _evaluate(self, view: IndexView, request: Request) -> tuple[ParsedQuery, Evaluation, str | None]:
+        parsed = self.parse(request.query)
+        self.helpers.expand(parsed)
+        reading = self.helpers.reading(parsed)
+        evaluation = Evaluator(view, self.weights).evaluate(parsed, self._filters(view, request), reading)
+        return parsed, evaluation, self.helpers.did_you_mean(parsed, reading, evaluation)
+
+    def _filters(self, view: IndexView, request: Request) -> np.ndarray | None:
+        columns = view.columns
+        mask = None
+
+        def narrow(extra: np.ndarray) -> None:
+            nonlocal mask
+            mask = extra if mask is None else (mask & extra)
+
+        if request.date_from or request.date_to:
+            low = _timestamp(request.date_from, dtime.min) if request.date_from else None
+            high = _timestamp(request.date_to, dtime.max) if request.date_to else None
+            keep = columns.dated.copy()
+            if low is not None:
+                keep &= columns.ts >= low
+            if high is not None:
+                keep &= columns.ts <= high
+            narrow(keep)
+        if request.authors:
+            wanted = {_author_match_key(a) for a in request.authors}
+            accepted = {v for v in columns.values["author_key"] if v and _author_key_matches(v, wanted)}
+            narrow(columns.mask("author_key", accepted))
+        if request.sources:
+            wanted = {s.lower() for s in request.sources}
+            narrow(columns.mask("source", {v for v in columns.values["source"] if v.lower() in wanted}))
+        if request.categories:
+            wanted = {c.lower() for c in request.categories}
+            narrow(columns.mask("category", {v for v in columns.values["category"] if v.lower() in wanted}))
+        return mask
+
+    def _order(self, view: IndexView, evaluation: Evaluation, sort: str) -> np.ndarray:
+        docs = np.flatnonzero(evaluation.matched)
+        if docs.size == 0:
+            return docs
+        columns = view.columns
+        ts = columns.ts[docs]
+        undated = ~columns.dated[docs]
+        scores = evaluation.scores[docs]
+        if sort == "relevance":
+            keys = (docs, -ts, -scores)  # np.lexsort: last key is the primary one
+        elif sort == "newest":
+            keys = (docs, -scores, -ts, undated)
+        else:
+            keys = (docs, -scores, ts, undated)
+        return docs[np.lexsort(keys)]
+
+    def _hit(self, docnum: int, evaluation: Evaluation) -> Hit:
+        stored = self._searcher.stored_fields(docnum)
+        article = _article_fields(stored)
+        terms = evaluation.terms
+        texts = [article["summary"], article["body"], "\n".join(article["captions"])]
+        return Hit(
+            id=article["id"],
+            title=article["title"],
+            published=article["published"],
+            author=article["author"],
+            url=article["url"],
+            source=article["source"],
+            category=article["category"],
+            score=round(float(evaluation.scores[docnum]), 4),
+            title_html=highlight_title(article["title"], terms),
+            snippet_html=snippet(
+                texts, terms, self.config["search.snippet_chars"], self.config["search.snippet_fragments"]
+            ),
+        )
+
+    def _facets(self, view: IndexView, matched: np.ndarray, request: Request) -> dict[str, list[dict]]:
+        columns = view.columns
+        docs = np.flatnonzero(matched)
+        limit = self.config["search.facet_limit"]
+
+        def listed(pairs, by_value: bool = False, top: int | None = None) -> list[dict]:
+            if by_value:
+                pairs = sorted(pairs, key=lambda p: (p[0] == UNDATED, p[0]))
+            if top is not None:
+                pairs = pairs[:top]
+            return [{"value": value, "count": count} for value, count in pairs]
+
+        facets = {
+            "year": listed(columns.count("year", docs), by_value=True),
+            "month": listed(columns.count("month", docs), by_value=True),
+            "author": listed(_author_display(self._searcher, columns, docs), top=limit),
+            "source": listed(columns.count("source", docs), top=limit),
+            "category": listed(columns.count("category", docs), top=limit),
+        }
+        start, end = request.date_from, request.date_to
+        if start and end and (start.year, start.month) == (end.year, end.month):
+            facets["day"] = listed(columns.count("day", docs), by_value=True)
+        return facets
+
+
+def _article_fields(stored: dict) -> dict:
+    captions = stored.get("captions") or ""
+    return {
+        "id": stored.get("id", ""),
+        "title": stored.get("title", ""),
+        "summary": stored.get("summary", ""),
+        "body": stored.get("body", ""),
+        "captions": [c for c in captions.split("\n") if c] if isinstance(captions, str) else list(captions),
+        "author": stored.get("author", ""),
+        "published": stored.get("published", ""),
+        "url": stored.get("url", ""),
+        "source": stored.get("source", ""),
+        "category": stored.get("category", ""),
+    }
+
+
+def _author_display(searcher, columns, docs: np.ndarray) -> list[tuple[str, int]]:
+    """Author facet: counts by byline key, shown as the byline was written."""
+    counted = columns.count("author_key", docs)
+    if not counted:
+        return []
+    display = {}
+    codes = columns.codes["author_key"][docs]
+    values = columns.values["author_key"]
+    wanted = {key for key, _ in counted}
+    for docnum, code in zip(docs.tolist(), codes.tolist(), strict=True):
+        key = values[code]
+        if key in wanted and key not in display:
+            display[key] = searcher.stored_fields(docnum).get("author") or key
+            if len(display) == len(wanted):
+                break
+    return [(display.get(key, key), count) for key, count in counted]
+
+
+def _author_match_key(author: str) -> tuple[str, bool]:
+    key = author_key(author)
+    return (key, True) if has_diacritics(key) else (fold(key), False)
+
+
+def _author_key_matches(value: str, wanted: set[tuple[str, bool]]) -> bool:
+    return any((value == key) if accented else (fold(value) == key) for key, accented in wanted)
+
+
+def _integer(name: str, value, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SearchError(name, f"{name} must be a whole number from {low} to {high}") from None
+    if not low <= number <= high:
+        raise SearchError(name, f"{name} must be a whole number from {low} to {high}")
+    return number
+
+
+def _day(name: str, value) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise SearchError(name, f"{name} must be a date written YYYY-MM-DD") from None
+
+
+def _values(value) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if v]
+
+
+def _timestamp(day: date, at: dtime) -> int:
+    return int(datetime.combine(day, at, LOCAL_TZ).timestamp())

@@ -1,0 +1,149 @@
+"""A searcher's view of the index as arrays: postings, field lengths, live documents.
+
+One :class:`IndexView` is built per Whoosh searcher (per index generation and
+commit).  Everything that only depends on a segment (decoded postings, field
+lengths, per-document columns) is cached in a :class:`SegmentCache` that
+outlives searchers, because segments never change once written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh.util.numeric import byte_to_length
+
+from search.columns import ColumnCache, Columns
+from search.postings import PostingCache, Postings
+
+_BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
+
+
+@dataclass
+class Leaf:
+    reader: object  # whoosh SegmentReader
+    offset: int
+    key: str
+    count: int
+
+
+class SegmentCache:
+    """Caches that outlive a searcher: decoded postings, field lengths, columns."""
+
+    def __init__(self, posting_cache_mb: int = 64):
+        self.postings = PostingCache(posting_cache_mb << 20)
+        self.columns = ColumnCache()
+        self._lengths: dict[tuple[str, str], np.ndarray] = {}
+
+    def lengths(self, leaf: Leaf, field: str) -> np.ndarray:
+        key = (leaf.key, field)
+        found = self._lengths.get(key)
+        if found is None:
+            found = _read_lengths(leaf.reader, field, leaf.count)
+            self._lengths[key] = found
+        return found
+
+    def forget(self, live_keys: set[str]) -> None:
+        self.postings.forget_segments(live_keys)
+        for key in [k for k in self._lengths if k[0] not in live_keys]:
+            del self._lengths[key]
+
+
+def _read_lengths(reader, field: str, count: int) -> np.ndarray:
+    """Per-document lengths of *field* (Whoosh stores them as one lossy byte each)."""
+    perdoc = reader._perdoc
+    column = perdoc._cached_reader(f"_{field}_len", _lengths_column())
+    if column is None:
+        return np.zeros(count, dtype=np.float32)
+    try:
+        raw = np.frombuffer(column._dbfile.get(column._basepos, column._count), dtype=np.uint8)
+    except AttributeError:  # another column implementation: read it value by value
+        raw = np.fromiter((column[i] for i in range(count)), dtype=np.uint8, count=count)
+    lengths = np.zeros(count, dtype=np.float32)
+    lengths[: raw.size] = _BYTE_TO_LENGTH[raw[:count]]
+    return lengths
+
+
+def _lengths_column():
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+
+    return LENGTHS_COLUMN
+
+
+class IndexView:
+    """The documents of one searcher as global arrays (document numbers as Whoosh's)."""
+
+    def __init__(self, searcher, cache: SegmentCache):
+        self.searcher = searcher
+        self.cache = cache
+        reader = searcher.reader()
+        pairs = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+        self.leaves = [Leaf(r, offset, _key(r), r.doc_count_all()) for r, offset in pairs]
+        self.size = reader.doc_count_all()
+        self.live = np.ones(self.size, dtype=bool)
+        for leaf in self.leaves:
+            if leaf.reader.has_deletions():
+                deleted = np.fromiter(leaf.reader.deleted_docs_set(), dtype=np.int64)
+                self.live[deleted + leaf.offset] = False
+        self.live_count = int(self.live.sum())
+        cache.forget({leaf.key for leaf in self.leaves})
+        self.columns: Columns = cache.columns.columns(searcher)
+        self._lengths: dict[str, np.ndarray] = {}
+        self._avg: dict[str, float] = {}
+
+    def postings(self, field: str, text: str) -> list[tuple[Leaf, Postings]]:
+        return [(leaf, self.cache.postings.get(leaf.key, leaf.reader, field, text)) for leaf in self.leaves]
+
+    def term_docs(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Global ``(docs, freqs)`` of a term across segments."""
+        parts = [(p.docs.astype(np.int64) + leaf.offset, p.freqs) for leaf, p in self.postings(field, text) if p.size]
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([d for d, _ in parts]), np.concatenate([f for _, f in parts])
+
+    def term_positions(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Global ``(doc of each position, position)`` of a term."""
+        parts = []
+        for leaf, postings in self.postings(field, text):
+            if postings.size:
+                owners, positions = postings.positions()
+                parts.append((owners.astype(np.int64) + leaf.offset, positions))
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([o for o, _ in parts]), np.concatenate([p for _, p in parts])
+
+    def lengths(self, field: str) -> np.ndarray:
+        found = self._lengths.get(field)
+        if found is None:
+            parts = [self.cache.lengths(leaf, field) for leaf in self.leaves]
+            found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+            self._lengths[field] = found
+        return found
+
+    def average_length(self, field: str) -> float:
+        found = self._avg.get(field)
+        if found is None:
+            total = sum(leaf.reader.field_length(field) for leaf in self.leaves)
+            found = total / self.size if self.size else 0.0
+            self._avg[field] = found or 1.0
+        return found
+
+    def expand_prefix(self, field: str, prefix: str, limit: int = 50) -> list[str]:
+        """Terms of *field* that start with *prefix*, the most frequent first."""
+        frequencies: dict[str, int] = {}
+        for leaf in self.leaves:
+            for term in leaf.reader.expand_prefix(field, prefix):
+                text = term.decode("utf-8") if isinstance(term, bytes) else term
+                frequencies[text] = frequencies.get(text, 0) + leaf.reader.doc_frequency(field, text)
+                if len(frequencies) > limit * 20:
+                    break
+        return sorted(frequencies, key=lambda t: -frequencies[t])[:limit]
+
+
+def _key(reader) -> str:
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    return segment.segment_id() if segment is not None else str(id(reader))

@@ -1,0 +1,177 @@
+"""Highlighted titles and snippets, from the original text, HTML-escaped.
+
+The stored text is re-tokenised with the index's own tokenizer (so offsets are
+offsets into the text exactly as written, diacritics and tone placement as the
+author wrote them) and every syllable the query matched is wrapped in
+``<mark>``: matched with its diacritics, or through folding, or as part of a
+phrase, or as a prefix.  Neighbouring marks merge (``<mark>Dân vận</mark>``).
+Everything else is escaped.  Unlike Whoosh's highlighter, nothing is cut at
+32,768 characters: whole articles are scanned.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from index.analysis import canonical_syllable, fold
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Hit:
+    start: int
+    end: int
+    key: str  # the folded syllable: distinct keys make a fragment better
+
+
+# Every way a letter of a folded syllable can be written (case is ignored by the regex).
+_VARIANTS = {
+    "a": "aàáảãạăằắẳẵặâầấẩẫậ",
+    "e": "eèéẻẽẹêềếểễệ",
+    "i": "iìíỉĩị",
+    "o": "oòóỏõọôồốổỗộơờớởỡợ",
+    "u": "uùúủũụưừứửữự",
+    "y": "yỳýỷỹỵ",
+    "d": "dđ",
+}
+_SYLLABLE_CHAR = r"[^\W_]"
+
+
+@lru_cache(maxsize=256)
+def _pattern(folded: frozenset[str], prefixes: frozenset[str]) -> re.Pattern | None:
+    """A regex for the written forms of *folded* syllables and *prefixes*.
+
+    Stored text is NFC without invisible characters (the index cleans it), so
+    each folded letter stands for a small class of precomposed letters.  The
+    regex only finds candidates; :func:`find_hits` checks each with the
+    analyzer.
+    """
+
+    def letters(word: str) -> str:
+        return "".join(f"[{_VARIANTS[c]}]" if c in _VARIANTS else re.escape(c) for c in word)
+
+    alternatives = [letters(w) for w in sorted(folded, key=len, reverse=True)]
+    alternatives += [letters(p) + _SYLLABLE_CHAR + "*" for p in sorted(prefixes, key=len, reverse=True)]
+    if not alternatives:
+        return None
+    body = "|".join(alternatives)
+    return re.compile(f"(?<!{_SYLLABLE_CHAR})(?:{body})(?!{_SYLLABLE_CHAR})", re.IGNORECASE)
+
+
+def find_hits(text: str, terms: dict) -> list[Hit]:
+    """Spans of *text* that the query matched."""
+    accented = terms.get("accented", set())
+    folded_terms = set(terms.get("folded", set()))
+    prefixes = frozenset(terms.get("prefixes", ()))
+    phrases = terms.get("phrases", [])
+    wanted = frozenset(folded_terms | {fold(s) for s in accented} | {w for p in phrases for w in p})
+    pattern = _pattern(wanted, prefixes)
+    if pattern is None:
+        return []
+    found = []
+    for match in pattern.finditer(text):
+        syllable = canonical_syllable(match.group())
+        found.append((match.start(), match.end(), syllable, fold(syllable)))
+    # An accented query term marks its exact form when the text has it, else its folded form.
+    exact_keys = {key for _, _, syllable, key in found if syllable in accented}
+    marked = [
+        syllable in accented
+        or (key in folded_terms and key not in exact_keys)
+        or (bool(prefixes) and key.startswith(tuple(prefixes)))
+        for _, _, syllable, key in found
+    ]
+    for phrase in phrases:
+        n = len(phrase)
+        for i in range(len(found) - n + 1):
+            if all(found[i + j][3] == phrase[j] for j in range(n)) and all(
+                not _SYLLABLE_SEARCH.search(text, found[i + j][1], found[i + j + 1][0]) for j in range(n - 1)
+            ):
+                for j in range(i, i + n):
+                    marked[j] = True
+    return [Hit(start, end, key) for (start, end, _, key), hit in zip(found, marked, strict=True) if hit]
+
+
+_SYLLABLE_SEARCH = re.compile(_SYLLABLE_CHAR)
+
+
+def mark(text: str, hits: list[Hit], start: int = 0, end: int | None = None) -> str:
+    """``text[start:end]`` escaped, with *hits* wrapped in ``<mark>``; adjacent marks merged."""
+    end = len(text) if end is None else end
+    out = []
+    cursor = start
+    inside = [h for h in hits if h.start >= start and h.end <= end]
+    i = 0
+    while i < len(inside):
+        run_start, run_end = inside[i].start, inside[i].end
+        # Merge with following hits separated only by spaces (phrases, names).
+        while i + 1 < len(inside) and not text[run_end : inside[i + 1].start].strip():
+            i += 1
+            run_end = inside[i].end
+        out.append(html.escape(text[cursor:run_start]))
+        out.append("<mark>" + html.escape(text[run_start:run_end]) + "</mark>")
+        cursor = run_end
+        i += 1
+    out.append(html.escape(text[cursor:end]))
+    return "".join(out)
+
+
+def highlight_title(title: str, terms: dict) -> str:
+    return mark(title, find_hits(title, terms))
+
+
+def snippet(texts: list[str], terms: dict, size: int = 200, fragments: int = 3) -> str:
+    """One to *fragments* pieces of about *size* characters around the best hits.
+
+    *texts* are the article's parts in reading order (summary, body, captions);
+    a fragment never spans two parts.  Without any hit, the opening of the
+    first non-empty part is returned.
+    """
+    candidates = []
+    hits_of: dict[int, list[Hit]] = {}
+    for part, text in enumerate(texts):
+        if not text:
+            continue
+        hits = hits_of[part] = find_hits(text, terms)
+        for i, hit in enumerate(hits):
+            window_start = max(0, hit.start - size // 4)
+            window_end = min(len(text), window_start + size)
+            inside = [h for h in hits[i:] if h.end <= window_end]
+            score = 10 * len({h.key for h in inside}) + len(inside) - part * 0.5
+            candidates.append((score, part, window_start, window_end))
+    chosen: list[tuple[int, int, int]] = []
+    for _score, part, start, end in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+        if any(p == part and start < e and s < end for p, s, e in chosen):
+            continue
+        chosen.append((part, start, end))
+        if len(chosen) == fragments:
+            break
+    if not chosen:
+        for text in texts:
+            if text:
+                start, end = _snap(text, 0, min(len(text), size))
+                return html.escape(text[start:end]) + (ELLIPSIS if end < len(text) else "")
+        return ""
+    pieces = []
+    for part, start, end in sorted(chosen):
+        text = texts[part]
+        start, end = _snap(text, start, end)
+        piece = mark(text, hits_of[part], start, end)
+        pieces.append((ELLIPSIS if start > 0 else "") + piece + (ELLIPSIS if end < len(text) else ""))
+    return " ".join(pieces)
+
+
+def _snap(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move a window's edges to word boundaries, so no syllable is cut."""
+    if start > 0:
+        space = text.find(" ", start)
+        if 0 <= space < start + 30:
+            start = space + 1
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        if space > start + 20:
+            end = space
+    return start, end
