@@ -18,7 +18,11 @@ Ranking (``score``), highest first:
    (``TIER_ACCENTED``);
 2. the whole query as a phrase (the words side by side, as typed) comes before
    the words scattered (``TIER_PHRASE``) -- this puts the articles that name
-   ``Nguyễn Văn Phong`` above those that merely hold the three syllables;
+   ``Nguyễn Văn Phong`` above those that merely hold the three syllables.  For
+   a query typed without diacritics, the reading that accent restoration
+   proposes ranks first inside this tier (``TIER_READING_PHRASE``), but never
+   above an article holding the phrase with other diacritics: ``pham the hien``
+   may mean Phạm Thế Hiển or Phạm Thế Hiền;
 3. within a tier, BM25F over title, summary, body, captions and author (the
    weights are settings), plus a bonus for each pair of query syllables found
    next to each other, plus BM25 on pyvi's words of the query (a ranking
@@ -31,7 +35,7 @@ from :mod:`search.postings`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -39,8 +43,10 @@ from index.analysis import fold, has_diacritics, segment_words
 from search.query import FIELDS, Clause, ParsedQuery
 from search.segments import IndexView
 
-TIER_ACCENTED = 2000.0
-TIER_PHRASE = 1000.0
+TIER_ACCENTED = 2000.0  # every syllable with the diacritics typed
+TIER_PHRASE = 1000.0  # the whole query side by side (accented when typed so)
+TIER_READING_PHRASE = 500.0  # within the phrase tier: the restored reading, exactly
+TIER_READING_ALL = 250.0  # the restored reading's syllables, anywhere
 POSITION_BITS = 21  # positions below 2 million; keys are doc << 21 | position
 WORD_FIELDS = ("title", "summary", "body", "captions")
 PROXIMITY_FIELDS = ("title", "summary", "body", "captions")
@@ -100,18 +106,42 @@ class Evaluator:
         n = max(self.view.live_count, 1)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
-    def bm25(self, field: str, text: str, scores: np.ndarray, weight: float, mask: np.ndarray | None = None) -> float:
-        """Add ``weight`` x BM25 of *text* in *field* to *scores*; marks *mask*; returns the idf."""
-        docs, freqs = self.view.term_docs(field, text)
-        if docs.size == 0:
+    def bm25f(
+        self,
+        text: str,
+        fields: list[tuple[str, float]],
+        scores: np.ndarray,
+        weight: float = 1.0,
+        mask: np.ndarray | None = None,
+    ) -> float:
+        """Add ``weight`` x BM25F of *text* over weighted *fields* to *scores*; returns its idf.
+
+        True BM25F: each field's frequency is length-normalised and weighted, the
+        sum is saturated once, so a common word found in the title, the lead and
+        the body is not counted three times over.
+        """
+        pseudo = None
+        for field, field_weight in fields:
+            docs, freqs = self.view.term_docs(field, text)
+            if docs.size == 0 or not field_weight:
+                continue
+            lengths = self.view.lengths(field)[docs]
+            norm = 1.0 - self.w.b + self.w.b * lengths / self.view.average_length(field)
+            if pseudo is None:
+                pseudo = np.zeros(self.size, dtype=np.float32)
+            pseudo[docs] += field_weight * freqs / norm
+        if pseudo is None:
             return 0.0
-        idf = self._idf(int(docs.size))
-        lengths = self.view.lengths(field)[docs]
-        norm = self.w.k1 * (1.0 - self.w.b + self.w.b * lengths / self.view.average_length(field))
-        scores[docs] += (weight * idf) * freqs * (self.w.k1 + 1.0) / (freqs + norm)
+        hit = np.flatnonzero(pseudo)
+        idf = self._idf(int(hit.size))
+        tf = pseudo[hit]
+        scores[hit] += (weight * idf) * tf * (self.w.k1 + 1.0) / (tf + self.w.k1)
         if mask is not None:
-            mask[docs] = True
+            mask[hit] = True
         return idf
+
+    def _weighted(self, names, suffix: str = "") -> list[tuple[str, float]]:
+        return [(f"{name}{suffix}", self.w.fields[name]) for name in names]
 
     def docs_with(self, field: str, text: str) -> np.ndarray:
         docs, _ = self.view.term_docs(field, text)
@@ -160,18 +190,16 @@ class Evaluator:
         mask = np.zeros(self.size, dtype=bool)
         if clause.prefix and len(syllables) == 1:
             folded = fold(syllables[0])
-            for name in fields:
-                expansions = self.view.expand_prefix(f"{name}_f", folded)
-                for term in expansions:
-                    self.bm25(f"{name}_f", term, scratch, self.w.fields[name] / max(1, len(expansions)) ** 0.5, mask)
+            expansions = sorted({t for name in fields for t in self.view.expand_prefix(f"{name}_f", folded)})
+            for term in expansions:
+                self.bm25f(term, self._weighted(fields, "_f"), scratch, 1.0 / max(1, len(expansions)) ** 0.5, mask)
             return mask
         if len(syllables) == 1:
             syllable = syllables[0]
-            for name in fields:
-                if exact_accents:
-                    self.bm25(name, syllable, scratch, self.w.fields[name], mask)
-                else:
-                    self.bm25(f"{name}_f", fold(syllable), scratch, self.w.fields[name], mask)
+            if exact_accents:
+                self.bm25f(syllable, self._weighted(fields), scratch, 1.0, mask)
+            else:
+                self.bm25f(fold(syllable), self._weighted(fields, "_f"), scratch, 1.0, mask)
             return mask
         # Several syllables: they must stand side by side within one field.
         within = candidates if candidates is not None else self.view.live
@@ -236,7 +264,19 @@ class Evaluator:
                 relaxed = True
                 matched &= self._share(loose, max(1, math.ceil(self.w.min_share * len(loose))))
 
-        self._rank(query, matched, scores, reading)
+        if not matched.any() and exact and not relaxed:
+            # An exact phrase nobody wrote (a quoted title in a reader's question):
+            # fall back to its words rather than show nothing.
+            loosened = ParsedQuery(
+                groups=[[replace(c, exact=False) for c in g] for g in query.groups],
+                excluded=query.excluded,
+                text=query.text,
+                truncated=query.truncated,
+            )
+            fallback = self.evaluate(loosened, filters, reading)
+            fallback.relaxed = True
+            return fallback
+        self._rank(query, matched, scores, reading, tiers=not relaxed)
         return Evaluation(matched=matched, scores=scores, relaxed=relaxed, terms=highlight_terms(query, reading))
 
     def _share(self, masks: list[np.ndarray], at_least: int) -> np.ndarray:
@@ -245,45 +285,69 @@ class Evaluator:
             hits += mask
         return hits >= at_least
 
-    def _rank(self, query: ParsedQuery, matched: np.ndarray, scores: np.ndarray, reading: list[str] | None) -> None:
+    def _rank(
+        self, query: ParsedQuery, matched: np.ndarray, scores: np.ndarray, reading: list[str] | None, tiers: bool
+    ) -> None:
+        """Add the ranking signals to *scores*.  Without *tiers* (a long query, where
+        no article is expected to hold every word), exactness and phrases only score."""
         sequence = [s for c in query.clauses if not c.prefix for s in c.syllables]
-        accented = reading if reading and not query.accented else (sequence if query.accented else None)
         if not matched.any() or not sequence:
             return
         text_fields = [f for f in FIELDS if self.w.fields.get(f)]
+        typed_accents = query.accented
+        if reading and (typed_accents or len(reading) != len(sequence)):
+            reading = None
 
-        # 1. Exact diacritics for every syllable typed with them.
+        # 1. A query typed with diacritics: every syllable present exactly as typed.
+        #    A restored reading of a folded query counts for less than the phrase.
+        accented = sequence if typed_accents else reading
         if accented:
-            everywhere = matched.copy()
-            bonus = np.zeros(self.size, dtype=np.float32)
-            for syllable in accented:
-                present = np.zeros(self.size, dtype=bool)
-                for name in text_fields:
-                    self.bm25(name, syllable, bonus, self.w.fields[name], present)
-                everywhere &= present
-            scores += bonus * 0.5  # diacritic matches also score within the tier
-            scores[everywhere] += TIER_ACCENTED
+            present_all = self._all_present(accented, text_fields, matched, scores)
+            if tiers:
+                scores[present_all] += TIER_ACCENTED if typed_accents else TIER_READING_ALL
 
-        # 2. The whole query as a phrase, then 3. adjacent pairs.
-        if len(sequence) > 1:
-            phrase_terms = accented if accented and len(accented) == len(sequence) else None
-            in_phrase = np.zeros(self.size, dtype=bool)
-            for name in text_fields:
-                if phrase_terms:
-                    docs, _ = self.phrase_counts(name, phrase_terms, matched)
-                else:
-                    docs, _ = self.phrase_counts(f"{name}_f", [fold(s) for s in sequence], matched)
-                in_phrase[docs] = True
-            scores[in_phrase] += TIER_PHRASE
-            if self.w.proximity:
-                self._proximity(sequence, matched, scores)
+        # 2. The whole query as a phrase, 3. adjacent pairs.
+        if len(sequence) > 1 and tiers:
+            folded = [fold(s) for s in sequence]
+            if typed_accents:
+                scores[self._phrase_anywhere(accented, text_fields, matched, folded_view=False)] += TIER_PHRASE
+            else:
+                in_phrase = self._phrase_anywhere(folded, text_fields, matched, folded_view=True)
+                scores[in_phrase] += TIER_PHRASE
+                if reading:
+                    scores[self._phrase_anywhere(reading, text_fields, in_phrase, folded_view=False)] += (
+                        TIER_READING_PHRASE
+                    )
+        if len(sequence) > 1 and self.w.proximity:
+            self._proximity(sequence, matched, scores)
 
         # 4. pyvi words of the query, as typed (capitals help pyvi) or as restored.
         if self.w.words and accented:
-            source = " ".join(accented) if reading and not query.accented else " ".join(c.raw for c in query.clauses)
+            source = " ".join(c.raw for c in query.clauses) if typed_accents else " ".join(reading)
             for word in {w for w in segment_words(source) if "_" in w}:
-                for name in WORD_FIELDS:
-                    self.bm25(f"{name}_w", word, scores, self.w.words * self.w.fields[name])
+                self.bm25f(word, self._weighted(WORD_FIELDS, "_w"), scores, self.w.words)
+
+    def _all_present(
+        self, syllables: list[str], fields: list[str], matched: np.ndarray, scores: np.ndarray
+    ) -> np.ndarray:
+        """Documents holding every syllable with its diacritics; their BM25 adds to *scores*."""
+        everywhere = matched.copy()
+        bonus = np.zeros(self.size, dtype=np.float32)
+        for syllable in syllables:
+            present = np.zeros(self.size, dtype=bool)
+            self.bm25f(syllable, self._weighted(fields), bonus, 1.0, present)
+            everywhere &= present
+        scores += bonus * 0.5  # exact diacritics also score within a tier
+        return everywhere
+
+    def _phrase_anywhere(
+        self, syllables: list[str], fields: list[str], candidates: np.ndarray, folded_view: bool
+    ) -> np.ndarray:
+        found = np.zeros(self.size, dtype=bool)
+        for name in fields:
+            docs, _ = self.phrase_counts(f"{name}_f" if folded_view else name, syllables, candidates)
+            found[docs] = True
+        return found
 
     def _proximity(self, sequence: list[str], matched: np.ndarray, scores: np.ndarray) -> None:
         folded = [fold(s) for s in sequence]

@@ -179,8 +179,12 @@ class Searcher:
             categories=_values(category),
         )
 
-    def search(self, query: str = "", **options) -> SearchResult:
-        """Ranked, highlighted, faceted results; see :meth:`request` for the options."""
+    def search(self, query: str = "", *, highlight: bool = True, **options) -> SearchResult:
+        """Ranked, highlighted, faceted results; see :meth:`request` for the options.
+
+        ``highlight=False`` leaves ``title_html`` and ``snippet_html`` empty (for
+        callers that only need the ranking, such as the relevance benchmark).
+        """
         request = self.request(query, **options)
         started = time.perf_counter()
         with self._lock:
@@ -190,7 +194,7 @@ class Searcher:
             total = int(order.size)
             first = (request.page - 1) * request.per_page
             page_docs = order[first : first + request.per_page]
-            hits = [self._hit(docnum, evaluation) for docnum in page_docs.tolist()]
+            hits = [self._hit(docnum, evaluation, highlight) for docnum in page_docs.tolist()]
             facets = self._facets(view, evaluation.matched, request)
             generation = f"{self._generation}.{self._ix.latest_generation()}"
         return SearchResult(
@@ -315,11 +319,11 @@ class Searcher:
             keys = (docs, -scores, ts, undated)
         return docs[np.lexsort(keys)]
 
-    def _hit(self, docnum: int, evaluation: Evaluation) -> Hit:
+    def _hit(self, docnum: int, evaluation: Evaluation, highlight: bool = True) -> Hit:
         stored = self._searcher.stored_fields(docnum)
         article = _article_fields(stored)
         terms = evaluation.terms
-        texts = [article["summary"], article["body"], "\n".join(article["captions"])]
+        texts = [article["summary"], article["body"], "\n".join(article["captions"])] if highlight else []
         return Hit(
             id=article["id"],
             title=article["title"],
@@ -329,10 +333,12 @@ class Searcher:
             source=article["source"],
             category=article["category"],
             score=round(float(evaluation.scores[docnum]), 4),
-            title_html=highlight_title(article["title"], terms),
+            title_html=highlight_title(article["title"], terms) if highlight else "",
             snippet_html=snippet(
                 texts, terms, self.config["search.snippet_chars"], self.config["search.snippet_fragments"]
-            ),
+            )
+            if highlight
+            else "",
         )
 
     def _facets(self, view: IndexView, matched: np.ndarray, request: Request) -> dict[str, list[dict]]:

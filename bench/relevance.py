@@ -1,0 +1,203 @@
+"""Relevance on the judged query sets, through the same code path as the API.
+
+Builds (or reuses) an index of ``../shared/corpus`` files, runs every judged
+query of ``../shared/queries`` through ``Searcher.search`` (what ``/api/search``
+calls) and prints, per kind of query:
+
+* known items (a piece of a title, typed with or without diacritics): MRR@10, Success@1;
+* names (every article naming the person is relevant): MAP and Recall@1000;
+* reader questions (UIT-ViNewsQA): MRR@10 and nDCG@10;
+
+The judgments cover all ten corpus files; on a smaller index only the judged
+articles it holds count, and queries without one are left out (so the peers'
+numbers in issue 3, measured on news-00, compare with ``--files 1``).
+
+and the median time per query.  Corpus, machine and command are printed with
+the table.
+
+    .venv/bin/python bench/relevance.py                      # news-00 (builds var/bench/news-00 once)
+    .venv/bin/python bench/relevance.py --files 10           # all 100,000 articles
+    .venv/bin/python bench/relevance.py --config C.toml      # an index you already built
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SHARED = ROOT.parent / "shared"
+QUERIES = SHARED / "queries"
+KINDS = ("known-folded", "known-accented", "name-accented", "name-folded", "question")
+
+
+def load_queries() -> tuple[dict[str, tuple[str, str]], dict[str, set[str]]]:
+    queries: dict[str, tuple[str, str]] = {}
+    for name in ("dev-queries.tsv", "vinewsqa-dev-queries.tsv"):
+        lines = (QUERIES / name).read_text(encoding="utf-8").splitlines()[1:]
+        for line in lines:
+            qid, text, kind = line.split("\t")
+            queries[qid] = (text, kind)
+    relevant: dict[str, set[str]] = defaultdict(set)
+    for name in ("dev-qrels.txt", "vinewsqa-dev-qrels.txt"):
+        for line in (QUERIES / name).read_text(encoding="utf-8").splitlines():
+            qid, _, doc, grade = line.split()
+            if int(grade) > 0:
+                relevant[qid].add(doc)
+    return queries, relevant
+
+
+def ranking(searcher, text: str, depth: int) -> list[str]:
+    """The first *depth* ids for *text*, paging through ``Searcher.search``."""
+    ids: list[str] = []
+    page = 1
+    while len(ids) < depth:
+        per_page = min(100, depth - len(ids)) if depth > 10 else depth
+        result = searcher.search(text, page=page, per_page=per_page, highlight=False)
+        ids.extend(hit.id for hit in result.hits)
+        if len(result.hits) < per_page or page * per_page >= result.total:
+            break
+        page += 1
+    return ids[:depth]
+
+
+def reciprocal_rank(ids: list[str], relevant: set[str], k: int = 10) -> float:
+    for rank, doc in enumerate(ids[:k], start=1):
+        if doc in relevant:
+            return 1.0 / rank
+    return 0.0
+
+
+def average_precision(ids: list[str], relevant: set[str]) -> float:
+    hits, total = 0, 0.0
+    for rank, doc in enumerate(ids, start=1):
+        if doc in relevant:
+            hits += 1
+            total += hits / rank
+    return total / len(relevant) if relevant else 0.0
+
+
+def ndcg(ids: list[str], relevant: set[str], k: int = 10) -> float:
+    gain = sum(1.0 / math.log2(rank + 1) for rank, doc in enumerate(ids[:k], start=1) if doc in relevant)
+    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(k, len(relevant)) + 1))
+    return gain / ideal if ideal else 0.0
+
+
+def ensure_index(files: int, config_path: str | None):
+    from index.build import build
+    from index.settings import load_config
+    from index.store import IndexStore
+
+    if config_path:
+        return load_config(config_path), config_path
+    directory = ROOT / "var" / "bench" / ("news-00" if files == 1 else f"news-00-{files - 1:02d}")
+    directory.mkdir(parents=True, exist_ok=True)
+    config_file = directory / "config.toml"
+    config_file.write_text(f'[index]\npath = "{directory / "index"}"\nprocs = 2\n', encoding="utf-8")
+    config = load_config(config_file)
+    store = IndexStore(config.path("index.path"))
+    if not store.exists():
+        sources = [SHARED / "corpus" / f"news-{i:02d}.jsonl.gz" for i in range(files)]
+        print(f"building {directory / 'index'} from {len(sources)} corpus file(s)...", file=sys.stderr)
+        build(store, sources, procs=2, progress=sys.stderr.isatty())
+    return config, str(config_file)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--files", type=int, default=1, help="how many corpus files to index (1 = news-00, 10 = all)")
+    parser.add_argument("--config", help="use the index of this config instead of building one")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated kinds to run")
+    parser.add_argument("--limit", type=int, default=0, help="at most this many queries per kind (0 = all)")
+    parser.add_argument("--show-misses", type=int, default=0, help="print this many failed queries per kind")
+    args = parser.parse_args()
+
+    from index.stats import index_stats
+    from index.store import IndexStore
+    from search.searcher import Searcher
+
+    config, config_file = ensure_index(args.files, args.config)
+    searcher = Searcher(config)
+    stats = index_stats(IndexStore(config.path("index.path")))
+    queries, relevant = load_queries()
+    # The judgments cover all 100,000 articles: keep those of articles in this index,
+    # and the queries that still have one.
+    with searcher._lock:  # noqa: SLF001 - a benchmark may look inside
+        searcher._refresh()  # noqa: SLF001
+        indexed = {t.decode() for t in searcher._searcher.reader().lexicon("id")}  # noqa: SLF001
+    relevant = {qid: docs & indexed for qid, docs in relevant.items()}
+    wanted = args.kinds.split(",")
+    by_kind: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for qid, (text, kind) in queries.items():
+        if kind in wanted and relevant.get(qid):
+            by_kind[kind].append((qid, text))
+
+    searcher.search("khởi động")  # warm: open the index, load pyvi
+    rows = []
+    for kind in wanted:
+        items = by_kind.get(kind, [])
+        if args.limit:
+            items = items[: args.limit]
+        if not items:
+            continue
+        depth = 1000 if kind.startswith("name") else 10
+        first, second, times, misses = [], [], [], []
+        for qid, text in items:
+            started = time.perf_counter()
+            ids = ranking(searcher, text, depth)
+            times.append((time.perf_counter() - started) * 1000)
+            rel = relevant[qid]
+            if kind.startswith("name"):
+                first.append(average_precision(ids, rel))
+                second.append(len(rel & set(ids)) / len(rel))
+            elif kind == "question":
+                first.append(reciprocal_rank(ids, rel))
+                second.append(ndcg(ids, rel))
+            else:
+                first.append(reciprocal_rank(ids, rel))
+                second.append(1.0 if ids[:1] and ids[0] in rel else 0.0)
+            if first[-1] < 1.0:
+                misses.append((first[-1], text, ids[:3], sorted(rel)[:3]))
+        names = {"name": ("MAP", "Recall@1000"), "question": ("MRR@10", "nDCG@10")}.get(
+            kind.split("-")[0], ("MRR@10", "Success@1")
+        )
+        rows.append(
+            (
+                kind,
+                len(items),
+                names[0],
+                statistics.mean(first),
+                names[1],
+                statistics.mean(second),
+                statistics.median(times),
+            )
+        )
+        for score, text, got, want in sorted(misses)[: args.show_misses]:
+            print(f"  miss {kind} {score:.2f} {text!r} got {got} want {want}", file=sys.stderr)
+
+    print(
+        f"corpus: {stats.documents} articles ({'news-00' if args.files == 1 else f'news-00..{args.files - 1:02d}'}), index {config.path('index.path')}"
+    )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; one process, one thread"
+    )
+    print(f"command: .venv/bin/python bench/relevance.py {' '.join(sys.argv[1:])}".rstrip())
+    print()
+    print("| kind | queries | metric | value | metric | value | p50 ms |")
+    print("|---|---|---|---|---|---|---|")
+    for kind, count, m1, v1, m2, v2, p50 in rows:
+        print(f"| {kind} | {count} | {m1} | {v1:.3f} | {m2} | {v2:.3f} | {p50:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
