@@ -125,15 +125,15 @@ def main() -> int:
     from index.store import IndexStore
     from search.searcher import Searcher
 
-    config, config_file = ensure_index(args.files, args.config)
+    config, _ = ensure_index(args.files, args.config)
     searcher = Searcher(config)
     stats = index_stats(IndexStore(config.path("index.path")))
     queries, relevant = load_queries()
     # The judgments cover all 100,000 articles: keep those of articles in this index,
     # and the queries that still have one.
-    with searcher._lock:  # noqa: SLF001 - a benchmark may look inside
-        searcher._refresh()  # noqa: SLF001
-        indexed = {t.decode() for t in searcher._searcher.reader().lexicon("id")}  # noqa: SLF001
+    with searcher._lock:
+        searcher._refresh()
+        indexed = {t.decode() for t in searcher._searcher.reader().lexicon("id")}
     relevant = {qid: docs & indexed for qid, docs in relevant.items()}
     wanted = args.kinds.split(",")
     by_kind: dict[str, list[tuple[str, str]]] = defaultdict(list)

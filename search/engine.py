@@ -34,6 +34,7 @@ from :mod:`search.postings`.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field, replace
 
@@ -121,12 +122,12 @@ class Evaluator:
         the body is not counted three times over.
         """
         pseudo = None
-        for field, field_weight in fields:
-            docs, freqs = self.view.term_docs(field, text)
+        for name, field_weight in fields:
+            docs, freqs = self.view.term_docs(name, text)
             if docs.size == 0 or not field_weight:
                 continue
-            lengths = self.view.lengths(field)[docs]
-            norm = 1.0 - self.w.b + self.w.b * lengths / self.view.average_length(field)
+            lengths = self.view.lengths(name)[docs]
+            norm = 1.0 - self.w.b + self.w.b * lengths / self.view.average_length(name)
             if pseudo is None:
                 pseudo = np.zeros(self.size, dtype=np.float32)
             pseudo[docs] += field_weight * freqs / norm
@@ -351,7 +352,7 @@ class Evaluator:
 
     def _proximity(self, sequence: list[str], matched: np.ndarray, scores: np.ndarray) -> None:
         folded = [fold(s) for s in sequence]
-        for a, b in zip(folded, folded[1:], strict=False):
+        for a, b in itertools.pairwise(folded):
             idf = 0.5 * (
                 self._idf(int(self.docs_with("body_f", a).size)) + self._idf(int(self.docs_with("body_f", b).size))
             )
