@@ -83,7 +83,10 @@ class IndexView:
         self.live = np.ones(self.size, dtype=bool)
         for leaf in self.leaves:
             if leaf.reader.has_deletions():
-                deleted = np.fromiter(leaf.reader.deleted_docs_set(), dtype=np.int64)
+                # whoosh3 made deleted_docs_set a cached property (a method in Whoosh 2.7).
+                deleted_set = leaf.reader.deleted_docs_set
+                deleted_set = deleted_set() if callable(deleted_set) else deleted_set
+                deleted = np.fromiter(deleted_set, dtype=np.int64)
                 self.live[deleted + leaf.offset] = False
         self.live_count = int(self.live.sum())
         cache.forget({leaf.key for leaf in self.leaves})
