@@ -1,0 +1,136 @@
+"""Reading endpoints over the searcher: ``/api/search``, ``/api/search/export``, ``/api/suggest``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import logging
+import re
+from collections.abc import Iterator
+
+import falcon
+
+from api.caching import weak_etag
+from api.errors import BadParameter
+from index.analysis import fold
+
+log = logging.getLogger("api")
+
+EXPORT_FIELDS = ("id", "published", "title", "author", "url", "source")
+EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson; charset=utf-8"}
+# Spreadsheets run cells starting with these as formulas; a leading apostrophe keeps them text.
+_FORMULA_START = ("=", "+", "@", "\t", "\r")
+_EXPORT_BATCH = 200
+
+
+def one(req: falcon.Request, name: str, default: str | None = None) -> str | None:
+    """A single-valued query parameter; if repeated, the last value counts."""
+    values = req.get_param_as_list(name)
+    return values[-1] if values else default
+
+
+def many(req: falcon.Request, name: str) -> list[str]:
+    """A parameter that may be repeated (``author=A&author=B``): any of the values matches."""
+    return [v for v in (req.get_param_as_list(name) or []) if v]
+
+
+def search_options(req: falcon.Request) -> dict:
+    """The filters shared by search and export, named as the searcher wants them."""
+    return {
+        "sort": one(req, "sort"),
+        "date_from": one(req, "from"),
+        "date_to": one(req, "to"),
+        "author": many(req, "author"),
+        "source": many(req, "source"),
+        "category": many(req, "category"),
+    }
+
+
+class SearchResource:
+    cache = "index"
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        result = self.searcher.search(
+            one(req, "q", ""), page=one(req, "page", 1), per_page=one(req, "per_page"), **search_options(req)
+        )
+        # The generation the result was computed on is exact: prefer it to the one read before.
+        resp.set_header("ETag", weak_etag(result.generation))
+        resp.media = result.as_dict()
+
+
+class ExportResource:
+    cache = "index"
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        fmt = one(req, "format", "csv")
+        if fmt not in EXPORT_FORMATS:
+            raise BadParameter("format", "format must be csv or ndjson")
+        query = one(req, "q", "")
+        options = search_options(req)
+        options["sort"] = options["sort"] or "newest"
+        rows = self.searcher.export(query, **options)
+        # Start the generator now: a bad parameter or a missing index must become a 4xx/503,
+        # which is impossible once the body has started.
+        first = list(itertools.islice(rows, 1))
+        rows = itertools.chain(first, rows)
+        resp.content_type = EXPORT_FORMATS[fmt]
+        resp.downloadable_as = f"hnp-export-{_slug(query)}.{fmt}"
+        resp.stream = _streamed(_csv_lines(rows) if fmt == "csv" else _ndjson_lines(rows))
+
+
+def _slug(query: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(query).lower()).strip("-")[:60].strip("-")
+    return slug or "all"
+
+
+def _ndjson_lines(rows: Iterator[dict]) -> Iterator[str]:
+    for row in rows:
+        yield json.dumps({k: row.get(k, "") for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n"
+
+
+def _csv_lines(rows: Iterator[dict]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(EXPORT_FIELDS)
+    yield buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_cell(row.get(k, "")) for k in EXPORT_FIELDS])
+        yield buffer.getvalue()
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _streamed(lines: Iterator[str]) -> Iterator[bytes]:
+    """Encode in batches of rows (fewer, larger writes), logging a failure mid-stream."""
+    try:
+        while batch := list(itertools.islice(lines, _EXPORT_BATCH)):
+            yield "".join(batch).encode("utf-8")
+    except Exception:
+        # Headers are gone: all that is left is to cut the response short (the client sees
+        # an incomplete chunked body, not a complete-looking file) and log why.
+        log.exception("export failed after the response started")
+        raise
+
+
+class SuggestResource:
+    cache = "index"
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        prefix = one(req, "q", "")
+        suggestions = self.searcher.suggest(prefix, one(req, "limit", 8))
+        resp.media = {"query": prefix, "suggestions": suggestions}

@@ -1,0 +1,236 @@
+"""``python -m api --config C``: the API under gunicorn, configured from the ``[server]`` settings.
+
+gunicorn forks the workers first and each worker then builds its own app and
+opens the index (never ``--preload``: Whoosh readers and file handles must
+not be shared across processes), and runs a first search so the first request
+is not the slow one.  Workers are ``gthread``: ``server.threads`` threads per
+process, so a slow client does not hold a whole worker.  Requests gunicorn
+rejects before the app sees them (request line or headers too long,
+malformed HTTP) are answered with the same JSON error shape as the app's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from gunicorn import util
+from gunicorn.app.base import BaseApplication
+from gunicorn.http import errors as http_errors
+from gunicorn.http.wsgi import Response, default_environ
+from gunicorn.workers.gthread import ThreadWorker
+
+from api import accesslog
+from api.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE
+from index.settings import Config, ConfigError, load_config
+
+# Queries a new worker runs before taking requests: loads pyvi, postings, columns and helpers.
+WARM_QUERIES = ("dan van", "Hà Nội", "")
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def gunicorn_options(config: Config, bind: str | None = None, workers: int | None = None) -> dict:
+    """gunicorn settings for *config* (``bind``/``workers`` override the config's)."""
+    workers = config["server.workers"] if workers is None else workers
+    access_log = config["server.access_log"]
+    if access_log not in ("", "-"):
+        access_log = str(config.path("server.access_log"))
+    options = {
+        "bind": [bind or config["server.bind"]],
+        "workers": workers if workers > 0 else 2 * cores() + 1,
+        "worker_class": "api.server.JsonErrorWorker",
+        "threads": max(1, config["server.threads"]),
+        "timeout": config["server.timeout"],
+        "graceful_timeout": 20,
+        "keepalive": 5,
+        "preload_app": False,
+        "limit_request_line": MAX_REQUEST_LINE,
+        "limit_request_fields": MAX_HEADER_FIELDS,
+        "limit_request_field_size": MAX_HEADER_FIELD_BYTES,
+        "logger_class": "api.accesslog.JsonAccessLogger",
+        "accesslog": access_log or None,
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "hnp-api",
+        # One fixed control socket per user would collide between several servers (tests, staging).
+        "control_socket_disable": True,
+    }
+    if Path("/dev/shm").is_dir():
+        # Heartbeat files in memory: a busy disk (an index build) must not look like a hung worker.
+        options["worker_tmp_dir"] = "/dev/shm"
+    return options
+
+
+class ApiServer(BaseApplication):
+    """gunicorn application whose settings come from a :class:`Config`, not the command line."""
+
+    def __init__(self, config: Config, options: dict):
+        self.config = config
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        # Runs in each worker after the fork (preload_app is off).
+        from api.app import create_app
+        from search.searcher import Searcher
+
+        log = _app_logger()
+        searcher = Searcher(self.config)
+        app = create_app(self.config, searcher)
+        warm(searcher, log)
+        return app
+
+
+def warm(searcher, log: logging.Logger) -> None:
+    from index.store import IndexMissing
+
+    started = time.perf_counter()
+    try:
+        for query in WARM_QUERIES:
+            searcher.search(query)
+        searcher.suggest("ha")
+    except IndexMissing as exc:
+        log.warning(
+            "worker %d ready without an index (%s); /api/health answers 503 until one is built", os.getpid(), exc
+        )
+        return
+    except Exception:
+        # A failed warm-up must not stop the worker: requests will report the problem properly.
+        log.exception("worker %d: warm-up search failed", os.getpid())
+        return
+    log.info(
+        "worker %d ready: index %s, %d documents, warmed in %.0f ms",
+        os.getpid(),
+        searcher.generation,
+        searcher.document_count(),
+        (time.perf_counter() - started) * 1000,
+    )
+
+
+def _app_logger() -> logging.Logger:
+    """The app's logger writes where gunicorn's error log does."""
+    log = logging.getLogger("api")
+    if not log.handlers:
+        for handler in logging.getLogger("gunicorn.error").handlers:
+            log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    return log
+
+
+# --- gunicorn's own rejections, in the API's error shape ------------------------------------
+
+_PARSE_ERRORS = (
+    (http_errors.LimitRequestLine, 414, "URI Too Long"),
+    (http_errors.LimitRequestHeaders, 431, "Request Header Fields Too Large"),
+    (http_errors.UnsupportedTransferCoding, 501, "Not Implemented"),
+    (http_errors.ExpectationFailed, 417, "Expectation Failed"),
+    (http_errors.ForbiddenProxyRequest, 403, "Forbidden"),
+)
+_SERVER_FAULTS = (
+    http_errors.ConfigurationProblem,
+    http_errors.InvalidResponseHeader,
+    http_errors.InvalidResponseHeaderName,
+)
+
+
+def client_error(exc: Exception) -> tuple[int, str] | None:
+    """(status, reason) for a request gunicorn refused to parse; None if it is not the client's fault."""
+    # (SSL errors and the server's own header faults keep gunicorn's handling.)
+    if not isinstance(exc, http_errors.ParseException) or isinstance(exc, _SERVER_FAULTS):
+        return None
+    for kind, status, reason in _PARSE_ERRORS:
+        if isinstance(exc, kind):
+            return status, reason
+    return 400, "Bad Request"
+
+
+def client_error_description(status: int, exc: Exception) -> str:
+    if status == 414:
+        return f"The request line (method, path and query string) may be at most {MAX_REQUEST_LINE} bytes: {exc}."
+    if status == 431:
+        return f"At most {MAX_HEADER_FIELDS} request headers of at most {MAX_HEADER_FIELD_BYTES} bytes each ({exc})."
+    return f"The request is not valid HTTP: {exc}."
+
+
+def json_error_response(status: int, reason: str, description: str) -> bytes:
+    body = json.dumps({"title": reason, "description": description}).encode("utf-8")
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Cache-Control: no-store\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+class JsonErrorWorker(ThreadWorker):
+    """gunicorn's gthread worker, answering malformed or oversized requests with JSON errors."""
+
+    def handle_error(self, req, client, addr, exc):
+        answer = client_error(exc)
+        if answer is None:
+            return super().handle_error(req, client, addr, exc)
+        status, reason = answer
+        addr = addr or ("", -1)
+        self.log.warning("Invalid request from ip=%s: %s", addr[0], exc)
+        if req is None and hasattr(exc, "req"):
+            req = exc.req
+        if req is not None:
+            environ = default_environ(req, client, self.cfg)
+            environ["REMOTE_ADDR"] = addr[0]
+            resp = Response(req, client, self.cfg)
+            resp.status = f"{status} {reason}"
+            self.log.access(resp, req, environ, timedelta(0))
+        try:
+            util.write_nonblock(client, json_error_response(status, reason, client_error_description(status, exc)))
+        except Exception:
+            self.log.debug("Failed to send error message.")
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m api", description="Serve the search API with gunicorn.")
+    parser.add_argument("--config", metavar="PATH", help="TOML config file (default: config.toml of the project)")
+    parser.add_argument(
+        "--bind", metavar="HOST:PORT", help="listen here instead of server.bind (port 0: any free port)"
+    )
+    parser.add_argument("--workers", type=int, metavar="N", help="worker processes instead of server.workers")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from api.auth import configured_keys
+
+    keys = configured_keys(config)
+    accesslog.SECRETS[:] = keys
+    short = [k for k in keys if len(k) < 16]
+    if short:
+        print(f"warning: {len(short)} API key(s) shorter than 16 characters: use long random keys", file=sys.stderr)
+    options = gunicorn_options(config, args.bind, args.workers)
+    print(
+        f"api: serving {config.path('index.path')} on {options['bind'][0]} with {options['workers']} workers "
+        f"x {options['threads']} threads; writes {'enabled' if keys else 'disabled (no API key)'}",
+        file=sys.stderr,
+        flush=True,
+    )
+    ApiServer(config, options).run()
+    return 0

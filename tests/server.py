@@ -1,0 +1,148 @@
+"""A real gunicorn running the API, for integration, browser and reliability tests.
+
+Usage::
+
+    from tests.server import running_server
+
+    def test_something(sample_index):
+        with running_server(sample_index, workers=2) as server:
+            r = requests.get(server.url + "/api/search", params={"q": "dan van"})
+
+The server is started exactly as documented -- ``python -m api --config PATH``
+(or any other command given as ``command``, e.g. ``["bin/serve"]``) -- with
+``--bind 127.0.0.1:0`` so the kernel picks a free port (no race between
+choosing a port and binding it) and ``--workers N``.  The helper reads the
+port from gunicorn's "Listening at" line and returns once every worker has
+logged that it is ready (index opened and warmed), so a test's first request
+is not racing the boot.  On exit the server gets SIGTERM (graceful), then
+SIGKILL if it has not stopped within a few seconds; the whole process group
+is signalled, so no worker outlives the test.
+
+Everything the server printed is kept in ``server.log`` (a list of lines),
+which failing tests show; :meth:`Server.wait_for_log` waits for a line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+_LISTENING = re.compile(r"Listening at: http://([\d.]+):(\d+)")
+_READY = re.compile(r"worker (\d+) ready")
+
+
+class ServerFailed(RuntimeError):
+    """The server exited or did not become ready; the message ends with its output."""
+
+
+@dataclass
+class Server:
+    """A running server: ``url`` (``http://127.0.0.1:PORT``), the process and its log."""
+
+    process: subprocess.Popen
+    url: str = ""
+    port: int = 0
+    log: list[str] = field(default_factory=list)
+    worker_pids: set[int] = field(default_factory=set)
+
+    def output(self) -> str:
+        return "".join(self.log)
+
+    def wait_for_log(self, pattern: str, timeout: float = 30.0) -> re.Match:
+        """The first log line matching regex *pattern* (waiting up to *timeout* s for it)."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in list(self.log):
+                if match := regex.search(line):
+                    return match
+            if self.process.poll() is not None:
+                raise ServerFailed(f"server exited with {self.process.returncode}:\n{self.output()}")
+            if time.monotonic() > deadline:
+                raise ServerFailed(f"no log line matching {pattern!r} within {timeout} s:\n{self.output()}")
+            time.sleep(0.05)
+
+
+def api_command(config: Path | str) -> list[str]:
+    """The documented start command, with this interpreter."""
+    return [sys.executable, "-m", "api", "--config", str(config)]
+
+
+@contextmanager
+def running_server(
+    config: Path | str,
+    *,
+    workers: int = 2,
+    command: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    ready_timeout: float = 120.0,
+) -> Iterator[Server]:
+    """Run the API on *config* on a free loopback port until the ``with`` block ends.
+
+    *command* replaces ``python -m api`` (``--config``, ``--bind`` and ``--workers`` are
+    appended to it); *env* adds environment variables (e.g. ``HNP_API_KEYS``).
+    """
+    argv = [*(command or [sys.executable, "-m", "api"]), "--config", str(config)]
+    argv += ["--bind", "127.0.0.1:0", "--workers", str(workers)]
+    environ = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), environ.get("PYTHONPATH", "")) if p)
+    process = subprocess.Popen(
+        argv,
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        start_new_session=True,  # its own process group: stop() reaches every worker
+    )
+    server = Server(process=process)
+    reader = threading.Thread(target=_collect, args=(process, server), daemon=True)
+    reader.start()
+    try:
+        match = server.wait_for_log(_LISTENING.pattern, ready_timeout)
+        server.port = int(match.group(2))
+        server.url = f"http://{match.group(1)}:{server.port}"
+        deadline = time.monotonic() + ready_timeout
+        while len(server.worker_pids) < workers:
+            if process.poll() is not None:
+                raise ServerFailed(f"server exited with {process.returncode}:\n{server.output()}")
+            if time.monotonic() > deadline:
+                raise ServerFailed(f"only {len(server.worker_pids)} of {workers} workers ready:\n{server.output()}")
+            time.sleep(0.05)
+        yield server
+    finally:
+        stop(process)
+        reader.join(timeout=5)
+
+
+def _collect(process: subprocess.Popen, server: Server) -> None:
+    for line in process.stdout:
+        server.log.append(line)
+        if match := _READY.search(line):
+            server.worker_pids.add(int(match.group(1)))
+
+
+def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM the process group, SIGKILL it after *grace* seconds."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+    except ProcessLookupError:
+        pass
