@@ -120,7 +120,9 @@ class Searcher:
             self._generation = current
             self._view = None
         elif not self._searcher.up_to_date():
-            self._searcher = self._searcher.refresh()
+            # Not Searcher.refresh(): whoosh3 reuses a segment's reader even when the new commit
+            # deleted documents from that segment, so replaced and deleted articles stayed visible.
+            self._searcher = self._ix.searcher(weighting=scoring.BM25F())
             self._view = None
         if self._view is None:
             self._view = IndexView(self._searcher, self._cache)
