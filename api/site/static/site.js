@@ -141,6 +141,7 @@
   // --- searching without reloading ----------------------------------------------------
 
   let navigation = null;
+  let shown = location.pathname + location.search; // the state <main> shows now
 
   function enhanced(url) {
     return document.body.dataset.page === "search" && url.origin === location.origin && url.pathname === "/";
@@ -167,6 +168,7 @@
       history.replaceState({ ...(history.state || {}), scrollY: window.scrollY }, "");
       history.pushState({ scrollY: 0 }, "", url.href);
     }
+    shown = url.pathname + url.search;
     main.replaceChildren(...Array.from(page.querySelector("main").childNodes, (node) => document.importNode(node, true)));
     main.removeAttribute("aria-busy");
     document.title = page.title;
@@ -227,6 +229,7 @@
 
   window.addEventListener("popstate", (event) => {
     const url = new URL(location.href);
+    if (url.pathname + url.search === shown) return; // only the #fragment changed (the skip link)
     if (enhanced(url)) {
       navigate(url, { push: false, scrollY: (event.state && event.state.scrollY) || 0, focusResults: false });
     } else {
