@@ -200,3 +200,12 @@ def test_templates_escape_everything_but_markup():
     assert (
         attrs(href="/?a=1&b=2", aria_current=None, hidden=True, class_="x") == ' href="/?a=1&amp;b=2" hidden class="x"'
     )
+
+
+def test_pages_without_an_index_say_so_with_503(tmp_config):
+    client = site_client(tmp_config)
+    for path in ("/", "/coverage", f"/articles/{SEED}"):
+        response = client.simulate_get(path, params={"q": "dan van"})
+        assert response.status_code == 503, path
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+        assert parse(response.text).find("h1").text == "Kho tin bài chưa sẵn sàng"

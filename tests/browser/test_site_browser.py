@@ -131,6 +131,30 @@ def test_keyboard_only(page):
     expect(page.locator("a.chip")).to_be_visible()
 
 
+def test_sort_and_dates_update_in_place(page):
+    page.goto("/?q=dan+van")
+    mark_no_reload(page)
+    page.get_by_label("Sắp xếp theo").focus()
+    page.get_by_label("Sắp xếp theo").select_option("oldest")  # no button: the change submits
+    expect(page).to_have_url(re.compile(r"sort=oldest"))
+    expect(page.get_by_label("Sắp xếp theo")).to_be_focused()
+    stamps = [t.get_attribute("datetime") for t in page.locator("ol.hits time").all()]
+    assert stamps == sorted(stamps)
+    page.get_by_label("Từ ngày").fill("2021-01-01")
+    page.get_by_label("Đến ngày").fill("2021-12-31")
+    page.get_by_role("button", name="Lọc theo ngày").click()
+    expect(page.locator("a.chip")).to_contain_text("năm 2021")
+    assert params(page) == {"q": "dan van", "from": "2021-01-01", "to": "2021-12-31", "sort": "oldest"}
+    assert hit_years(page) == {"2021"}
+    # A new search from the box keeps the filters.
+    box = page.get_by_role("combobox", name="Tìm tin bài")
+    box.fill("dân")
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"q=d%C3%A2n&from=2021-01-01"))
+    assert hit_years(page) == {"2021"}
+    assert_no_reload(page)
+
+
 def test_the_page_works_without_javascript(plain_page):
     page = plain_page
     page.goto("/")
