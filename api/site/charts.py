@@ -183,7 +183,9 @@ def coverage_chart(series: list[tuple[str, int]]) -> Markup:
             ticks.append(
                 render('<line class="tick" x1="{x:.1f}" x2="{x:.1f}" y1="{y1}" y2="{y2}"/>', x=x, y1=base, y2=base + 6)
             )
-            if year % every == 0 or len(years) <= 12:
+            # The first month's year is labelled only if the next January leaves room for it.
+            crowded = i == 0 and not key.endswith("-01") and (13 - int(key[5:])) * slot < 40 and len(years) > 1
+            if (year % every == 0 or len(years) <= 12) and not crowded:
                 ticks.append(
                     render('<text class="axis" x="{x:.1f}" y="{y}">{year}</text>', x=x + 2, y=base + 20, year=year)
                 )
