@@ -81,9 +81,21 @@ class CompactCodec(whoosh3.W3Codec):
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
         if terminfo.is_inlined():
             ids, weights, values = terminfo.inlined_postings()
-            return ListMatcher(ids, weights, values, format_, scorer=scorer, term=term, terminfo=terminfo)
+            return _InlineMatcher(ids, weights, values, format_, scorer=scorer, term=term, terminfo=terminfo)
         offset, length = terminfo.extent()
         return CompactLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
+
+class _InlineMatcher(ListMatcher):
+    """Inlined postings; a posting without a value reads as ``b""``.
+
+    whoosh3's ListMatcher answers ``""`` (a str) there, and merging segments
+    (every few incremental commits) then fails on its ``vbytes`` bytes check.
+    """
+
+    def value(self):
+        value = super().value()
+        return b"" if value == "" else value
 
 
 class CompactTermInfo(whoosh3.W3TermInfo):
