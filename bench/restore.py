@@ -1,0 +1,98 @@
+"""Accent restoration: how often ``did_you_mean`` of a query typed without diacritics is right.
+
+For each folded query of the judged set (``known-folded``: a piece of a title;
+``name-folded``: a person's name) the search's ``did_you_mean`` is compared with
+its accented twin (the same qid ending in ``a``), case and tone placement
+ignored.  A query with no ``did_you_mean`` counts as wrong, unless the twin has
+no diacritics either.
+
+    .venv/bin/python bench/restore.py --config /work/devindex/news00.toml
+
+Corpus: whatever the config's index holds (news-00 + the sample for the dev
+index); machine: 2 cores.  Prints a table, and the misses with ``--misses``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from index.analysis import has_diacritics, syllables  # noqa: E402
+from index.settings import load_config  # noqa: E402
+from search.searcher import Searcher  # noqa: E402
+
+KINDS = {"known": ("known-folded", "known-accented"), "name": ("name-folded", "name-accented")}
+
+
+def read_pairs(path: Path, kind: str) -> list[tuple[str, str]]:
+    folded_kind, accented_kind = KINDS[kind]
+    rows = {}
+    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+        qid, query, row_kind = line.split("\t")
+        rows[qid] = (query, row_kind)
+    pairs = []
+    for qid, (query, row_kind) in rows.items():
+        if row_kind == folded_kind:
+            twin = rows.get(qid[:-1] + "a")
+            if twin and twin[1] == accented_kind:
+                pairs.append((query, twin[0]))
+    return pairs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", help="config of the index to measure (default: the project's)")
+    parser.add_argument("--queries", default=str(ROOT.parent / "shared" / "queries" / "dev-queries.tsv"))
+    parser.add_argument("--kinds", default="known,name", help="comma-separated: known, name")
+    parser.add_argument("--misses", action="store_true", help="list the queries restored wrongly")
+    args = parser.parse_args(argv)
+
+    searcher = Searcher(load_config(args.config))
+    searcher.search("khởi động")  # open the index and load pyvi outside the timings
+    print(f"index: {searcher.document_count()} documents ({args.config or 'config.toml'})")
+    print(
+        "| kind | queries | exact | share | accented twin in the index | exact among those | "
+        "search p50 ms | search p99 ms |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    misses = []
+    for kind in args.kinds.split(","):
+        pairs = read_pairs(Path(args.queries), kind)
+        right, present, right_present, took = 0, 0, 0, []
+        for folded, accented in pairs:
+            started = time.perf_counter()
+            offered = searcher.search(folded).did_you_mean
+            took.append((time.perf_counter() - started) * 1000)
+            # Restoration learns from the index: a reading it never holds cannot be learned.
+            exact = searcher.search(f'"{accented}"', per_page=1)
+            holds = exact.total > 0 and not exact.relaxed
+            present += holds
+            expected = syllables(accented)
+            if (offered is None and not has_diacritics(accented)) or (
+                offered is not None and syllables(offered) == expected
+            ):
+                right += 1
+                right_present += holds
+            else:
+                misses.append((kind, folded, accented, offered, holds))
+        took.sort()
+        p99 = took[min(len(took) - 1, int(len(took) * 0.99))]
+        print(
+            f"| {kind} | {len(pairs)} | {right} | {right / max(1, len(pairs)):.1%} | {present} | "
+            f"{right_present / max(1, present):.1%} | {statistics.median(took):.1f} | {p99:.1f} |"
+        )
+    if args.misses:
+        for kind, folded, accented, offered, holds in misses:
+            where = "in the index" if holds else "not in the index"
+            print(f"{kind}\t{folded}\texpected: {accented} ({where})\toffered: {offered}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""Where a sequence of folded syllables occurs in the index, and what the text says there.
+
+Accent restoration, spelling and suggestions all ask the same two questions of
+the index's own text: *does* ``dan van`` occur as a phrase, and *how is it
+written* where it does (``dân vận``, ``Dân vận``, ``dân văn``...)?
+
+The first is answered from the folded views' positions (``title_f``,
+``body_f``...), decoded and cached by :mod:`search.postings`; a phrase is a
+chain of adjacent positions, found by probing the rarest term's positions into
+the others' (sorted keys, ``numpy.searchsorted``), so the cost follows the
+rarest syllable.  The second reads the stored text of a small sample of the
+occurrences and walks its syllables exactly as the analyzer did when indexing
+(same regular expression, same normalisation), so a position in the index is a
+syllable in the text.  No statistics are computed ahead of time: nothing to
+rebuild when the index changes, and nothing held in memory but the posting
+cache the search already has.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.analysis import INVISIBLE, canonical_syllable, fold, normalize
+from search.segments import IndexView
+
+POSITION_BITS = 21  # as the engine: keys are doc << 21 | position
+_POSITION_MASK = (1 << POSITION_BITS) - 1
+# Where the stored text of a field is, and how much a hit there is worth as evidence
+# of how people write a phrase: titles are edited with care and are what readers
+# search for; bodies are long and plentiful.
+FIELDS = ("title", "summary", "captions", "author", "body")
+CHEAP_FIELDS = ("title", "summary", "captions", "author")
+# Characters after which a capital letter says nothing (a sentence or line starts).
+_SENTENCE_END = set(".!?:;\"'“”‘’()[]…-–—|/\n\r\t•*>")
+_BREAK = re.compile(r"[.!?:;,()\[\]\"“”…|/\n\r\t•–—]")
+_EMPTY = np.zeros(0, dtype=np.int64)
+_FAST_SYLLABLES = re.compile(rf"[\w\u0300-\u036f{INVISIBLE}]+")
+_CASE_SAMPLE = 40  # syllables looked at to tell whether a text is in Title Case or capitals
+
+
+@dataclass
+class Token:
+    """One syllable of a stored text."""
+
+    start: int
+    end: int
+    canonical: str  # lower case, canonical tone placement
+    original: str  # as written (normalised), case kept
+
+
+@dataclass
+class Sighting:
+    """A phrase seen in a text: its syllables as written, and what surrounds them."""
+
+    field: str
+    doc: int
+    tokens: list[Token]  # the phrase's syllables, then any that follow up to max_after
+    initial: list[bool]  # per token: starts a sentence or line (its capital means nothing)
+    caseless: bool  # capitals say nothing here (a title in upper case or Title Case)
+    breaks: list[bool]  # per token after the first: punctuation before it
+
+    @property
+    def canonical(self) -> tuple[str, ...]:
+        return tuple(t.canonical for t in self.tokens)
+
+    def proper(self, length: int) -> bool:
+        """The first *length* syllables are written as a name: each with a capital, mid-text."""
+        if self.caseless or length < 2:
+            return False
+        return all(t.original[:1].isupper() for t in self.tokens[:length]) and not all(self.initial[1:length])
+
+
+class Occurrences:
+    """Phrase positions and stored texts of one index view, for the length of one request.
+
+    Holds per-request memos only (keys of terms, texts read), so one instance is
+    made per query; the heavy data lives in the view's posting cache.
+    """
+
+    def __init__(self, view: IndexView, searcher):
+        self.view = view
+        self.searcher = searcher  # Whoosh searcher, for stored fields
+        self._keys: dict[tuple[str, str], np.ndarray] = {}
+        self._stored: dict[int, dict] = {}
+        self._texts: dict[tuple[int, str], tuple[str, list[tuple[int, int]], bool, bool]] = {}
+        self._df: dict[tuple[str, str], int] = {}
+
+    # --- positions ---------------------------------------------------------------------
+
+    def keys(self, field: str, term: str) -> np.ndarray:
+        """Sorted ``doc << 21 | position`` of *term* in *field* (a folded view: ``body_f``)."""
+        memo = (field, term)
+        found = self._keys.get(memo)
+        if found is None:
+            owners, positions = self.view.term_positions(field, term)
+            found = (owners << POSITION_BITS) | positions.astype(np.int64) if owners.size else _EMPTY
+            if found.size and self.view.size != self.view.live_count:
+                found = found[self.view.live[found >> POSITION_BITS]]
+            self._keys[memo] = found
+        return found
+
+    def any_keys(self, field: str, terms: list[str]) -> np.ndarray:
+        """Keys of any of *terms* (e.g. the completions of a prefix), sorted."""
+        parts = [self.keys(field, t) for t in terms]
+        parts = [p for p in parts if p.size]
+        if not parts:
+            return _EMPTY
+        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+
+    def starts(self, field: str, positions: list[np.ndarray]) -> np.ndarray:
+        """Keys where a phrase starts, given the keys of each of its syllables in order."""
+        if not positions or any(p.size == 0 for p in positions):
+            return _EMPTY
+        order = sorted(range(len(positions)), key=lambda i: positions[i].size)
+        first = order[0]
+        result = positions[first]
+        if first:
+            result = result[(result & _POSITION_MASK) >= first] - first
+        for index in order[1:]:
+            if result.size == 0:
+                break
+            result = result[contains(positions[index], result + index)]
+        return result
+
+    def phrase(self, field: str, folded: list[str]) -> np.ndarray:
+        """Start keys of the folded syllables *folded* side by side in *field* (a folded view)."""
+        return self.starts(field, [self.keys(field, t) for t in folded])
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        memo = (field, term)
+        found = self._df.get(memo)
+        if found is None:
+            found = sum(leaf.reader.doc_frequency(field, term) for leaf in self.view.leaves)
+            self._df[memo] = found
+        return found
+
+    # --- texts -------------------------------------------------------------------------
+
+    def text(self, doc: int, field: str, count: int) -> tuple[str, list[tuple[int, int]], bool]:
+        """``(text, spans of its first *count* syllables or more, caseless)`` of a stored field.
+
+        Syllables are walked only as far as needed: a body holds hundreds.
+        """
+        memo = (doc, field)
+        found = self._texts.get(memo)
+        if found is None or (len(found[1]) < count and not found[3]):
+            stored = self._stored.get(doc)
+            if stored is None:
+                stored = self.searcher.stored_fields(doc) or {}
+                self._stored[doc] = stored
+            text = stored.get(field) or ""
+            if not isinstance(text, str):
+                text = "\n".join(text)
+            spans, complete = _spans(text, max(count, _CASE_SAMPLE))
+            found = (text, spans, _caseless(text, spans), complete)
+            self._texts[memo] = found
+        return found[:3]
+
+    def sighting(self, field: str, key: int, length: int, max_after: int = 0) -> Sighting | None:
+        """The text at a phrase start *key* of *length* syllables in *field* (a stored field)."""
+        doc, position = int(key) >> POSITION_BITS, int(key) & _POSITION_MASK
+        text, spans, caseless = self.text(doc, field, position + length + max_after)
+        if position + length > len(spans):
+            return None  # the stored text and the index disagree: skip this one
+        picked = [_token(text, start, end) for start, end in spans[position : position + length + max_after]]
+        initial = [_starts_sentence(text, t.start) for t in picked]
+        breaks = [bool(_BREAK.search(text, a.end, b.start)) for a, b in itertools.pairwise(picked)]
+        return Sighting(field, doc, picked, initial, caseless, breaks)
+
+    def sample(
+        self, folded: list[str], fields=FIELDS, limit: int = 12, max_after: int = 0, body_limit: int = 8
+    ) -> list[Sighting]:
+        """Up to *limit* sightings of the folded phrase, the more telling fields first.
+
+        At most *body_limit* come from bodies: reading one means walking a long
+        text up to the phrase, some fifty times the cost of a title.
+        """
+        found: list[Sighting] = []
+        for field in fields:
+            if len(found) >= limit:
+                break
+            keys = self.phrase(f"{field}_f", folded)
+            wanted = limit - len(found)
+            for key in spread(keys, min(wanted, body_limit) if field == "body" else wanted):
+                sighting = self.sighting(field, key, len(folded), max_after)
+                if sighting is not None and tuple(fold(c) for c in sighting.canonical[: len(folded)]) == tuple(folded):
+                    found.append(sighting)
+        return found
+
+
+def spread(keys: np.ndarray, count: int) -> list[int]:
+    """At most *count* of *keys*, evenly spread (documents are in index order, not by topic)."""
+    if count <= 0 or keys.size == 0:
+        return []
+    if keys.size <= count:
+        return keys.tolist()
+    picks = np.linspace(0, keys.size - 1, count).astype(np.int64)
+    return keys[np.unique(picks)].tolist()
+
+
+def contains(sorted_keys: np.ndarray, probes: np.ndarray) -> np.ndarray:
+    """Which *probes* are in *sorted_keys*."""
+    if sorted_keys.size == 0:
+        return np.zeros(probes.size, dtype=bool)
+    at = np.searchsorted(sorted_keys, probes)
+    at[at == sorted_keys.size] = sorted_keys.size - 1
+    return sorted_keys[at] == probes
+
+
+def _spans(text: str, count: int) -> tuple[list[tuple[int, int]], bool]:
+    """Where the first *count* of the analyzer's syllables are in *text*, and whether that is all.
+
+    The same syllables as index.analysis.SYLLABLE_RE (so positions agree with the
+    index), found with a simpler expression that is twice as fast: letters,
+    digits, combining marks and invisible characters, then split at ``_`` (which
+    the analyzer's expression excludes), and a run made only of invisible
+    characters is no syllable.
+    """
+    spans = []
+    for match in _FAST_SYLLABLES.finditer(text):
+        start, end = match.span()
+        if "_" in match.group():
+            for part in re.finditer(r"[^_]+", match.group()):
+                if part.group().strip(INVISIBLE):
+                    spans.append((start + part.start(), start + part.end()))
+        elif match.group().strip(INVISIBLE):
+            spans.append((start, end))
+        if len(spans) >= count:
+            return spans, False
+    return spans, True
+
+
+def _token(text: str, start: int, end: int) -> Token:
+    written = normalize(text[start:end])
+    return Token(start, end, canonical_syllable(written), written)
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    i = start - 1
+    while i >= 0 and text[i] in " \u00a0":
+        i -= 1
+    return i < 0 or text[i] in _SENTENCE_END
+
+
+def _caseless(text: str, spans: list[tuple[int, int]]) -> bool:
+    """Capitals carry no information: the text is in upper case, or Title Case (many headlines)."""
+    if len(spans) < 4:
+        return False
+    words = [text[a:b] for a, b in spans[:_CASE_SAMPLE] if text[a].isalpha()]
+    capitals = sum(w[0].isupper() for w in words)
+    return len(words) >= 4 and capitals > 0.6 * len(words)
+
+
+def cased(canonical: str, original: str) -> str:
+    """*canonical* written with the capitals of *original* (same syllable, maybe other tone place)."""
+    if len(original) > 1 and original.isupper():
+        return canonical.upper()
+    if original[:1].isupper():
+        return canonical[:1].upper() + canonical[1:]
+    return canonical

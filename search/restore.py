@@ -1,0 +1,209 @@
+"""Accent restoration: the most likely Vietnamese reading of syllables typed without diacritics.
+
+``dan van`` could be *dân vận*, *dân văn*, *đàn vẫn*...  The index's own text
+decides.  The typed syllables are cut into the longest runs that occur side by
+side somewhere in the index (``ha noi`` + ``dan van``), preferring few long runs
+(a dynamic programme that maximises the sum of squared run lengths); each run
+is then read where it occurs -- a sample of its occurrences, titles first --
+and the most frequent way of writing it wins, capitals included (``Hà Nội``,
+``Nguyễn Văn Phong``, ``HĐND``), counting only capitals that are not merely
+the start of a sentence.  A syllable that stands alone takes its most frequent
+accented form in the index.
+
+Titles, summaries, captions and bylines are searched first; the bodies (far
+more text, so more expensive) only when those do not hold the whole query as
+one phrase.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from index.analysis import canonical_syllable, fold
+from search.occurrences import CHEAP_FIELDS, FIELDS, Occurrences, Sighting, contains
+
+# Vowels and the letters they may have been before their marks were dropped.
+_VOWEL_FORMS = {"a": "aăâ", "e": "eê", "o": "oôơ", "u": "uư", "i": "i", "y": "y"}
+_TONES = ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
+_MAX_BASES = 64  # more combinations than this is not a Vietnamese syllable
+UNIGRAM_FIELDS = ("title", "summary", "body")
+SAMPLE = 24  # occurrences read per run
+NAME_SHARE = 0.2  # a two-syllable run is read as a name if this share of sightings write it so
+
+
+@dataclass
+class Reading:
+    """A restored query: one entry per syllable typed."""
+
+    syllables: list[str]  # canonical, lower case
+    display: list[str]  # as it should be shown (capitals restored)
+    share: float  # for a one-syllable query: the winning form's share of its uses
+
+
+@lru_cache(maxsize=20_000)
+def accent_variants(folded: str) -> tuple[str, ...]:
+    """Every canonical syllable that folds to *folded* (``dan`` -> dan, dân, dần, đàn, ...)."""
+    if not folded.isascii() or not folded.isalpha():
+        return (folded,)
+    options = []
+    for i, ch in enumerate(folded):
+        if ch in _VOWEL_FORMS:
+            options.append(_VOWEL_FORMS[ch])
+        elif ch == "d" and i == 0:
+            options.append("dđ")
+        else:
+            options.append(ch)
+    if not any(ch in _VOWEL_FORMS for ch in folded) or math.prod(len(o) for o in options) > _MAX_BASES:
+        return (folded,)
+    found = dict.fromkeys([folded])
+    for letters in itertools.product(*options):
+        base = "".join(letters)
+        first_vowel = next(i for i, ch in enumerate(base) if fold(ch) in _VOWEL_FORMS)
+        for tone in _TONES:
+            decomposed = unicodedata.normalize("NFD", base[: first_vowel + 1]) + tone + base[first_vowel + 1 :]
+            found[canonical_syllable(unicodedata.normalize("NFC", decomposed))] = None
+    return tuple(found)
+
+
+class UnigramCache:
+    """Most frequent accented form of a folded syllable, per index state (cheap lookups, memoised)."""
+
+    def __init__(self, limit: int = 50_000):
+        self.limit = limit
+        self._state: tuple = ()
+        self._best: dict[str, tuple[str, float, int]] = {}
+
+    def reset(self, state: tuple) -> None:
+        if state != self._state:
+            self._state = state
+            self._best.clear()
+
+    def best(self, occurrences: Occurrences, folded: str) -> tuple[str, float, int]:
+        """``(form, share, uses)``: the commonest form, its share of all forms' uses, their total."""
+        found = self._best.get(folded)
+        if found is None:
+            counts = {}
+            for form in accent_variants(folded):
+                count = sum(occurrences.doc_frequency(field, form) for field in UNIGRAM_FIELDS)
+                if count:
+                    counts[form] = count
+            total = sum(counts.values())
+            if total:
+                form = max(counts, key=lambda f: (counts[f], f == folded))
+                found = (form, counts[form] / total, total)
+            else:
+                found = (folded, 0.0, 0)
+            if len(self._best) >= self.limit:
+                self._best.clear()
+            self._best[folded] = found
+        return found
+
+
+class Restorer:
+    """Restores diacritics on folded syllables, using one request's :class:`Occurrences`."""
+
+    def __init__(self, occurrences: Occurrences, unigrams: UnigramCache):
+        self.occ = occurrences
+        self.unigrams = unigrams
+
+    def restore(self, folded: list[str]) -> Reading:
+        n = len(folded)
+        runs = self.runs(folded, CHEAP_FIELDS)
+        if n > 1 and runs != [(0, n)]:
+            runs = self.runs(folded, FIELDS)
+        syllables: list[str] = []
+        display: list[str] = []
+        share = 1.0
+        for start, end in runs:
+            if end - start == 1:
+                form, share, _ = self.unigrams.best(self.occ, folded[start])
+                syllables.append(form)
+                display.append(form)
+                continue
+            part = folded[start:end]
+            sightings = self.occ.sample(part, limit=SAMPLE)
+            words, shown = vote(sightings, len(part))
+            if not words:  # occurrences in deleted documents only, or text and index disagree
+                for syllable in part:
+                    form = self.unigrams.best(self.occ, syllable)[0]
+                    syllables.append(form)
+                    display.append(form)
+                continue
+            syllables.extend(words)
+            display.extend(shown)
+        return Reading(syllables, display, share if n == 1 else 1.0)
+
+    def runs(self, folded: list[str], fields: tuple[str, ...]) -> list[tuple[int, int]]:
+        """Cut *folded* into runs that occur as phrases in *fields*, few and long."""
+        n = len(folded)
+        reach = [i + 1 for i in range(n)]  # reach[i]: the longest run from i ends before reach[i]
+        for field in fields:
+            view = f"{field}_f"
+            pairs = [self.occ.phrase(view, folded[i : i + 2]) for i in range(n - 1)]
+            for i in range(n - 1):
+                keys, end = pairs[i], i + 2
+                while keys.size:
+                    reach[i] = max(reach[i], end)
+                    if end == n:
+                        break
+                    keys = keys[contains(pairs[end - 1], keys + (end - 1 - i))]
+                    end += 1
+        best = [0] * (n + 1)
+        choice = [n] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            best[i] = -1
+            for j in range(reach[i], i, -1):  # longer runs first: they win ties
+                score = (j - i) ** 2 + best[j]
+                if score > best[i]:
+                    best[i], choice[i] = score, j
+        runs, i = [], 0
+        while i < n:
+            runs.append((i, choice[i]))
+            i = choice[i]
+        return runs
+
+
+def vote(sightings: list[Sighting], length: int) -> tuple[list[str], list[str]]:
+    """The commonest reading of a run among *sightings*, and its capitals.
+
+    Names come first: when some sightings write the run as a name (``Phạm Thế
+    Hiển``), the reader who typed ``pham the hien`` more likely meant the person
+    than the words (``sản phẩm thể hiện``), though the words are more frequent.
+    """
+    names = [s for s in sightings if s.proper(length)]
+    pool = names if names and (length >= 3 or len(names) >= NAME_SHARE * len(sightings)) else sightings
+    readings = Counter(s.canonical[:length] for s in pool)
+    if not readings:
+        return [], []
+    words = list(readings.most_common(1)[0][0])
+    agreeing = [s for s in sightings if s.canonical[:length] == tuple(words)]
+    return words, capitals(words, agreeing)
+
+
+def capitals(words: list[str], sightings: list[Sighting]) -> list[str]:
+    """How to write *words*: the capitals most sightings give them mid-sentence."""
+    styles = []
+    for k in range(len(words)):
+        votes = Counter()
+        for s in sightings:
+            if s.caseless or s.initial[k]:
+                continue
+            original = s.tokens[k].original
+            votes[
+                "upper" if len(original) > 1 and original.isupper() else "title" if original[0].isupper() else "lower"
+            ] += 1
+        styles.append(votes.most_common(1)[0][0] if votes else None)
+    # A first word only ever seen starting a sentence: a name if the next word is one.
+    for k, style in enumerate(styles):
+        if style is None:
+            follows = styles[k + 1] if k + 1 < len(styles) else None
+            styles[k] = "title" if follows == "title" else "lower"
+    return [
+        word.upper() if style == "upper" else word[:1].upper() + word[1:] if style == "title" else word
+        for word, style in zip(words, styles, strict=True)
+    ]

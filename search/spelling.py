@@ -1,0 +1,4 @@
+"""Spelling correction (stub)."""
+class Speller:
+    def correct(self, occurrences, unigrams, parsed):
+        return None

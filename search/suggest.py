@@ -1,0 +1,4 @@
+"""Suggestions (stub)."""
+class Suggester:
+    def suggest(self, occurrences, prefix, limit):
+        return []
