@@ -257,7 +257,10 @@ def _canonical_cased(syllable: str) -> str:
     canonical = canonical_syllable(syllable)
     if canonical == syllable:
         return syllable
-    # Tone moves never change the length of an NFC syllable: re-apply its capitals.
+    if len(canonical) != len(syllable):
+        # Not Vietnamese (e.g. "ûý"): moving the mark left a combining character; keep it as written.
+        return syllable
+    # Tone moves never change the length of an NFC Vietnamese syllable: re-apply its capitals.
     return "".join(c.upper() if o.isupper() else c for c, o in zip(canonical, syllable, strict=True))
 
 
