@@ -43,6 +43,7 @@ _CACHE_HEADERS = {
 # Error responses shared by several operations.
 _COMMON = {
     "400": _ref("responses", "BadRequest"),
+    "414": _ref("responses", "UriTooLong"),
     "503": _ref("responses", "Unavailable"),
 }
 _NOT_MODIFIED = {"304": {"description": "Not modified: the ETag given in If-None-Match is still current."}}
@@ -54,6 +55,14 @@ _WRITE_ERRORS = {
     "503": _ref("responses", "Unavailable"),
     "507": _ref("responses", "InsufficientStorage"),
 }
+
+
+def _optional(schema: dict) -> dict:
+    """An optional query parameter: HTML forms send empty fields, and empty means not given."""
+    return {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+
+
+_DAY_OR_EMPTY = _optional({"type": "string", "format": "date"})
 
 
 def _string(description: str, **extra) -> dict:
@@ -109,7 +118,7 @@ def build_spec(config: Config) -> dict:
                             "name": "per_page",
                             "in": "query",
                             "description": f"Hits per page, 1 to {max_per_page} (default {config['search.per_page']}).",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": max_per_page},
+                            "schema": _optional({"type": "integer", "minimum": 1, "maximum": max_per_page}),
                         },
                         *filters,
                     ],
@@ -142,7 +151,7 @@ def build_spec(config: Config) -> dict:
                             "name": "format",
                             "in": "query",
                             "description": "csv (default) or ndjson.",
-                            "schema": {"type": "string", "enum": ["csv", "ndjson"]},
+                            "schema": _optional({"type": "string", "enum": ["csv", "ndjson"]}),
                         },
                         *filters,
                     ],
@@ -178,13 +187,13 @@ def build_spec(config: Config) -> dict:
                             "name": "q",
                             "in": "query",
                             "description": "What has been typed so far.",
-                            "schema": {"type": "string", "maxLength": config["search.max_query_chars"]},
+                            "schema": {"type": "string"},
                         },
                         {
                             "name": "limit",
                             "in": "query",
                             "description": "Most suggestions, 1 to 50 (default 8).",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 50},
+                            "schema": _optional({"type": "integer", "minimum": 1, "maximum": 50}),
                         },
                     ],
                     "x-example": "/api/suggest?q=dan+v",
@@ -214,8 +223,10 @@ def build_spec(config: Config) -> dict:
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/x-ndjson": {"schema": {"type": "string"}},
-                            "application/json": {"schema": {"type": "array", "items": _ref("schemas", "ArticleInput")}},
+                            "application/x-ndjson": {"schema": {"type": "string", "pattern": "\\S"}},
+                            "application/json": {
+                                "schema": {"type": "array", "minItems": 1, "items": _ref("schemas", "ArticleInput")}
+                            },
                         },
                     },
                     "x-example-body": '{"id": "demo-1", "title": "Tiêu đề", "body": "Nội dung"}',
@@ -288,7 +299,7 @@ def build_spec(config: Config) -> dict:
                             "name": "limit",
                             "in": "query",
                             "description": "Most articles, 1 to 100 (default 10).",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                            "schema": _optional({"type": "integer", "minimum": 1, "maximum": 100}),
                         }
                     ],
                     "x-example": "/api/documents/000_2ebd19a772751180/similar?limit=5",
@@ -379,25 +390,25 @@ def build_spec(config: Config) -> dict:
                     "name": "page",
                     "in": "query",
                     "description": "Page number, from 1.",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+                    "schema": _optional({"type": "integer", "minimum": 1, "maximum": 1_000_000}),
                 },
                 "sort": {
                     "name": "sort",
                     "in": "query",
                     "description": "relevance, newest or oldest.",
-                    "schema": {"type": "string", "enum": ["relevance", "newest", "oldest"]},
+                    "schema": _optional({"type": "string", "enum": ["relevance", "newest", "oldest"]}),
                 },
                 "from": {
                     "name": "from",
                     "in": "query",
-                    "description": "Only articles published on or after this day (UTC+7). Undated articles are left out by a date filter.",
-                    "schema": {"type": "string", "format": "date"},
+                    "description": "Only articles published on or after this day (UTC+7). Undated articles are left out by a date filter. Empty: no limit.",
+                    "schema": _DAY_OR_EMPTY,
                 },
                 "to": {
                     "name": "to",
                     "in": "query",
-                    "description": "Only articles published on or before this day (UTC+7).",
-                    "schema": {"type": "string", "format": "date"},
+                    "description": "Only articles published on or before this day (UTC+7); not before `from`. Empty: no limit.",
+                    "schema": _DAY_OR_EMPTY,
                 },
                 "author": {
                     "name": "author",
@@ -428,7 +439,12 @@ def build_spec(config: Config) -> dict:
                     "in": "path",
                     "required": True,
                     "description": "Article id: up to 200 characters, no spaces, control characters or / \\ ? # %.",
-                    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "schema": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 200,
+                        "pattern": "^[^\\x00-\\x20\\x7f/\\\\?#%]+$",
+                    },
                 },
             },
             "responses": {
@@ -442,6 +458,7 @@ def build_spec(config: Config) -> dict:
                 },
                 "Forbidden": _error("The API key is wrong, or the server accepts no writes."),
                 "TooLarge": _error("The body is larger than [server] max_body_bytes."),
+                "UriTooLong": _error(f"The request line is longer than {MAX_REQUEST_LINE} bytes."),
                 "Unprocessable": _error(
                     "The JSON is not a valid article (the description says why), or its id differs from the path's."
                 ),
@@ -554,18 +571,26 @@ def build_spec(config: Config) -> dict:
                 },
                 "ArticleInput": {
                     "type": "object",
-                    "description": "An article in the JSON Lines shape of the corpus. Needs an id (PUT: from the path) and some text in title, summary or body. Unknown fields are ignored.",
+                    "description": (
+                        "An article in the JSON Lines shape of the corpus. Needs an id (PUT: from the path) and some "
+                        "text in title, summary or body. null means absent; unknown fields are ignored."
+                    ),
                     "properties": {
-                        "id": _string("Optional in PUT; must equal the path's id if given."),
-                        "title": {"type": "string"},
-                        "summary": {"type": "string"},
-                        "body": {"type": "string"},
-                        "captions": {"type": "array", "items": {"type": "string"}},
-                        "author": {"type": "string"},
-                        "date": _string("YYYY-MM-DD or an ISO date-time; times without an offset are UTC+7."),
-                        "url": {"type": "string"},
-                        "category": {"type": "string"},
-                        "source": {"type": "string"},
+                        "id": {
+                            "anyOf": [{"type": "string"}, {"type": "integer"}],
+                            "nullable": True,
+                            "description": "Optional in PUT; must equal the path's id if given.",
+                        },
+                        **{
+                            name: _text()
+                            for name in ("title", "summary", "body", "author", "url", "category", "source")
+                        },
+                        "captions": {
+                            "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}],
+                            "nullable": True,
+                            "description": "Photo captions (one string is one caption).",
+                        },
+                        "date": _text("YYYY-MM-DD or an ISO date-time; times without an offset are UTC+7."),
                     },
                 },
                 "Suggestions": {
@@ -653,6 +678,11 @@ def build_spec(config: Config) -> dict:
         },
     }
     return spec
+
+
+def _text(description: str = "") -> dict:
+    schema = {"type": "string", "nullable": True}
+    return {**schema, "description": description} if description else schema
 
 
 def _boolean(description: str) -> dict:
@@ -790,6 +820,10 @@ def _type(spec: dict, schema: dict) -> str:
         return schema["$ref"].split("/")[-1]
     if "allOf" in schema:
         return " + ".join(_type(spec, s) for s in schema["allOf"])
+    if "anyOf" in schema:
+        return " or ".join(_type(spec, s) for s in schema["anyOf"]).replace(
+            " or string (at most 0 chars)", ", or empty"
+        )
     kind = schema.get("type", "any")
     if kind == "array":
         return f"array of {_type(spec, schema.get('items', {}))}"
@@ -797,6 +831,8 @@ def _type(spec: dict, schema: dict) -> str:
         return " | ".join(str(v) for v in schema["enum"])
     if "format" in schema:
         return f"{kind} ({schema['format']})"
+    if schema.get("maxLength") == 0:
+        return f"{kind} (at most 0 chars)"
     if "minimum" in schema and "maximum" in schema:
         return f"{kind} {schema['minimum']}..{schema['maximum']}"
     return kind + (" or null" if schema.get("nullable") else "")

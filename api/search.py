@@ -26,9 +26,9 @@ _EXPORT_BATCH = 200
 
 
 def one(req: falcon.Request, name: str, default: str | None = None) -> str | None:
-    """A single-valued query parameter; if repeated, the last value counts."""
+    """A single-valued query parameter; if repeated, the last value counts; empty means not given."""
     values = req.get_param_as_list(name)
-    return values[-1] if values else default
+    return values[-1] if values and values[-1] != "" else default
 
 
 def many(req: falcon.Request, name: str) -> list[str]:

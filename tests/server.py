@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -71,6 +72,23 @@ class Server:
             if time.monotonic() > deadline:
                 raise ServerFailed(f"no log line matching {pattern!r} within {timeout} s:\n{self.output()}")
             time.sleep(0.05)
+
+
+def copy_index(config: Path | str, directory: Path, **sections: dict) -> Path:
+    """A copy of *config*'s index in *directory*, and a config for it; returns the new config's path.
+
+    Use it before writing to a session-wide index (``sample_index``, ``corpus_index``),
+    which other tests read.  *sections* set more keys (e.g. ``api={"keys": [...]}``).
+    """
+    from index.settings import load_config
+    from tests.conftest import write_config
+
+    source = load_config(config).path("index.path")
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / "index"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.lock", "MAIN_WRITELOCK"))
+    index_section = {"path": str(target), "procs": 1, **sections.pop("index", {})}
+    return write_config(directory, index=index_section, **sections)
 
 
 def api_command(config: Path | str) -> list[str]:

@@ -1,0 +1,184 @@
+"""/openapi.json is valid, lists every endpoint, and real answers conform to it; /docs and README follow."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from pathlib import Path
+
+import pytest
+import schemathesis
+from falcon import inspect as falcon_inspect
+from falcon import testing
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+
+from api.app import create_app
+from index.settings import load_config
+from tests.server import copy_index
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "openapi-test-key-" + "k" * 16
+METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH")
+
+
+@pytest.fixture(scope="module")
+def app(sample_index, tmp_path_factory):
+    # A private copy: the generated requests below include authenticated writes.
+    config = load_config(copy_index(sample_index, tmp_path_factory.mktemp("openapi"), api={"keys": [KEY]}))
+    return create_app(config, environ={})
+
+
+@pytest.fixture(scope="module")
+def spec(app):
+    return testing.TestClient(app).simulate_get("/openapi.json").json
+
+
+def api_routes(app) -> set[tuple[str, str]]:
+    """(METHOD, path template) of every route the API itself serves (the site's pages are not API)."""
+    routes = set()
+    for route in falcon_inspect.inspect_routes(app):
+        if "/api/site/" in route.source_info.replace("\\", "/"):
+            continue
+        for method in route.methods:
+            if method.method in METHODS and not method.internal:
+                routes.add((method.method, route.path))
+    return routes
+
+
+def spec_routes(spec: dict) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path) for path, item in spec["paths"].items() for method in item if method.upper() in METHODS
+    }
+
+
+def test_openapi_document_is_valid_openapi_3(spec):
+    assert spec["openapi"].startswith("3.0")
+    schemathesis.openapi.from_dict(spec).validate()  # raises on any violation of the OpenAPI 3.0 schema
+
+
+def test_every_endpoint_of_the_app_is_in_openapi_and_nothing_else(app, spec):
+    served, described = api_routes(app), spec_routes(spec)
+    assert served - described == set(), "endpoints missing from /openapi.json"
+    assert described - served == set(), "/openapi.json describes endpoints the app does not serve"
+    # The issue's endpoints, spelled out, so that dropping one from both places still fails.
+    issue = {
+        ("GET", "/api/search"),
+        ("GET", "/api/search/export"),
+        ("GET", "/api/suggest"),
+        ("GET", "/api/documents/{doc_id}"),
+        ("GET", "/api/documents/{doc_id}/similar"),
+        ("PUT", "/api/documents/{doc_id}"),
+        ("DELETE", "/api/documents/{doc_id}"),
+        ("POST", "/api/documents"),
+        ("GET", "/api/health"),
+        ("GET", "/metrics"),
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+    }
+    assert issue <= described
+
+
+def test_every_operation_documents_its_errors_as_the_error_shape(spec):
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method == "parameters":
+                continue
+            for status, response in op["responses"].items():
+                if "$ref" in response:
+                    response = spec["components"]["responses"][response["$ref"].split("/")[-1]]
+                if status.startswith("4") and status != "422":
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == error, f"{method.upper()} {path} {status}"
+
+
+def test_docs_page_shows_every_operation_without_external_resources(app, spec):
+    r = testing.TestClient(app).simulate_get("/docs")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    page = r.text
+    for method, path in spec_routes(spec):
+        assert re.search(rf">{method}</span> <code>{re.escape(path)}</code>", page), (method, path)
+    for schema in spec["components"]["schemas"]:
+        assert f"id='schema-{schema}'" in page
+    assert not re.search(r"""(src|href)=['"]?(https?:)?//""", page), (
+        "the docs page must not load anything from elsewhere"
+    )
+    assert "<script" not in page
+
+
+def readme_api_section() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8") if (ROOT / "README.md").exists() else ""
+    match = re.search(r"^## API\s*$(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL)
+    return match.group(1) if match else ""
+
+
+def test_every_endpoint_is_in_the_readme_api_table(app):
+    section = readme_api_section()
+    assert section, "README.md has no '## API' section"
+    listed = {(m, p) for m, p in re.findall(r"\|\s*`?(GET|PUT|POST|DELETE|PATCH)`?\s*\|\s*`([^`\s|]+)`", section)}
+    missing = api_routes(app) - listed
+    assert not missing, f"endpoints missing from the README's API table: {sorted(missing)}"
+
+
+# --- generated requests (schemathesis) against the app -----------------------------------------
+
+
+def operations(app):
+    loaded = schemathesis.openapi.from_wsgi("/openapi.json", app)
+    return [result.ok() for result in loaded.get_all_operations()]
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_generated_requests_get_documented_answers_and_never_a_500(app, mode):
+    """Valid and invalid requests alike get a documented status, media type and JSON shape (no 500)."""
+    # Driven by hand: schemathesis' pytest integration does not run under this pytest version.
+    for operation in operations(app):
+        check_operation(operation, mode)
+
+
+def check_operation(operation, mode: GenerationMode) -> None:
+    auth = {"Authorization": f"Bearer {KEY}"} if operation.method.upper() in ("PUT", "POST", "DELETE") else {}
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def check(case):
+        # Hypothesis seeds the global `random` alike for every example, and Whoosh names new
+        # segments with it: without fresh entropy, the second write reuses the first's file name.
+        random.seed(os.urandom(16))
+        case.call_and_validate(
+            headers=auth,
+            # Replaced by valid_requests_accepted (below).  And not negative_data_rejection: invalid
+            # values often become valid on the wire (None -> "", false -> "false"), and the bulk
+            # endpoint accepts the valid records of a partly invalid batch by design.
+            excluded_checks=[positive_data_acceptance, negative_data_rejection],
+            additional_checks=[valid_requests_accepted],
+        )
+
+    try:
+        check()
+    except Unsatisfiable:
+        # No parameters and no body (e.g. /metrics): there is no invalid request to make.
+        assert mode == GenerationMode.NEGATIVE, operation.label
+
+
+@schemathesis.check
+def valid_requests_accepted(ctx, response, case) -> bool | None:
+    """Schemathesis' positive_data_acceptance, minus what a JSON schema cannot say.
+
+    Rules across fields are checked by the app, not the schema: 'from' after 'to' (400),
+    and an article needs some text, a parseable date and the path's id (422).
+    """
+    if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE or response.status_code < 400:
+        return None
+    body = response.json() if response.headers.get("content-type", [""])[0].startswith("application/json") else {}
+    if response.status_code == 400 and "must not be after" in body.get("description", ""):
+        return None
+    if response.status_code == 422 and case.method.upper() in ("PUT", "POST"):
+        return None
+    assert response.status_code in (401, 403, 404), f"valid request rejected with {response.status_code}: {body}"
+    return None

@@ -1,0 +1,226 @@
+"""Writes through Falcon's TestClient, on a private copy of the sample index."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+
+import pytest
+from falcon import testing
+
+from api.app import create_app
+from index.settings import load_config
+from index.store import IndexStore
+from tests.server import copy_index
+from tests.test_api_search import assert_error
+
+KEY = "test-key-" + "x" * 24
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+@pytest.fixture
+def config(sample_index, tmp_path):
+    return load_config(copy_index(sample_index, tmp_path / "copy", api={"keys": [KEY]}))
+
+
+@pytest.fixture
+def client(config):
+    return testing.TestClient(create_app(config, environ={}))
+
+
+def token() -> str:
+    """A word no article contains, so a search for it finds exactly what a test wrote."""
+    return "zq" + uuid.uuid4().hex[:10]
+
+
+def article(word: str, **extra) -> dict:
+    return {"title": f"Bài thử {word}", "body": f"Nội dung về {word} ở Hà Nội.", "date": "2024-05-01T08:00", **extra}
+
+
+def total(client, query: str) -> int:
+    r = client.simulate_get("/api/search", params={"q": query})
+    assert r.status_code == 200, r.text
+    return r.json["total"]
+
+
+def test_put_is_found_by_the_next_search_in_this_and_another_worker(config, client):
+    other_worker = testing.TestClient(create_app(config, environ={}))  # its own Searcher, like a second process
+    word = token()
+    assert total(other_worker, word) == 0  # the other worker has the index open before the write
+    r = client.simulate_put("/api/documents/put-1", json=article(word, author="Lê Hương"), headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert r.json["id"] == "put-1" and r.json["status"] == "indexed"
+    assert total(client, word) == 1
+    assert total(other_worker, word) == 1
+    stored = other_worker.simulate_get("/api/documents/put-1").json
+    assert stored["author"] == "Lê Hương"
+    assert stored["published"].startswith("2024-05-01T08:00")
+    # The write is journalled, so a rebuild keeps it.
+    entries = list(IndexStore(config.path("index.path")).journal_entries())
+    assert entries[-1]["op"] == "upsert" and entries[-1]["article"]["id"] == "put-1"
+
+
+def test_put_replaces_an_article_with_the_same_id(client):
+    old, new = token(), token()
+    assert client.simulate_put("/api/documents/put-2", json=article(old), headers=AUTH).status_code == 200
+    assert client.simulate_put("/api/documents/put-2", json=article(new), headers=AUTH).status_code == 200
+    assert total(client, old) == 0
+    assert total(client, new) == 1
+    assert client.simulate_get("/api/health").json["documents"] == 26
+
+
+def test_write_answers_carry_a_generation_the_search_also_reports(client):
+    word = token()
+    written = client.simulate_put("/api/documents/put-3", json=article(word), headers=AUTH).json
+    searched = client.simulate_get("/api/search", params={"q": word}).json
+    assert written["generation"] == searched["generation"]
+
+
+def test_delete_removes_and_unknown_delete_is_404(client):
+    word = token()
+    client.simulate_put("/api/documents/del-1", json=article(word), headers=AUTH)
+    r = client.simulate_delete("/api/documents/del-1", headers=AUTH)
+    assert r.status_code == 200 and r.json["status"] == "deleted"
+    assert total(client, word) == 0
+    assert_error(client.simulate_get("/api/documents/del-1"), 404)
+    assert_error(client.simulate_delete("/api/documents/del-1", headers=AUTH), 404)
+    # A sample article can be deleted too, and the count follows.
+    assert client.simulate_delete("/api/documents/013_b01aa6451e93bc1c", headers=AUTH).status_code == 200
+    assert client.simulate_get("/api/health").json["documents"] == 24
+
+
+def test_etag_changes_after_a_write(client):
+    before = client.simulate_get("/api/search", params={"q": "dan van"})
+    client.simulate_put("/api/documents/etag-1", json=article(token()), headers=AUTH)
+    revalidated = client.simulate_get(
+        "/api/search", params={"q": "dan van"}, headers={"If-None-Match": before.headers["etag"]}
+    )
+    assert revalidated.status_code == 200
+    assert revalidated.headers["etag"] != before.headers["etag"]
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "POST"])
+def test_writes_need_a_valid_key(client, method):
+    path = "/api/documents" if method == "POST" else "/api/documents/k-1"
+    body = json.dumps(article(token()))
+    missing = client.simulate_request(method, path, body=body)
+    assert_error(missing, 401)
+    assert missing.headers["www-authenticate"].startswith("Bearer")
+    assert_error(client.simulate_request(method, path, body=body, headers={"Authorization": "Bearer wrong"}), 403)
+    assert_error(client.simulate_request(method, path, body=body, headers={"Authorization": f"Basic {KEY}"}), 401)
+    assert_error(client.simulate_get("/api/documents/k-1"), 404)  # nothing was written
+
+
+def test_keys_from_the_environment(config):
+    client = testing.TestClient(create_app(config, environ={"HNP_API_KEYS": " env-key-1 , env-key-2 "}))
+    for key in ("env-key-2", KEY):
+        r = client.simulate_put(
+            "/api/documents/env-1", json=article(token()), headers={"Authorization": f"Bearer {key}"}
+        )
+        assert r.status_code == 200, r.text
+
+
+def test_without_any_key_configured_writes_are_refused(sample_index, tmp_path):
+    config = load_config(copy_index(sample_index, tmp_path / "nokeys"))
+    client = testing.TestClient(create_app(config, environ={}))
+    body = assert_error(client.simulate_put("/api/documents/x", json=article("x"), headers=AUTH), 403)
+    assert "no API keys" in body["description"]
+
+
+# --- bad bodies ------------------------------------------------------------------------------
+
+
+def test_bad_put_bodies(client):
+    def put(**kw):
+        return client.simulate_put("/api/documents/bad-1", headers=AUTH, **kw)
+
+    assert_error(put(body="{not json"), 400)
+    assert_error(put(body=b"\xff\xfe"), 400)
+    assert_error(put(json=["a list"]), 422)
+    assert "no text" in assert_error(put(json={"author": "only a byline"}), 422)["description"]
+    assert "date" in assert_error(put(json=article("x", date="yesterday")), 422)["description"]
+    assert_error(put(json=article("x", id="another-id")), 422)
+    assert client.simulate_put("/api/documents/bad-1", json=article("x", id="bad-1"), headers=AUTH).status_code == 200
+    bad_id = client.simulate_put("/api/documents/has%20space", json=article("x"), headers=AUTH)
+    assert assert_error(bad_id, 400)["parameter"] == "id"
+
+
+def test_a_body_over_max_body_bytes_is_413(sample_index, tmp_path):
+    config = load_config(
+        copy_index(sample_index, tmp_path / "small", api={"keys": [KEY]}, server={"max_body_bytes": 1000})
+    )
+    client = testing.TestClient(create_app(config, environ={}))
+    big = article("x", body="chữ " * 500)
+    assert_error(client.simulate_put("/api/documents/big-1", json=big, headers=AUTH), 413)
+    assert_error(client.simulate_post("/api/documents", body=json.dumps(big) + "\n", headers=AUTH), 413)
+    assert client.simulate_put("/api/documents/small-1", json=article("x"), headers=AUTH).status_code == 200
+
+
+# --- bulk ------------------------------------------------------------------------------------
+
+
+def test_bulk_ndjson_counts_indexed_and_rejected_with_reasons(client):
+    word = token()
+    lines = [
+        json.dumps(article(word, id="bulk-1")),
+        "",
+        "{broken json",
+        json.dumps({"id": "bulk-2"}),  # no text
+        json.dumps(article(word, id="bulk-3")),
+        json.dumps(article(word + " lần hai", id="bulk-1")),  # same id again: the last one wins
+        json.dumps({"title": "no id"}),
+    ]
+    r = client.simulate_post(
+        "/api/documents", body="\n".join(lines), headers={**AUTH, "Content-Type": "application/x-ndjson"}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json
+    assert (body["indexed"], body["rejected"], body["superseded"]) == (2, 3, 1)
+    reasons = {e["line"]: e for e in body["errors"]}
+    assert set(reasons) == {3, 4, 7}
+    assert "JSON" in reasons[3]["reason"]
+    assert reasons[4]["id"] == "bulk-2" and "no text" in reasons[4]["reason"]
+    assert "id" in reasons[7]["reason"]
+    assert total(client, word) == 2
+    assert "lần hai" in client.simulate_get("/api/documents/bulk-1").json["title"]
+
+
+def test_bulk_accepts_a_json_array(client):
+    word = token()
+    records = [article(word, id=f"arr-{i}") for i in range(5)]
+    r = client.simulate_post("/api/documents", json=records, headers=AUTH)
+    assert r.status_code == 200 and r.json["indexed"] == 5
+    assert total(client, word) == 5
+
+
+def test_bulk_with_nothing_valid_is_422_and_writes_nothing(client):
+    before = client.simulate_get("/api/health").json["documents"]
+    r = client.simulate_post("/api/documents", body='{"id": "x"}\n[1]\n', headers=AUTH)
+    body = assert_error(r, 422)
+    assert body["indexed"] == 0 and body["rejected"] == 2
+    assert client.simulate_get("/api/health").json["documents"] == before
+    assert_error(client.simulate_post("/api/documents", body="\n \n", headers=AUTH), 400)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions: a read-only index cannot be simulated")
+def test_a_read_only_index_is_a_503_that_names_the_cause(sample_index, tmp_path):
+    config = load_config(copy_index(sample_index, tmp_path / "ro", api={"keys": [KEY]}))
+    index_dir = config.path("index.path")
+    client = testing.TestClient(create_app(config, environ={}))
+    assert total(client, "dan van") > 0
+    paths = [index_dir, *index_dir.rglob("*")]
+    modes = {p: p.stat().st_mode for p in paths}
+    try:
+        for p in paths:
+            p.chmod(modes[p] & ~0o222)
+        r = client.simulate_put("/api/documents/ro-1", json=article("x"), headers=AUTH)
+    finally:
+        for p in paths:
+            p.chmod(modes[p])
+    body = assert_error(r, 503)
+    assert "permission" in body["description"] or "read-only" in body["description"]
+    assert total(client, "dan van") > 0
