@@ -26,19 +26,20 @@ from pathlib import Path
 from index.analysis import fold
 from index.settings import ROOT
 from search.abbreviations import AbbreviationFileError, Abbreviations
-from search.occurrences import Occurrences
+from search.occurrences import KeyCache, Occurrences, TextCache
 from search.query import Clause, ParsedQuery
 from search.restore import Reading, Restorer, UnigramCache
 from search.similar import similar
 from search.spelling import Speller
 from search.suggest import Suggester
 from search.variants import spellings
+from search.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
 MAX_RESTORED = 32  # syllables: longer queries are pasted text, not typed words
 FEW_HITS = 3  # fewer matches than this and a spelling correction is worth offering
-MIN_SHARE = 0.5  # a lone syllable is restored only if one form has most of its uses
+MIN_SHARE = 0.75  # a lone syllable is restored only if one form has most of its uses
 
 
 class Helpers:
@@ -48,8 +49,11 @@ class Helpers:
         self.config = config
         self.abbreviations = load_abbreviations(config)
         self.unigrams = UnigramCache()
-        self.speller = Speller()
-        self.suggester = Suggester()
+        self.vocabulary = Vocabulary()
+        self.speller = Speller(self.vocabulary)
+        self.suggester = Suggester(self.vocabulary, self.unigrams)
+        self.texts = TextCache()
+        self.keys = KeyCache()
         self._view = None
         self._whoosh = None
         self._pending: tuple[ParsedQuery, Reading] | None = None
@@ -59,11 +63,13 @@ class Helpers:
         self._view = searcher._view
         self._whoosh = searcher._searcher
         self._pending = None
+        self.texts.clear()  # document numbers may have changed
+        self.keys.clear()
         # Document frequencies depend on the segments only (not on deletions).
         self.unigrams.reset(tuple(leaf.key for leaf in self._view.leaves))
 
     def occurrences(self) -> Occurrences:
-        return Occurrences(self._view, self._whoosh)
+        return Occurrences(self._view, self._whoosh, self.texts, self.keys)
 
     # --- a search ----------------------------------------------------------------------
 
@@ -125,7 +131,7 @@ class Helpers:
 
     def suggest(self, searcher, prefix: str, limit: int) -> list[str]:
         """Completions of what the reader is typing."""
-        return self.suggester.suggest(Occurrences(searcher._view, searcher._searcher), prefix, limit)
+        return self.suggester.suggest(self.occurrences(), prefix, limit)
 
     def similar(self, searcher, doc_id: str, limit: int) -> list[dict] | None:
         """Articles like *doc_id* (not itself), or None when *doc_id* is unknown."""
@@ -165,7 +171,8 @@ def _fold_all(syllables: list[str]) -> list[str]:
 
 
 def render(parsed: ParsedQuery, words: list[str]) -> str | None:
-    """*parsed* written back as a query, its positive syllables replaced by *words*."""
+    """*parsed* written back as a query, its positive syllables replaced by *words*; None if that
+    changes no letter of it."""
     position = 0
     parts = []
     changed = False
@@ -174,11 +181,12 @@ def render(parsed: ParsedQuery, words: list[str]) -> str | None:
         for clause in group:
             own = words[position : position + len(clause.syllables)]
             position += len(clause.syllables)
+            text = " ".join(own)
             if [w.lower() for w in own] != clause.syllables:
                 changed = True
-                texts.append(_clause_text(clause, " ".join(own)))
-            else:
-                texts.append(_clause_text(clause, clause.raw))
+            elif text.lower() != clause.raw.lower():
+                text = clause.raw  # the same letters, punctuated (TP.HCM, Covid-19): as typed
+            texts.append(_clause_text(clause, text))
         parts.append(" OR ".join(texts))
     parts += [_clause_text(c, c.raw) for c in parsed.excluded]
     return " ".join(parts) if changed else None

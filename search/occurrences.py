@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -74,19 +76,90 @@ class Sighting:
         return all(t.original[:1].isupper() for t in self.tokens[:length]) and not all(self.initial[1:length])
 
 
+class TextCache:
+    """Short stored texts (titles, summaries...) already walked, kept across requests.
+
+    A reader typing ``ban dan v`` one key at a time makes the suggester read the
+    same texts again and again; only a few bodies are kept (they are big: a
+    walked body is some 50 KB).  Document numbers change when the index does, so
+    :meth:`clear` on every refresh.
+    """
+
+    def __init__(self, limit: int = 20_000, bodies: int = 200):
+        self.limit = limit
+        self._items: OrderedDict[tuple[int, str], tuple] = OrderedDict()
+        self._bodies: OrderedDict[tuple[int, str], tuple] = OrderedDict()
+        self.body_limit = bodies
+
+    def get(self, key: tuple[int, str]):
+        items = self._bodies if key[1] == "body" else self._items
+        found = items.get(key)
+        if found is not None:
+            items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[int, str], value: tuple) -> None:
+        items, limit = (self._bodies, self.body_limit) if key[1] == "body" else (self._items, self.limit)
+        if not limit:
+            return
+        items[key] = value
+        if len(items) > limit:
+            items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._bodies.clear()
+
+
+class KeyCache:
+    """Phrase keys of terms (``doc << 21 | position``), kept across requests, bounded in bytes.
+
+    The posting cache keeps positions; this keeps them in the form phrases are
+    found with, so consecutive keystrokes do not convert the same arrays again.
+    Document numbers change when the index does: :meth:`clear` on every refresh.
+    """
+
+    def __init__(self, max_bytes: int = 32 << 20):
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: tuple[str, str]) -> np.ndarray | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, str], value: np.ndarray) -> None:
+        if not self.max_bytes or value.nbytes > self.max_bytes // 4:
+            return
+        self._items[key] = value
+        self._bytes += value.nbytes
+        while self._bytes > self.max_bytes:
+            _, evicted = self._items.popitem(last=False)
+            self._bytes -= evicted.nbytes
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._bytes = 0
+
+
 class Occurrences:
     """Phrase positions and stored texts of one index view, for the length of one request.
 
-    Holds per-request memos only (keys of terms, texts read), so one instance is
-    made per query; the heavy data lives in the view's posting cache.
+    Holds per-request memos (keys of terms, documents read), so one instance is
+    made per query; the heavy data lives in the view's posting cache and the
+    optional :class:`TextCache`.
     """
 
-    def __init__(self, view: IndexView, searcher):
+    def __init__(self, view: IndexView, searcher, texts: TextCache | None = None, keys: KeyCache | None = None):
         self.view = view
         self.searcher = searcher  # Whoosh searcher, for stored fields
         self._keys: dict[tuple[str, str], np.ndarray] = {}
+        self._shared_keys = keys if keys is not None else KeyCache(0)
         self._stored: dict[int, dict] = {}
         self._texts: dict[tuple[int, str], tuple[str, list[tuple[int, int]], bool, bool]] = {}
+        self._shared = texts if texts is not None else TextCache(0, 0)
         self._df: dict[tuple[str, str], int] = {}
 
     # --- positions ---------------------------------------------------------------------
@@ -96,11 +169,14 @@ class Occurrences:
         memo = (field, term)
         found = self._keys.get(memo)
         if found is None:
+            found = self._shared_keys.get(memo)
+        if found is None:
             owners, positions = self.view.term_positions(field, term)
             found = (owners << POSITION_BITS) | positions.astype(np.int64) if owners.size else _EMPTY
             if found.size and self.view.size != self.view.live_count:
                 found = found[self.view.live[found >> POSITION_BITS]]
-            self._keys[memo] = found
+            self._shared_keys.put(memo, found)
+        self._keys[memo] = found
         return found
 
     def any_keys(self, field: str, terms: list[str]) -> np.ndarray:
@@ -147,6 +223,8 @@ class Occurrences:
         """
         memo = (doc, field)
         found = self._texts.get(memo)
+        if found is None:
+            found = self._shared.get(memo)
         if found is None or (len(found[1]) < count and not found[3]):
             stored = self._stored.get(doc)
             if stored is None:
@@ -158,6 +236,7 @@ class Occurrences:
             spans, complete = _spans(text, max(count, _CASE_SAMPLE))
             found = (text, spans, _caseless(text, spans), complete)
             self._texts[memo] = found
+            self._shared.put(memo, found)
         return found[:3]
 
     def sighting(self, field: str, key: int, length: int, max_after: int = 0) -> Sighting | None:
@@ -172,16 +251,24 @@ class Occurrences:
         return Sighting(field, doc, picked, initial, caseless, breaks)
 
     def sample(
-        self, folded: list[str], fields=FIELDS, limit: int = 12, max_after: int = 0, body_limit: int = 8
+        self,
+        folded: list[str],
+        fields=FIELDS,
+        limit: int = 12,
+        max_after: int = 0,
+        body_limit: int = 8,
+        enough: int = 4,
     ) -> list[Sighting]:
         """Up to *limit* sightings of the folded phrase, the more telling fields first.
 
-        At most *body_limit* come from bodies: reading one means walking a long
-        text up to the phrase, some fifty times the cost of a title.
+        Bodies are read only when the other fields gave fewer than *enough*
+        sightings, and then at most *body_limit* of them: their positions are the
+        most expensive to decode, and reading one means walking a long text up to
+        the phrase, some fifty times the cost of a title.
         """
         found: list[Sighting] = []
         for field in fields:
-            if len(found) >= limit:
+            if len(found) >= limit or (field == "body" and len(found) >= enough):
                 break
             keys = self.phrase(f"{field}_f", folded)
             wanted = limit - len(found)
@@ -235,8 +322,14 @@ def _spans(text: str, count: int) -> tuple[list[tuple[int, int]], bool]:
 
 
 def _token(text: str, start: int, end: int) -> Token:
-    written = normalize(text[start:end])
-    return Token(start, end, canonical_syllable(written), written)
+    written, canonical = _normal(text[start:end])
+    return Token(start, end, canonical, written)
+
+
+@lru_cache(maxsize=200_000)
+def _normal(token: str) -> tuple[str, str]:
+    written = token if token.isascii() else normalize(token)  # ASCII is already normal
+    return written, canonical_syllable(written)
 
 
 def _starts_sentence(text: str, start: int) -> bool:

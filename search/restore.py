@@ -3,7 +3,8 @@
 ``dan van`` could be *dân vận*, *dân văn*, *đàn vẫn*...  The index's own text
 decides.  The typed syllables are cut into the longest runs that occur side by
 side somewhere in the index (``ha noi`` + ``dan van``), preferring few long runs
-(a dynamic programme that maximises the sum of squared run lengths); each run
+(a dynamic programme that keeps as many neighbours together as it can, and as
+few syllables alone); each run
 is then read where it occurs -- a sample of its occurrences, titles first --
 and the most frequent way of writing it wins, capitals included (``Hà Nội``,
 ``Nguyễn Văn Phong``, ``HĐND``), counting only capitals that are not merely
@@ -153,12 +154,14 @@ class Restorer:
                         break
                     keys = keys[contains(pairs[end - 1], keys + (end - 1 - i))]
                     end += 1
-        best = [0] * (n + 1)
+        # Score: pairs of neighbours read together, minus syllables left alone (they
+        # lose their context). Longer runs are tried first and win ties.
+        best = [0.0] * (n + 1)
         choice = [n] * (n + 1)
         for i in range(n - 1, -1, -1):
-            best[i] = -1
-            for j in range(reach[i], i, -1):  # longer runs first: they win ties
-                score = (j - i) ** 2 + best[j]
+            best[i] = -math.inf
+            for j in range(reach[i], i, -1):
+                score = (j - i - 1 if j - i > 1 else -1) + best[j]
                 if score > best[i]:
                     best[i], choice[i] = score, j
         runs, i = [], 0

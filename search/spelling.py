@@ -1,4 +1,170 @@
-"""Spelling correction (stub)."""
+"""Spelling correction from the index's vocabulary: ``hoi nghi truc tuyn`` -> ``hội nghị trực tuyến``.
+
+Asked only when a query finds little (see :mod:`search.helpers`).  A syllable is
+suspect when, without diacritics, it is in almost no article.  Its candidates
+are the index's folded syllables one edit away (a letter dropped, added,
+changed or two swapped), the syllable split in two (``tructuyen``), and what
+Telex keystrokes would have typed with the input method off (``hooij`` ->
+``hội``).  Each candidate is scored by how common it is and, above all, by how
+often it stands next to the query's neighbouring words in the index, so the
+correction fits its context (``truc tuyn`` -> ``trực tuyến``, not ``trực tuyển``).
+The corrected query then gets its diacritics back from :mod:`search.restore`,
+keeping those the reader typed.
+
+The vocabulary is :mod:`search.vocabulary` (every folded syllable of titles,
+summaries and bodies, read once per index segment).
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass
+
+from index.analysis import canonical_syllable, fold, has_diacritics
+from search.occurrences import Occurrences
+from search.query import ParsedQuery
+from search.restore import Restorer, UnigramCache
+from search.vocabulary import Vocabulary
+
+FREQUENCY_FIELDS = ("title_f", "summary_f", "body_f")
+CONTEXT_FIELDS = ("title_f", "summary_f", "body_f")
+ACCENTED_FIELDS = ("title", "summary", "body")
+RARE = 3  # a folded syllable in fewer articles than this is suspect
+BETTER = 20  # a candidate must be in this many times more articles
+MAX_CANDIDATES = 12  # checked against the context, the most common first
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_TELEX_TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
+_TELEX_LETTERS = (("uow", "ươ"), ("aa", "â"), ("aw", "ă"), ("ee", "ê"), ("oo", "ô"), ("ow", "ơ"), ("uw", "ư"))
+
+
+@dataclass
+class _Candidate:
+    syllables: tuple[str, ...]  # folded, or accented when Telex said which marks
+    frequency: int
+    context: int = 0
+
+    @property
+    def score(self) -> float:
+        return math.log1p(self.frequency) + 3.0 * math.log1p(self.context)
+
+
 class Speller:
-    def correct(self, occurrences, unigrams, parsed):
+    """Corrects the syllables of a query that the index hardly knows."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+
+    def correct(self, occ: Occurrences, unigrams: UnigramCache, parsed: ParsedQuery) -> list[str] | None:
+        """What to write for each positive syllable of *parsed* (a word may become two), or None."""
+        clauses = parsed.clauses
+        words = [s for c in clauses for s in c.syllables]
+        frozen = [c.prefix or c.exact for c in clauses for _ in c.syllables]
+        if not words or len(words) > 32:
+            return None
+        vocabulary = self.vocabulary.segments(occ.view)
+        folded = [fold(w) for w in words]
+        fixed: list[tuple[str, ...] | None] = [None] * len(words)
+        for i, syllable in enumerate(folded):
+            if frozen[i] or not syllable.isalpha() or _frequency(occ, syllable) >= RARE:
+                continue
+            left = fold((fixed[i - 1] or (folded[i - 1],))[-1]) if i else None
+            right = folded[i + 1] if i + 1 < len(folded) else None
+            best = self._best(occ, vocabulary, syllable, left, right)
+            if best is not None:
+                fixed[i] = best
+        if not any(fixed):
+            return None
+        return self._accented(occ, unigrams, words, folded, fixed)
+
+    def _best(self, occ, vocabulary, syllable: str, left: str | None, right: str | None) -> tuple[str, ...] | None:
+        floor = max(RARE, BETTER * _frequency(occ, syllable))
+        candidates = {}
+        for edit in _edits(syllable):
+            if any(edit in terms for terms in vocabulary):
+                candidates[(edit,)] = _frequency(occ, edit)
+        for cut in range(2, len(syllable) - 1):
+            head, tail = syllable[:cut], syllable[cut:]
+            if any(head in t for t in vocabulary) and any(tail in t for t in vocabulary):
+                candidates[(head, tail)] = min(_frequency(occ, head), _frequency(occ, tail))
+        typed = telex(syllable)
+        if typed is not None:
+            written = sum(occ.doc_frequency(field, typed) for field in ACCENTED_FIELDS)
+            if written:
+                candidates[(typed,)] = written + floor  # the keys said which marks: trust them
+        ranked = sorted((_Candidate(k, v) for k, v in candidates.items() if v >= floor), key=lambda c: -c.frequency)[
+            :MAX_CANDIDATES
+        ]
+        if not ranked:
+            return None
+        for candidate in ranked:
+            folded = [fold(s) for s in candidate.syllables]
+            if left:
+                candidate.context += _phrase_count(occ, [left, folded[0]])
+            if right:
+                candidate.context += _phrase_count(occ, [folded[-1], right])
+        if (left or right) and len(ranked) > 1 and not any(c.context for c in ranked):
+            return None  # nothing fits the context: better no correction than a guess
+        return max(ranked, key=lambda c: c.score).syllables
+
+    def _accented(self, occ, unigrams, words, folded, fixed) -> list[str]:
+        """Restore diacritics on the corrected query, keeping the ones the reader typed."""
+        sequence: list[str] = []
+        owner: list[int] = []
+        for i, replacement in enumerate(fixed):
+            for syllable in replacement or (folded[i],):
+                sequence.append(fold(syllable))
+                owner.append(i)
+        restored = Restorer(occ, unigrams).restore(sequence).display
+        out: list[list[str]] = [[] for _ in words]
+        for i, shown in zip(owner, restored, strict=True):
+            out[i].append(shown)
+        result = []
+        for i, word in enumerate(words):
+            replacement = fixed[i]
+            if replacement is None and has_diacritics(word):
+                result.append(word)  # typed with diacritics and found: the reader's own
+            elif replacement is not None and len(replacement) == 1 and has_diacritics(replacement[0]):
+                result.append(replacement[0])  # Telex said exactly which marks
+            else:
+                result.append(" ".join(out[i]))
+        return result
+
+
+def _frequency(occ: Occurrences, folded: str) -> int:
+    return sum(occ.doc_frequency(field, folded) for field in FREQUENCY_FIELDS)
+
+
+def _phrase_count(occ: Occurrences, folded: list[str]) -> int:
+    return sum(int(occ.phrase(field, folded).size) for field in CONTEXT_FIELDS)
+
+
+def _edits(word: str) -> set[str]:
+    """Every string one edit from *word* (Norvig's edits1, over a-z)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    swaps = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in _LETTERS]
+    inserts = [a + c + b for a, b in splits for c in _LETTERS]
+    return set(deletes + swaps + replaces + inserts) - {word, ""}
+
+
+def telex(word: str) -> str | None:
+    """The syllable Telex keystrokes *word* stand for (``dduowcj`` -> ``được``), or None."""
+    if not word.isascii() or not word.isalpha():
         return None
+    tone = ""
+    if len(word) > 2 and word[-1] in _TELEX_TONES:
+        tone, word = _TELEX_TONES[word[-1]], word[:-1]
+    letters = word
+    if letters.startswith("dd"):
+        letters = "đ" + letters[2:]
+    for keys, letter in _TELEX_LETTERS:
+        letters = letters.replace(keys, letter)
+    if (letters == word and not tone) or "w" in letters or not any(fold(ch) in "aeiouy" for ch in letters):
+        return None
+    if tone:
+        first = next(i for i, ch in enumerate(letters) if fold(ch) in "aeiouy")
+        decomposed = unicodedata.normalize("NFD", letters[: first + 1]) + tone + letters[first + 1 :]
+        letters = unicodedata.normalize("NFC", decomposed)
+    return canonical_syllable(letters)

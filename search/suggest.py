@@ -1,4 +1,211 @@
-"""Suggestions (stub)."""
+"""Suggestions as the reader types: ``ban dan v`` -> ``Ban Dân vận Trung ương``, ``Ban Dân vận``...
+
+A prefix is the words typed so far, the last one maybe unfinished.  Its
+completions are found in the index's own text, diacritics optional:
+
+1. the unfinished word's possible endings are the index's folded syllables
+   that start with it (:mod:`search.vocabulary`), the most frequent first; with
+   words before it, those endings are kept that follow those words somewhere
+   (positions of titles and summaries, bodies only when those have none);
+2. the phrase (typed words + ending) is read where it occurs -- titles first,
+   then summaries, then a few bodies (:mod:`search.occurrences`) -- together
+   with up to three following words, stopping at punctuation;
+3. each reading, and each reading extended by one to three words, is a
+   candidate, counted over the sightings; an extension that nearly always goes
+   on with the same next word is dropped for that longer one (``Ban Dân vận
+   Trung`` gives way to ``Ban Dân vận Trung ương``), and diacritics the reader
+   did type must match.
+
+Candidates are written with the capitals most sightings give them mid-sentence
+(``Hà Nội``, ``Ban Dân vận``), as accent restoration does.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from index.analysis import SYLLABLE_RE, canonical_syllable, fold, has_diacritics, normalize, syllables
+from search.occurrences import CHEAP_FIELDS, POSITION_BITS, Occurrences, Sighting
+from search.restore import UnigramCache, capitals
+from search.vocabulary import Vocabulary
+
+MAX_AFTER = 3  # words a suggestion may add after the typed ones
+CONTEXT = 4  # finished words looked up together with the unfinished one
+ENDINGS = 8  # endings of the unfinished word considered, the most frequent first
+HEADS = 2  # endings actually read in the text
+SAMPLE = 16  # sightings read per phrase
+ENOUGH = 6  # sightings that make reading bodies (slow) unnecessary
+BODIES = 4  # at most this many bodies read per phrase
+KEEP_RATIO = 0.75  # an extension followed this often by the same word gives way to the longer one
+MIN_EXTENSION = 2  # sightings an extension needs (once is an accident of one text)
+
+
 class Suggester:
-    def suggest(self, occurrences, prefix, limit):
+    """Completes prefixes from the index's text (see the module docstring)."""
+
+    def __init__(self, vocabulary: Vocabulary, unigrams: UnigramCache):
+        self.vocabulary = vocabulary
+        self.unigrams = unigrams
+
+    def suggest(self, occ: Occurrences, prefix: str, limit: int) -> list[str]:
+        text = normalize(prefix or "")
+        words = syllables(text)
+        if not words:
+            return []
+        unfinished = bool(SYLLABLE_RE.search(text[-1:]))
+        finished = words[:-1] if unfinished else words
+        partial = words[-1] if unfinished else None
+        # Long prefixes: look up the last few finished words, keep the others as typed.
+        kept = max(0, len(finished) - CONTEXT)
+        while True:
+            context = finished[kept:]
+            sightings = self._sightings(occ, context, partial)
+            if sightings or not context:
+                break
+            kept += 1  # nothing goes on like this: drop the oldest word from the context
+        start = _typed_words(text, kept)
+        out, seen = [], set()
+        for shown in self._candidates(occ, sightings, context, partial):
+            full = f"{start} {shown}" if start else shown
+            if full.lower() not in seen:
+                seen.add(full.lower())
+                out.append(full)
+            if len(out) >= limit:
+                break
+        return out
+
+    def _sightings(self, occ: Occurrences, context: list[str], partial: str | None) -> list[tuple[Sighting, int]]:
+        """Sightings of what was typed, each with the number of typed words it covers."""
+        folded = [fold(w) for w in context]
+        found: list[tuple[Sighting, int]] = []
+        if partial is None:
+            if folded:
+                found = [(s, len(folded)) for s in self._read(occ, folded)]
+            return found
+        ending, size = fold(partial), len(folded) + 1
+        seen = set()
+        if folded:
+            # Where the finished words occur, which go on with the unfinished one?
+            for s in self._read(occ, folded, extra=1):
+                goes_on = len(s.tokens) > len(folded) and not s.breaks[len(folded) - 1]
+                if goes_on and fold(s.tokens[len(folded)].canonical).startswith(ending):
+                    found.append((s, size))
+                    seen.add((s.field, s.doc, s.tokens[0].start))
+        # The unfinished word's likely endings: common words hide behind a common
+        # context, and a variety of endings reads better than one.
+        endings = [t for t, _ in self.vocabulary.completions(occ.view, ending, ENDINGS)]
+        if folded:
+            endings = self._following(occ, folded, endings)
+        read = Counter(fold(s.tokens[len(folded)].canonical) for s, _ in found)
+        for term in [t for t in endings if read[t] < ENOUGH // 2][:HEADS]:
+            for s in self._read(occ, [*folded, term]):
+                if (s.field, s.doc, s.tokens[0].start) not in seen:
+                    found.append((s, size))
+        return found
+
+    def _read(self, occ: Occurrences, folded: list[str], extra: int = 0) -> list[Sighting]:
+        # One word more than a suggestion may add: to see whether the phrase goes on.
+        return occ.sample(folded, limit=SAMPLE, max_after=extra + MAX_AFTER + 1, body_limit=BODIES, enough=ENOUGH)
+
+    def _following(self, occ: Occurrences, folded: list[str], endings: list[str]) -> list[str]:
+        """The *endings* found right after *folded*, the most often first."""
+        for fields in (CHEAP_FIELDS, ("body",)):
+            counted = [(t, _count(occ, [*folded, t], fields)) for t in endings]
+            found = [t for t, n in sorted(counted, key=lambda p: -p[1]) if n]
+            if found:
+                return found
         return []
+
+    def _candidates(
+        self, occ: Occurrences, sightings: list[tuple[Sighting, int]], context: list[str], partial: str | None
+    ) -> list[str]:
+        docs: dict[tuple[str, ...], set[int]] = defaultdict(set)
+        seen_in: dict[tuple[str, ...], list[Sighting]] = defaultdict(list)
+        heads: dict[tuple[str, ...], set[int]] = defaultdict(set)
+        for sighting, size in sightings:
+            words = sighting.canonical
+            if not _agrees(words, context, partial):
+                continue
+            heads[tuple(fold(w) for w in words[:size])].add(sighting.doc)
+            for end in range(size, min(len(words), size + MAX_AFTER) + 1):
+                if end > size and sighting.breaks[end - 2]:
+                    break  # punctuation: the phrase ended
+                if not _cuts_name(sighting, end):
+                    docs[words[:end]].add(sighting.doc)
+                    seen_in[words[:end]].append(sighting)
+        if not docs:
+            return self._fallback(occ, context, partial)
+        # Articles, not sightings (one article repeating a phrase is one voice), and
+        # scaled from the sample to all articles holding the typed words.
+        totals = {head: _articles(occ, list(head)) for head in heads}
+        size = len(context) + (partial is not None)
+        counts, estimates = {}, {}
+        for words, found in docs.items():
+            head = tuple(fold(w) for w in words[:size])
+            counts[words] = len(found)
+            estimates[words] = max(totals[head], len(heads[head])) * len(found) / len(heads[head])
+        children: dict[tuple[str, ...], int] = {}
+        for words, count in counts.items():
+            if len(words) > size and count >= MIN_EXTENSION:  # only children that will be shown
+                parent = words[:-1]
+                children[parent] = max(children.get(parent, 0), count)
+        kept = []
+        for words, count in counts.items():
+            if len(words) > size and count < MIN_EXTENSION:
+                continue
+            if (len(words) > size or partial is not None) and children.get(words, 0) >= KEEP_RATIO * count:
+                continue  # "Ban Dân vận Trung", "cải cách hành": nearly always go on the same way
+            kept.append((-estimates[words], len(words), words))
+        if not kept:  # everything seen once: a rare phrase, or a name (Bamboo Airways) completed
+            kept = [(-estimates[w], -len(w), w) for w in counts]
+        kept.sort()
+        return [" ".join(capitals(list(words), seen_in[words])) for _, _, words in kept]
+
+    def _fallback(self, occ: Occurrences, context: list[str], partial: str | None) -> list[str]:
+        """Nothing read: the commonest words the unfinished one may become."""
+        if partial is None or context:
+            return []
+        endings = self.vocabulary.completions(occ.view, fold(partial), 3)
+        return [self.unigrams.best(occ, t)[0] for t, _ in endings]
+
+
+def _cuts_name(sighting: Sighting, end: int) -> bool:
+    """Ending at *end* would cut a name in two (``Thành ủy Đà`` | ``Nẵng``)."""
+    if end >= len(sighting.tokens) or sighting.caseless or sighting.breaks[end - 1]:
+        return False
+    last, after = sighting.tokens[end - 1].original, sighting.tokens[end].original
+    return last[:1].isupper() and after[:1].isupper() and not sighting.initial[end - 1]
+
+
+def _count(occ: Occurrences, folded: list[str], fields) -> int:
+    return sum(int(occ.phrase(f"{field}_f", folded).size) for field in fields)
+
+
+def _articles(occ: Occurrences, folded: list[str]) -> int:
+    """Articles holding *folded* in a title, summary, caption or byline (else in a body)."""
+    for fields in (CHEAP_FIELDS, ("body",)):
+        docs = set()
+        for field in fields:
+            docs.update((occ.phrase(f"{field}_f", folded) >> POSITION_BITS).tolist())
+        if docs:
+            return len(docs)
+    return 0
+
+
+def _agrees(words: tuple[str, ...], finished: list[str], partial: str | None) -> bool:
+    """The diacritics the reader typed are the ones of *words*."""
+    for typed, word in zip(finished, words, strict=False):
+        if has_diacritics(typed) and typed != word:
+            return False
+    if partial is not None and has_diacritics(partial) and len(words) > len(finished):
+        word = words[len(finished)]
+        return word.startswith(partial) or word.startswith(canonical_syllable(partial))
+    return True
+
+
+def _typed_words(text: str, count: int) -> str:
+    """The first *count* words of *text*, as typed."""
+    if count <= 0:
+        return ""
+    matches = list(SYLLABLE_RE.finditer(text))
+    return text[: matches[count - 1].end()] if count <= len(matches) else text
