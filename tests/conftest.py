@@ -57,7 +57,9 @@ def sample_index(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory):
-    """news-00 plus the sample, indexed once per session (slow: minutes); config path."""
+    """news-00 plus the seed article (the issues' "seed plus news-00"), indexed once per
+    session (about three minutes on two cores); config path.  Read-only: copy it first
+    to write (tests/server.py: copy_index)."""
     if not CORPUS_00.exists():
         pytest.skip(f"{CORPUS_00} is not here (the shared corpus is needed for this test)")
     from index.build import build
@@ -67,7 +69,7 @@ def corpus_index(tmp_path_factory):
     directory = tmp_path_factory.mktemp("corpus-index")
     config_path = write_config(directory, index={"path": str(directory / "index"), "procs": 2})
     config = load_config(config_path)
-    build(IndexStore(config.path("index.path")), [CORPUS_00, ROOT / "data" / "sample"], procs=2, progress=False)
+    build(IndexStore(config.path("index.path")), [CORPUS_00, SEED], procs=2, progress=False)
     return config_path
 
 
