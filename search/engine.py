@@ -18,11 +18,13 @@ Ranking (``score``), highest first:
    (``TIER_ACCENTED``);
 2. the whole query as a phrase (the words side by side, as typed) comes before
    the words scattered (``TIER_PHRASE``) -- this puts the articles that name
-   ``Nguyễn Văn Phong`` above those that merely hold the three syllables.  For
-   a query typed without diacritics, the reading that accent restoration
-   proposes ranks first inside this tier (``TIER_READING_PHRASE``), but never
-   above an article holding the phrase with other diacritics: ``pham the hien``
-   may mean Phạm Thế Hiển or Phạm Thế Hiền;
+   ``Nguyễn Văn Phong`` above those that merely hold the three syllables.
+   Inside this tier, the phrase in the title comes first (``TIER_TITLE_PHRASE``:
+   readers often type a piece of a headline), then, for a query typed without
+   diacritics, the reading that accent restoration proposes
+   (``TIER_READING_PHRASE``) -- but never above an article holding the phrase
+   with other diacritics: ``pham the hien`` may mean Phạm Thế Hiển or Phạm Thế
+   Hiền;
 3. within a tier, BM25F over title, summary, body, captions and author (the
    weights are settings), plus a bonus for each pair of query syllables found
    next to each other, plus BM25 on pyvi's words of the query (a ranking
@@ -46,7 +48,8 @@ from search.segments import IndexView
 
 TIER_ACCENTED = 2000.0  # every syllable with the diacritics typed
 TIER_PHRASE = 1000.0  # the whole query side by side (accented when typed so)
-TIER_READING_PHRASE = 500.0  # within the phrase tier: the restored reading, exactly
+TIER_TITLE_PHRASE = 600.0  # within the phrase tier: the phrase is in the title
+TIER_READING_PHRASE = 300.0  # within the phrase tier: the restored reading, exactly
 TIER_READING_ALL = 250.0  # the restored reading's syllables, anywhere
 POSITION_BITS = 21  # positions below 2 million; keys are doc << 21 | position
 WORD_FIELDS = ("title", "summary", "body", "captions")
@@ -90,7 +93,8 @@ class Evaluation:
     matched: np.ndarray  # bool mask over documents
     scores: np.ndarray  # float32, meaningful where matched
     relaxed: bool = False  # not every word could be required
-    terms: dict = field(default_factory=dict)  # what to highlight: see highlight_terms()
+    terms: dict = field(default_factory=dict)  # what to mark in the text: see highlight_terms()
+    title_terms: dict = field(default_factory=dict)  # and in the title
 
 
 class Evaluator:
@@ -202,17 +206,24 @@ class Evaluator:
             else:
                 self.bm25f(fold(syllable), self._weighted(fields, "_f"), scratch, 1.0, mask)
             return mask
-        # Several syllables: they must stand side by side within one field.
+        # Several syllables: they must stand side by side within one field.  Scored
+        # as BM25F of the phrase taken as one term (its own frequency and idf).
         within = candidates if candidates is not None else self.view.live
+        pseudo = np.zeros(self.size, dtype=np.float32) if scores is not None else None
         for name in fields:
             view_field, terms = (name, syllables) if exact_accents else (f"{name}_f", [fold(s) for s in syllables])
             docs, counts = self.phrase_counts(view_field, terms, within)
             if docs.size == 0:
                 continue
             mask[docs] = True
-            if scores is not None:
-                idf = sum(self._idf(int(self.docs_with(view_field, t).size)) for t in terms)
-                scores[docs] += self.w.fields[name] * idf * counts * (self.w.k1 + 1) / (counts + self.w.k1)
+            if pseudo is not None:
+                lengths = self.view.lengths(view_field)[docs]
+                norm = 1.0 - self.w.b + self.w.b * lengths / self.view.average_length(view_field)
+                pseudo[docs] += self.w.fields[name] * counts / norm
+        if pseudo is not None and mask.any():
+            hit = np.flatnonzero(mask)
+            tf = pseudo[hit]
+            scores[hit] += self._idf(int(hit.size)) * tf * (self.w.k1 + 1.0) / (tf + self.w.k1)
         return mask
 
     # --- the whole query ----------------------------------------------------------------
@@ -252,7 +263,10 @@ class Evaluator:
             matched &= mask
         relaxed = False
         if loose:
-            if len(loose) <= self.w.all_words_up_to:
+            # Count syllables, not clauses: a phrase that helpers merged from several
+            # words (an abbreviation's long form) must not turn a question into a short query.
+            words = sum(len(c.syllables) for g in query.groups if not any(c.exact for c in g) for c in g[:1])
+            if words <= self.w.all_words_up_to:
                 strict = matched.copy()
                 for mask in loose:
                     strict &= mask
@@ -278,7 +292,13 @@ class Evaluator:
             fallback.relaxed = True
             return fallback
         self._rank(query, matched, scores, reading, tiers=not relaxed)
-        return Evaluation(matched=matched, scores=scores, relaxed=relaxed, terms=highlight_terms(query, reading))
+        return Evaluation(
+            matched=matched,
+            scores=scores,
+            relaxed=relaxed,
+            terms=highlight_terms(query, reading),
+            title_terms=highlight_terms(query, reading, "title"),
+        )
 
     def _share(self, masks: list[np.ndarray], at_least: int) -> np.ndarray:
         hits = np.zeros(self.size, dtype=np.int16)
@@ -311,10 +331,13 @@ class Evaluator:
         if len(sequence) > 1 and tiers:
             folded = [fold(s) for s in sequence]
             if typed_accents:
-                scores[self._phrase_anywhere(accented, text_fields, matched, folded_view=False)] += TIER_PHRASE
+                in_phrase = self._phrase_anywhere(accented, text_fields, matched, folded_view=False)
+                scores[in_phrase] += TIER_PHRASE
+                scores[self._phrase_anywhere(accented, ["title"], in_phrase, folded_view=False)] += TIER_TITLE_PHRASE
             else:
                 in_phrase = self._phrase_anywhere(folded, text_fields, matched, folded_view=True)
                 scores[in_phrase] += TIER_PHRASE
+                scores[self._phrase_anywhere(folded, ["title"], in_phrase, folded_view=True)] += TIER_TITLE_PHRASE
                 if reading:
                     scores[self._phrase_anywhere(reading, text_fields, in_phrase, folded_view=False)] += (
                         TIER_READING_PHRASE
@@ -362,10 +385,15 @@ class Evaluator:
                     scores[docs] += (self.w.proximity * self.w.fields[name] * idf) * np.minimum(counts, 3) / 3.0
 
 
-def highlight_terms(query: ParsedQuery, reading: list[str] | None = None) -> dict:
-    """What the snippets should mark: accented and folded syllables, phrases, prefixes."""
+def highlight_terms(query: ParsedQuery, reading: list[str] | None = None, part: str = "text") -> dict:
+    """What to mark in the title (*part* ``"title"``) or the text (``"text"``: summary,
+    body, captions): accented and folded syllables, phrases, prefixes.  A clause
+    restricted to another field (``author:``) marks nothing here."""
+    own = {"title": ("title",), "text": ("summary", "body", "captions")}[part]
     accented, folded, prefixes, phrases = set(), set(), set(), []
     for clause in query.clauses:
+        if clause.field and clause.field not in own:
+            continue
         for variant in [clause.syllables, *clause.alternatives]:
             if clause.prefix:
                 prefixes.add(fold(variant[-1]))

@@ -3,6 +3,7 @@
     dân vận                     words (all must match when the query is short)
     "Nguyễn Văn Phong"          an exact phrase: every article holding it, and only those
     name:nguyen van phong       the same for a name typed without quotes (up to the next operator)
+    author:Huy Kiên             a byline (the words up to the next operator; diacritics optional)
     -covid  -"phòng chống"      excluded words and phrases
     hòa OR hoà OR thủy          alternatives
     title:"dân vận" author:kiên a field
@@ -30,6 +31,7 @@ from index.analysis import fold, has_diacritics, normalize, syllables
 FIELDS = ("title", "summary", "body", "captions", "author")
 FIELD_ALIASES = {"tieude": "title", "tacgia": "author", "noidung": "body", "tomtat": "summary", "chuthich": "captions"}
 EXACT_PREFIX = "name"
+MULTIWORD_PREFIXES = (EXACT_PREFIX, "author")
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "＂": '"'})
 _TOKEN = re.compile(r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))')
@@ -123,8 +125,10 @@ def parse_query(text: str, max_chars: int = 1000) -> ParsedQuery:
                 word = word.replace('"', " ")
             phrase = None
 
-        if field_name == EXACT_PREFIX and phrase is None and word is not None:
-            # name: takes the following plain words, up to the next operator.
+        quoted = phrase is not None
+        if field_name in MULTIWORD_PREFIXES and phrase is None and word is not None:
+            # name: and author: take the following plain words, up to the next operator:
+            # a person's name is several syllables (author:Huy Kiên).
             words = [word]
             while i < len(tokens) and _is_plain_word(tokens[i]):
                 words.append(tokens[i].group("word"))
@@ -133,9 +137,9 @@ def parse_query(text: str, max_chars: int = 1000) -> ParsedQuery:
 
         clause = _clause(
             phrase if phrase is not None else word,
-            quoted=phrase is not None,
+            quoted=quoted,
             field_name=field_name if field_name in FIELDS else None,
-            exact=field_name == EXACT_PREFIX or phrase is not None,
+            exact=field_name == EXACT_PREFIX or quoted,
             negated=negated,
         )
         if clause is None:

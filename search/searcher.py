@@ -335,7 +335,7 @@ class Searcher:
             source=article["source"],
             category=article["category"],
             score=round(float(evaluation.scores[docnum]), 4),
-            title_html=highlight_title(article["title"], terms) if highlight else "",
+            title_html=highlight_title(article["title"], evaluation.title_terms) if highlight else "",
             snippet_html=snippet(
                 texts, terms, self.config["search.snippet_chars"], self.config["search.snippet_fragments"]
             )
