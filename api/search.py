@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import itertools
 import json
@@ -60,7 +61,7 @@ class SearchResource:
         )
         # The generation the result was computed on is exact: prefer it to the one read before.
         resp.set_header("ETag", weak_etag(result.generation))
-        resp.media = result.as_dict()
+        resp.media = _shallow_dict(result)
 
 
 class ExportResource:
@@ -84,6 +85,13 @@ class ExportResource:
         resp.content_type = EXPORT_FORMATS[fmt]
         resp.downloadable_as = f"hnp-export-{_slug(query)}.{fmt}"
         resp.stream = _streamed(_csv_lines(rows) if fmt == "csv" else _ndjson_lines(rows))
+
+
+def _shallow_dict(result) -> dict:
+    """``result.as_dict()`` without its deep copy (``dataclasses.asdict`` cost ~6 ms a page)."""
+    body = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    body["hits"] = [{f.name: getattr(hit, f.name) for f in dataclasses.fields(hit)} for hit in result.hits]
+    return body
 
 
 def _slug(query: str) -> str:

@@ -295,3 +295,11 @@ def test_falcon_http_errors_keep_their_status(config):
 
     app.add_route("/test-teapot", Teapot())
     assert_error(testing.TestClient(app).simulate_get("/test-teapot"), 418)
+
+
+def test_search_answer_is_the_searchers_result(client, config):
+    """The API's JSON is exactly SearchResult.as_dict() (apart from the time it took)."""
+    answer = client.simulate_get("/api/search", params={"q": "Nguyễn Văn Phương", "per_page": 3}).json
+    expected = Searcher(config).search("Nguyễn Văn Phương", per_page=3).as_dict()
+    answer.pop("took_ms"), expected.pop("took_ms")
+    assert answer == expected
