@@ -45,18 +45,28 @@ def delete_entry(doc_id: str) -> dict:
     return {"op": "delete", "id": doc_id}
 
 
-def apply_entries(writer, entries: list[dict], searcher=None) -> WriteResult:
-    """Apply journal *entries* to an open Whoosh *writer* (no commit)."""
+def apply_entries(writer, entries: list[dict]) -> WriteResult:
+    """Apply journal *entries* to an open Whoosh *writer* (no commit).
+
+    Only the last entry for an id counts: a Whoosh writer does not see its own
+    uncommitted documents, so an upsert followed by another upsert (or a delete)
+    of the same id in one batch would otherwise leave both copies.
+    """
     result = WriteResult()
+    last: dict[str, dict] = {}
     for entry in entries:
         if entry.get("op") == "upsert":
-            writer.update_document(**to_document(Article.from_json(entry["article"])))
+            last[entry["article"]["id"]] = entry
             result.upserted += 1
         elif entry.get("op") == "delete":
-            if writer.delete_by_term("id", entry["id"]):
-                result.deleted += 1
-            else:
-                result.missing.append(entry["id"])
+            last[entry["id"]] = entry
+    for doc_id, entry in last.items():
+        if entry["op"] == "upsert":
+            writer.update_document(**to_document(Article.from_json(entry["article"])))
+        elif writer.delete_by_term("id", doc_id):
+            result.deleted += 1
+        else:
+            result.missing.append(doc_id)
     return result
 
 

@@ -279,9 +279,10 @@ class Evaluator:
                 relaxed = True
                 matched &= self._share(loose, max(1, math.ceil(self.w.min_share * len(loose))))
 
-        if not matched.any() and exact and not relaxed:
-            # An exact phrase nobody wrote (a quoted title in a reader's question):
-            # fall back to its words rather than show nothing.
+        long_query = len(query.positive_syllables()) > self.w.all_words_up_to
+        if not matched.any() and exact and not relaxed and long_query:
+            # A reader's question quoting something nobody wrote exactly: fall back to
+            # its words rather than show nothing.  A short exact search stays exact.
             loosened = ParsedQuery(
                 groups=[[replace(c, exact=False) for c in g] for g in query.groups],
                 excluded=query.excluded,

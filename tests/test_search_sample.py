@@ -1,0 +1,224 @@
+"""The search core on the bundled sample: matching, ranking tiers, filters, sorting, facets, snippets.
+
+The sample's README (data/sample/README.md) says what each article holds.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from index.build import build
+from index.settings import load_config
+from index.store import IndexStore
+from search.searcher import Searcher, SearchError
+
+from .conftest import ROOT, write_config
+
+SEED = "000_2ebd19a772751180"
+
+
+@pytest.fixture(scope="module")
+def searcher(sample_index):
+    return Searcher(load_config(sample_index))
+
+
+def ids(result):
+    return [hit.id for hit in result.hits]
+
+
+def test_dan_van_with_and_without_diacritics_puts_the_seed_first(searcher):
+    for query in ("dan van", "Dân vận", "dân vận", "DÂN VẬN"):
+        result = searcher.search(query)
+        assert ids(result)[0] == SEED, query
+    hit = searcher.search("dan van").hits[0]
+    assert "<mark>Dân vận</mark>" in hit.title_html
+    assert "<mark>Dân vận</mark>" in hit.snippet_html or "<mark>dân vận</mark>" in hit.snippet_html
+
+
+def test_folded_and_accented_queries_match_the_same_articles(searcher):
+    for folded, accented in [("dan van", "dân vận"), ("quy che dan chu", "quy chế dân chủ"), ("ha noi", "Hà Nội")]:
+        assert searcher.search(folded, per_page=100).total == searcher.search(accented, per_page=100).total > 0
+
+
+def test_exact_diacritics_rank_above_folded_only_matches(searcher):
+    # "Phóng" (015) folds like "Phong": it matches the folded query, but an accented
+    # query ranks the articles with exactly "Nguyễn Văn Phong" (the seed) above it.
+    result = searcher.search("Nguyễn Văn Phong", per_page=100)
+    found = ids(result)
+    assert found[0] == SEED
+    assert "015_c1fc0573109c2e48" in found and found.index("015_c1fc0573109c2e48") > found.index(SEED)
+
+
+def test_exact_phrase_returns_exactly_the_articles_holding_it(searcher):
+    assert ids(searcher.search('"Nguyễn Văn Phong"')) == [SEED]
+    assert searcher.search('"Phong Nguyễn Văn"').total == 0  # nobody wrote it: nothing, not a guess
+    assert ids(searcher.search("name:Nguyễn Văn Phong")) == [SEED]
+    # Without diacritics the exact phrase is the folded one: Phóng matches too, apart syllables do not.
+    assert set(ids(searcher.search('"nguyen van phong"'))) == {SEED, "015_c1fc0573109c2e48"}
+    # 017 holds Nguyễn, Văn and phong, never side by side.
+    assert "017_872828ac13d507c1" not in ids(searcher.search('"nguyen van phong"', per_page=100))
+
+
+def test_names_typed_lower_case_without_diacritics_rank_the_phrase_first(searcher):
+    result = searcher.search("nguyen van phong", per_page=100)
+    found = ids(result)
+    assert found[0] == SEED
+    assert found.index("017_872828ac13d507c1") > found.index("015_c1fc0573109c2e48")  # apart ranks below phrases
+
+
+def test_tone_placement_is_ignored(searcher):
+    # 015 writes "hoà giải" (tone on a), others "hòa": one canonical form.
+    old, new = searcher.search("hoà giải", per_page=100), searcher.search("hòa giải", per_page=100)
+    assert ids(old) == ids(new) and "015_c1fc0573109c2e48" in ids(old)
+
+
+def test_eth_and_invisible_characters_are_matched(searcher):
+    assert "005_644908177b2f09d3" in ids(searcher.search("Đà Nẵng", per_page=100))  # the article writes Ð (eth)
+    assert "005_644908177b2f09d3" in ids(searcher.search("da nang", per_page=100))
+    assert "019_83f8731b0858bdec" in ids(searcher.search("camera", per_page=100))  # came\u00adra in the text
+
+
+def test_short_words_are_searchable(searcher):
+    for word in ("ở", "ý", "An", "Tô"):
+        assert searcher.search(word).total > 0, word
+
+
+def test_operators(searcher):
+    everything = searcher.search("dân vận", per_page=100).total
+    without = searcher.search("dân vận -covid", per_page=100)
+    assert 0 < without.total < everything
+    for hit in without.hits:
+        assert "covid" not in (searcher.document(hit.id)["body"] + hit.title).lower()
+    either = searcher.search("THPT OR camera", per_page=100)
+    assert either.total == len(
+        set(ids(searcher.search("THPT", per_page=100))) | set(ids(searcher.search("camera", per_page=100)))
+    )
+    assert all(searcher.document(i)["title"] for i in ids(searcher.search("title:Hà Nội", per_page=100)))
+    assert {searcher.document(i)["author"] for i in ids(searcher.search("author:Huy Kiên", per_page=100))} == {
+        "Huy Kiên"
+    }
+    assert {searcher.document(i)["author"] for i in ids(searcher.search("author:huy kien", per_page=100))} == {
+        "Huy Kiên"
+    }
+    assert searcher.search("camer*").total >= searcher.search("camera").total > 0
+
+
+@pytest.mark.parametrize(
+    "query", ["a" * 10_000, '"unclosed', "title:", "-", "*", "OR OR", "🙂", "<script>", "x" * 100_000]
+)
+def test_odd_queries_return_normally(searcher, query):
+    result = searcher.search(query)
+    assert result.total >= 0 and isinstance(result.hits, list)
+
+
+def test_empty_query_browses_newest_first(searcher):
+    result = searcher.search("", per_page=100)
+    assert result.total == 25 and result.sort == "newest"
+    dates = [h.published for h in result.hits if h.published]
+    assert dates == sorted(dates, reverse=True)
+    assert result.hits[-1].published == ""  # undated last
+
+
+def test_sorting_paging_and_totals(searcher):
+    newest = searcher.search("Hà Nội", sort="newest", per_page=100)
+    oldest = searcher.search("Hà Nội", sort="oldest", per_page=100)
+    dated = [h.id for h in newest.hits if h.published]
+    assert dated == [h.id for h in oldest.hits if h.published][::-1]
+    pages = [searcher.search("Hà Nội", page=p, per_page=4) for p in range(1, 20)]
+    assert [i for p in pages for i in ids(p)] == ids(searcher.search("Hà Nội", per_page=100))
+    assert all(p.total == newest.total for p in pages)
+    assert pages[-1].hits == []
+
+
+def test_filters(searcher):
+    year = searcher.search("", date_from="2022-01-01", date_to="2022-12-31", per_page=100)
+    assert year.total == 9 and all(h.published.startswith("2022") for h in year.hits)
+    assert {f["value"] for f in year.facets["month"]} >= {"2022-01", "2022-12"}
+    assert "day" not in year.facets
+    month = searcher.search("", date_from="2022-01-01", date_to="2022-01-31")
+    assert month.facets["day"] == [{"value": "2022-01-13", "count": 1}]
+    assert searcher.search("", author="Huy Kiên", per_page=100).total == 7
+    assert searcher.search("", author="huy kien", per_page=100).total == 7
+    assert searcher.search("", source="hnp", per_page=100).total == 25
+    assert searcher.search("", source="nowhere").total == 0
+
+
+def test_facets_count_the_whole_match_and_undated_articles(searcher):
+    result = searcher.search("", per_page=1)
+    years = {f["value"]: f["count"] for f in result.facets["year"]}
+    assert years == {"2019": 2, "2020": 4, "2021": 5, "2022": 9, "2023": 4, "undated": 1}
+    assert [f["value"] for f in result.facets["year"]][-1] == "undated"
+    authors = {f["value"]: f["count"] for f in result.facets["author"]}
+    assert authors["Huy Kiên"] == 7 and sum(authors.values()) == 24  # 022 has no byline
+    assert result.facets["source"] == [{"value": "hnp", "count": 25}]
+
+
+def test_dan_van_year_facet(searcher):
+    years = {f["value"]: f["count"] for f in searcher.search('"dân vận"', per_page=1).facets["year"]}
+    assert years["2022"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("page", 0),
+        ("page", "x"),
+        ("per_page", 101),
+        ("per_page", 0),
+        ("sort", "random"),
+        ("date_from", "13/01/2022"),
+        ("date_to", "2022-02-30"),
+    ],
+)
+def test_bad_parameters_name_themselves(searcher, param, value):
+    with pytest.raises(SearchError) as error:
+        searcher.search("x", **{param: value})
+    assert error.value.param == {"date_from": "from", "date_to": "to"}.get(param, param)
+
+
+def test_from_after_to_is_refused(searcher):
+    with pytest.raises(SearchError):
+        searcher.search("x", date_from="2022-02-01", date_to="2022-01-01")
+
+
+def test_snippets_escape_everything_but_marks(searcher):
+    result = searcher.search("script alert")
+    [hit] = [h for h in result.hits if h.id.startswith("013")]
+    assert "<script>" not in hit.snippet_html and "&lt;<mark>script</mark>&gt;" in hit.snippet_html
+    assert hit.snippet_html.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+
+
+def test_snippets_and_marks_on_articles_longer_than_whoosh_limit(tmp_path):
+    body = ("Đoạn văn bình thường không có từ khóa. " * 1200) + "Cuối bài nhắc đến Dân vận khéo ở phường."
+    assert len(body) > 40_000
+    source = tmp_path / "long.jsonl"
+    source.write_text(
+        json.dumps({"id": "long", "title": "Bài rất dài", "body": body}, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    config = load_config(write_config(tmp_path, index={"path": str(tmp_path / "index"), "procs": 1}))
+    build(IndexStore(config.path("index.path")), [source], procs=1, progress=False)
+    hit = Searcher(config).search("dan van kheo").hits[0]
+    assert "<mark>Dân vận khéo</mark>" in hit.snippet_html
+    assert len(hit.snippet_html) < 1000
+
+
+def test_searcher_sees_writes_and_rebuilds(tmp_path):
+    from index.article import Article
+    from index.writer import delete_entry, upsert_entry, write
+
+    config = load_config(write_config(tmp_path, index={"path": str(tmp_path / "index"), "procs": 1}))
+    store = IndexStore(config.path("index.path"))
+    build(store, [ROOT / "data" / "sample" / f"{SEED}.txt"], procs=1, progress=False)
+    searcher = Searcher(config)
+    assert searcher.search('"hoa sen"').total == 0
+    write(store, [upsert_entry(Article(id="n1", title="Hoa sen nở", body="Mùa hoa sen Hồ Tây."))])
+    assert ids(searcher.search('"hoa sen"')) == ["n1"]
+    write(store, [upsert_entry(Article(id="n1", title="Hoa súng", body="Đổi nội dung."))])
+    assert searcher.search('"hoa sen"').total == 0 and ids(searcher.search('"hoa súng"')) == ["n1"]
+    write(store, [delete_entry("n1")])
+    assert searcher.search('"hoa súng"').total == 0
+    generation = searcher.generation
+    build(store, [ROOT / "data" / "sample"], procs=1, progress=False)
+    assert searcher.generation != generation and searcher.search("").total == 25
