@@ -104,6 +104,8 @@ class Evaluator:
         self.view = view
         self.w = weights
         self.size = view.size
+        self._scope: np.ndarray | None = None  # while ranking: the matched documents
+        self._memo: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
 
     # --- building blocks --------------------------------------------------------------
 
@@ -154,25 +156,52 @@ class Evaluator:
 
     def phrase_counts(self, field: str, terms: list[str], candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(docs, occurrences)`` of *terms* side by side in *field*, among *candidates*."""
+        # Only documents holding every term can hold the phrase: decode just their positions.
+        among = candidates.copy()
+        for term in set(terms):
+            among &= self._present(field, term)
+            if not among.any():
+                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if self._scope is not None and np.count_nonzero(among) == np.count_nonzero(self._scope):
+            among = self._scope  # every matched document holds the terms: no filtering needed
         keys = None
         for i, term in enumerate(terms):
-            owners, positions = self.view.term_positions(field, term)
-            if owners.size == 0:
-                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-            keep = candidates[owners]
-            if keys is not None:
-                # Only documents still in the running can hold the phrase.
-                alive = np.zeros(self.size, dtype=bool)
-                alive[keys >> POSITION_BITS] = True
-                keep &= alive[owners]
-            starts = positions[keep].astype(np.int64) - i
+            owners, positions = self._positions(field, term, among)
+            starts = positions.astype(np.int64) - i
             valid = starts >= 0
-            term_keys = (owners[keep][valid] << POSITION_BITS) | starts[valid]
+            term_keys = (owners[valid] << POSITION_BITS) | starts[valid]
             keys = term_keys if keys is None else np.intersect1d(keys, term_keys, assume_unique=True)
             if keys.size == 0:
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         docs, counts = np.unique(keys >> POSITION_BITS, return_counts=True)
         return docs, counts
+
+    def _positions(self, field: str, term: str, among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of *term* in the documents *among*.  While ranking, every phrase
+        looks inside the matched documents: a term's positions there are decoded once
+        per query and shared by the whole-query phrase, the title and the pairs."""
+        if self._scope is None:
+            return self.view.term_positions(field, term, among)
+        key = (field, term)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self.view.term_positions(field, term, self._scope)
+        owners, positions = found
+        if among is self._scope:
+            return owners, positions
+        keep = among[owners]
+        return owners[keep], positions[keep]
+
+    def _present(self, field: str, term: str) -> np.ndarray:
+        """Boolean mask of the documents holding *term* in *field* (memoised per query)."""
+        key = ("present", field, term)
+        found = self._memo.get(key)
+        if found is None:
+            found = np.zeros(self.size, dtype=bool)
+            found[self.docs_with(field, term)] = True
+            if self._scope is not None:
+                self._memo[key] = found
+        return found
 
     def _fields(self, clause: Clause) -> tuple[str, ...]:
         return (clause.field,) if clause.field else FIELDS
@@ -292,7 +321,11 @@ class Evaluator:
             fallback = self.evaluate(loosened, filters, reading)
             fallback.relaxed = True
             return fallback
-        self._rank(query, matched, scores, reading, tiers=not relaxed)
+        self._scope, self._memo = matched, {}
+        try:
+            self._rank(query, matched, scores, reading, tiers=not relaxed)
+        finally:
+            self._scope, self._memo = None, {}
         return Evaluation(
             matched=matched,
             scores=scores,

@@ -51,28 +51,55 @@ def _segmented_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Postings:
-    """One term's postings in one segment (document numbers local to the segment)."""
+    """One term's postings in one segment (document numbers local to the segment).
+
+    Positions are decoded on first use, for the whole list, and kept: a query
+    asks for the same common syllables again and again.  A phrase then takes the
+    positions of just the documents it looks at.
+    """
 
     docs: np.ndarray  # int32, ascending
     freqs: np.ndarray  # float32 term frequencies
-    _values: list  # raw encoded values (positions) per block, decoded lazily
-    _positions: tuple[np.ndarray, np.ndarray] | None = None
+    _values: list  # raw encoded values (positions), per block, until decoded
+    _decoded: tuple[np.ndarray, np.ndarray] | None = None  # (positions, start of each posting's; len+1)
+    on_grow: object = None  # called with the bytes added by decoding (the cache's accounting)
 
     @property
     def size(self) -> int:
         return int(self.docs.size)
 
-    def positions(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(doc_of_each_position, position)``, both int32 arrays."""
-        if self._positions is None:
-            self._positions = _decode_positions(self._values, self.docs)
-        return self._positions
+    def positions(self, select: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(document, position)`` of every occurrence in the postings *select*
+        (a boolean mask over the postings; all when None), both int32 arrays."""
+        positions, starts = self._decode()
+        if positions.size == 0:
+            return _EMPTY_I32, _EMPTY_I32
+        counts = np.diff(starts)
+        if select is None:
+            return np.repeat(self.docs, counts), positions
+        chosen = np.flatnonzero(select)
+        if chosen.size == 0:
+            return _EMPTY_I32, _EMPTY_I32
+        lengths = counts[chosen]
+        total = int(lengths.sum())
+        # Gather the chosen postings' runs of positions into one array.
+        shift = np.repeat(starts[chosen] - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        return np.repeat(self.docs[chosen], lengths), positions[np.arange(total) + shift]
+
+    def _decode(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._decoded is None:
+            before = self.nbytes()
+            self._decoded = _decode_values(self._values, self.size)
+            self._values = []
+            if self.on_grow is not None:
+                self.on_grow(self.nbytes() - before)
+        return self._decoded
 
     def nbytes(self) -> int:
         size = self.docs.nbytes + self.freqs.nbytes
-        if self._positions is not None:
-            size += self._positions[0].nbytes + self._positions[1].nbytes
-        return size + sum(len(v) for v in self._values if isinstance(v, bytes | bytearray))
+        if self._decoded is not None:
+            size += self._decoded[0].nbytes + self._decoded[1].nbytes
+        return size + sum(len(v[-1]) for v in self._values)
 
 
 EMPTY = Postings(_EMPTY_I32, _EMPTY_F32, [])
@@ -120,38 +147,41 @@ def _from_blocks(blocks) -> Postings:
     return Postings(docs, freqs, values)
 
 
-def _decode_positions(values: list, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _decode_values(values: list, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """All positions of a posting list, and where each posting's start (``count + 1`` offsets)."""
     lengths_parts, data_parts = [], []
     for value in values:
         if value[0] == "block":
-            _, count, packed = value
+            _, block_count, packed = value
             raw = np.frombuffer(packed, dtype=np.uint8)
-            # The block's values start with one varint length per posting.
-            ends = np.flatnonzero(raw < 0x80)[:count]
-            lengths = decode_varints(raw[: ends[-1] + 1]) if count else np.zeros(0, dtype=np.int64)
-            lengths_parts.append(lengths)
-            data_parts.append(raw[ends[-1] + 1 :] if count else raw[:0])
+            # A block's values start with one varint length per posting.
+            ends = np.flatnonzero(raw < 0x80)[:block_count]
+            lengths_parts.append(decode_varints(raw[: ends[-1] + 1]))
+            data_parts.append(raw[ends[-1] + 1 :])
         else:
             _, lengths, packed = value
             lengths_parts.append(np.array(lengths, dtype=np.int64))
             data_parts.append(np.frombuffer(packed, dtype=np.uint8))
     if not data_parts:
-        return _EMPTY_I32, _EMPTY_I32
+        return _EMPTY_I32, np.zeros(count + 1, dtype=np.int32)
     lengths = np.concatenate(lengths_parts)
     raw = np.concatenate(data_parts)
     deltas = decode_varints(raw)
     # How many varints each posting holds: its terminator bytes.
     terminators = (raw < 0x80).astype(np.int64)
-    value_starts = np.zeros(lengths.size, dtype=np.int64)
-    value_starts[1:] = np.cumsum(lengths)[:-1]
-    per_posting = np.add.reduceat(terminators, value_starts) if raw.size else np.zeros(lengths.size, dtype=np.int64)
+    byte_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    per_posting = np.add.reduceat(terminators, byte_starts)
     positions = _segmented_cumsum(deltas, per_posting).astype(np.int32)
-    owners = np.repeat(docs, per_posting).astype(np.int32)
-    return owners, positions
+    starts = np.concatenate(([0], np.cumsum(per_posting))).astype(np.int32)
+    return positions, starts
 
 
 class PostingCache:
-    """An LRU of decoded posting lists, keyed by segment, field and term, bounded in bytes."""
+    """An LRU of decoded posting lists, keyed by segment, field and term, bounded in bytes.
+
+    A list grows when its positions are decoded; it reports that, and the cache
+    evicts to stay within bounds.
+    """
 
     def __init__(self, max_bytes: int = 64 << 20):
         self.max_bytes = max_bytes
@@ -165,12 +195,17 @@ class PostingCache:
             self._items.move_to_end(key)
             return found
         postings = read_postings(leaf, field, text)
+        if postings is not EMPTY:
+            postings.on_grow = self._grew
         self._items[key] = postings
-        self._bytes += postings.nbytes()
+        self._grew(postings.nbytes())
+        return postings
+
+    def _grew(self, size: int) -> None:
+        self._bytes += size
         while self._bytes > self.max_bytes and len(self._items) > 1:
             _, evicted = self._items.popitem(last=False)
             self._bytes -= evicted.nbytes()
-        return postings
 
     def forget_segments(self, live: set[str]) -> None:
         for key in [k for k in self._items if k[0] not in live]:

@@ -106,13 +106,16 @@ class IndexView:
             return parts[0]
         return np.concatenate([d for d, _ in parts]), np.concatenate([f for _, f in parts])
 
-    def term_positions(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Global ``(doc of each position, position)`` of a term."""
+    def term_positions(self, field: str, text: str, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Global ``(doc of each position, position)`` of a term, in the documents
+        of the boolean mask *among* (all when None)."""
         parts = []
         for leaf, postings in self.postings(field, text):
             if postings.size:
-                owners, positions = postings.positions()
-                parts.append((owners.astype(np.int64) + leaf.offset, positions))
+                select = None if among is None else among[postings.docs.astype(np.int64) + leaf.offset]
+                owners, positions = postings.positions(select)
+                if owners.size:
+                    parts.append((owners.astype(np.int64) + leaf.offset, positions))
         if not parts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
         if len(parts) == 1:

@@ -136,10 +136,14 @@ def snippet(texts: list[str], terms: dict, size: int = 200, fragments: int = 3) 
         if not text:
             continue
         hits = hits_of[part] = find_hits(text, terms)
+        last = 0  # hits[i:last] lie inside the window that starts at hit i (two pointers)
         for i, hit in enumerate(hits):
-            window_start = max(0, hit.start - size // 4)
-            window_end = min(len(text), window_start + size)
-            inside = [h for h in hits[i:] if h.end <= window_end]
+            window_start = hit.start - size // 4 if hit.start > size // 4 else 0
+            window_end = window_start + size if window_start + size < len(text) else len(text)
+            last = max(last, i)
+            while last < len(hits) and hits[last].end <= window_end:
+                last += 1
+            inside = hits[i:last]
             score = 10 * len({h.key for h in inside}) + len(inside) - part * 0.5
             candidates.append((score, part, window_start, window_end))
     chosen: list[tuple[int, int, int]] = []
