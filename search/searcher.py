@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -32,6 +33,7 @@ from search.segments import IndexView, SegmentCache
 from search.snippets import highlight_title, snippet
 
 SORTS = ("relevance", "newest", "oldest")
+RECENT_SEARCHES = 8  # evaluations kept for paging (about 13 bytes per indexed article each)
 
 
 class SearchError(ValueError):
@@ -99,6 +101,7 @@ class Searcher:
         self.weights = Weights.from_config(config)
         self._cache = SegmentCache()
         self._lock = threading.RLock()
+        self._recent: OrderedDict[tuple, tuple] = OrderedDict()
         self._generation: str | None = None
         self._ix = None
         self._searcher = None
@@ -113,8 +116,8 @@ class Searcher:
         if current is None:
             raise IndexMissing(f"no index at {self.store.path}: run `python -m index build` first")
         if current != self._generation or self._searcher is None:
-            if self._searcher is not None:
-                self._searcher.close()
+            # The old searcher is not closed here: an export may still be streaming from
+            # it; it closes its files when the last reference goes.
             self._ix = self.store.open(current)
             self._searcher = self._ix.searcher(weighting=scoring.BM25F())
             self._generation = current
@@ -191,8 +194,7 @@ class Searcher:
         started = time.perf_counter()
         with self._lock:
             view = self._refresh()
-            parsed, evaluation, did_you_mean = self._evaluate(view, request)
-            order = self._order(view, evaluation, request.sort)
+            parsed, evaluation, did_you_mean, order = self._ranked(view, request)
             total = int(order.size)
             first = (request.page - 1) * request.per_page
             page_docs = order[first : first + request.per_page]
@@ -222,8 +224,7 @@ class Searcher:
         request = self.request(query, **options)
         with self._lock:
             view = self._refresh()
-            _, evaluation, _ = self._evaluate(view, request)
-            order = self._order(view, evaluation, request.sort).tolist()
+            order = self._ranked(view, request)[3].tolist()
             searcher = self._searcher
         for start in range(0, len(order), 500):
             with self._lock:
@@ -268,6 +269,32 @@ class Searcher:
             return self.helpers.similar(self, doc_id, limit)
 
     # --- internals ------------------------------------------------------------------------
+
+    def _ranked(self, view: IndexView, request: Request):
+        """``(parsed, evaluation, did_you_mean, order)`` of *request*, remembered for the
+        last few searches of this index state: paging through results, or exporting
+        them after a search, costs no second evaluation."""
+        key = (
+            self._generation,
+            self._ix.latest_generation(),
+            request.query,
+            request.sort,
+            request.date_from,
+            request.date_to,
+            tuple(request.authors),
+            tuple(request.sources),
+            tuple(request.categories),
+        )
+        found = self._recent.get(key)
+        if found is None:
+            parsed, evaluation, did_you_mean = self._evaluate(view, request)
+            found = (parsed, evaluation, did_you_mean, self._order(view, evaluation, request.sort))
+            self._recent[key] = found
+            while len(self._recent) > RECENT_SEARCHES:
+                self._recent.popitem(last=False)
+        else:
+            self._recent.move_to_end(key)
+        return found
 
     def _evaluate(self, view: IndexView, request: Request) -> tuple[ParsedQuery, Evaluation, str | None]:
         parsed = self.parse(request.query)
