@@ -106,24 +106,39 @@ class Client(threading.Thread):
         connection.close()
 
 
+def group_cpu_seconds(group: int) -> float:
+    """CPU time (user + system) of every live process in process group *group* (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[2]) == group:  # fields after "(comm)": state ppid pgrp ... utime(11) stime(12)
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else float("nan")
 
 
-def run_load(url: str, seconds: float, connections: int, warmup: float, seed: int) -> dict:
+def run_load(url: str, seconds: float, connections: int, warmup: float, seed: int, group: int | None = None) -> dict:
     dev, questions = load_queries(QUERIES)
     stop = threading.Event()
     measure_from = time.perf_counter() + warmup
     clients = [Client(i, url, request_paths(seed + i, dev, questions), measure_from, stop) for i in range(connections)]
-    cpu_before = os.times()
     for client in clients:
         client.start()
-    time.sleep(warmup + seconds)
+    time.sleep(warmup)
+    cpu_before, server_before = os.times(), group_cpu_seconds(group) if group else None
+    time.sleep(seconds)
     stop.set()
+    cpu_after, server_after = os.times(), group_cpu_seconds(group) if group else None
     for client in clients:
         client.join()
-    cpu_after = os.times()
     latencies = [t for c in clients for t in c.latencies]
     errors: dict[str, int] = {}
     by_kind: dict[str, list[float]] = {}
@@ -143,6 +158,7 @@ def run_load(url: str, seconds: float, connections: int, warmup: float, seed: in
         "errors": sum(errors.values()),
         "error_kinds": errors,
         "client_cpu_s": (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system),
+        "server_cpu_s": None if group is None else server_after - server_before,
         "by_kind": {
             kind: {"requests": len(v), "p50_ms": percentile(v, 0.5) * 1000, "p99_ms": percentile(v, 0.99) * 1000}
             for kind, v in by_kind.items()
@@ -172,7 +188,11 @@ def print_table(result: dict, info: dict) -> None:
         print(f"| {kind} | {share:.0%} | {row['requests']} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} |")
     if result["error_kinds"]:
         print(f"\nerrors: {result['error_kinds']}")
-    print(f"\nclient CPU: {result['client_cpu_s']:.1f} s of {result['seconds'] + info['warmup']:g} s")
+    line = f"\nCPU during the measured {result['seconds']:g} s: client {result['client_cpu_s']:.1f} s"
+    if result["server_cpu_s"] is not None and result["requests"]:
+        per_request = result["server_cpu_s"] / result["requests"] * 1000
+        line += f", server {result['server_cpu_s']:.1f} s = {per_request:.1f} ms of CPU per request"
+    print(line + f" (of {os.cpu_count()} cores x {result['seconds']:g} s)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,12 +219,14 @@ def main(argv: list[str] | None = None) -> int:
         url = args.url.rstrip("/")
     else:
         server_context = running_server(config.source or ROOT / "config.toml", workers=workers)
-        url = server_context.__enter__().url
+        server = server_context.__enter__()
+        url = server.url
     try:
         health = json.loads(_get(url + "/api/health"))
         info.update(documents=health["documents"], generation=health["generation"], workers=workers)
         info["index"] = str(config.path("index.path"))
-        result = run_load(url, args.seconds, args.connections, args.warmup, args.seed)
+        group = None if server_context is None else os.getpgid(server.process.pid)
+        result = run_load(url, args.seconds, args.connections, args.warmup, args.seed, group)
     finally:
         if server_context is not None:
             server_context.__exit__(None, None, None)
