@@ -33,10 +33,8 @@ def text_size(files: list[Path]) -> tuple[int, int, int]:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             for line in handle:
                 record = json.loads(line)
-                text = "".join(
-                    [record.get("title") or "", record.get("summary") or "", record.get("body") or ""]
-                    + list(record.get("captions") or [])
-                )
+                parts = [record.get(k) or "" for k in ("title", "summary", "body")]
+                text = "".join([*parts, *(record.get("captions") or [])])
                 records += 1
                 chars += len(text)
                 size += len(text.encode("utf-8"))
