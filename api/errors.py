@@ -46,7 +46,12 @@ def serialize_error(req: falcon.Request, resp: falcon.Response, exception: falco
     body["title"] = title
     body["description"] = body.get("description") or _DEFAULT_DESCRIPTIONS.get(status, title + ".")
     resp.content_type = falcon.MEDIA_JSON
-    resp.text = json.dumps(body, ensure_ascii=False)
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate echoed from a client's JSON: send it escaped
+        text = json.dumps(body)
+    resp.text = text
     resp.set_header("Cache-Control", "no-store")
 
 
