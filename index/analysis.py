@@ -143,7 +143,8 @@ def _spans(text: str) -> tuple[tuple[int, int, str], ...]:
     spans = []
     for match in SYLLABLE_RE.finditer(text):
         normalised = _normalize_token(match.group())
-        if normalised:
+        # A stray combining mark between words (typing noise) is no syllable: it would fold to "".
+        if normalised and not all(unicodedata.combining(ch) for ch in normalised):
             spans.append((match.start(), match.end(), normalised))
     return tuple(spans)
 
