@@ -11,7 +11,8 @@ from index.analysis import normalize
 # Asia/Ho_Chi_Minh has been UTC+7 without daylight saving since 1975.
 LOCAL_TZ = timezone(timedelta(hours=7))
 
-_ID_FORBIDDEN = re.compile(r"[\x00-\x20\x7f/\\?#%]")
+# Lone surrogates (JSON can spell them: "\ud800") are no text: they cannot even be written as UTF-8.
+_ID_FORBIDDEN = re.compile(r"[\x00-\x20\x7f/\\?#%\ud800-\udfff]")
 MAX_ID_CHARS = 200
 
 
@@ -103,11 +104,13 @@ def check_id(value: object) -> str:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
-    """Text as it will be stored and shown: normalised, control characters removed."""
-    return _CONTROL.sub("", normalize(text)).strip()
+    """Text as it will be stored and shown: normalised, control characters removed, and a lone
+    surrogate (a broken JSON escape) replaced by U+FFFD, as invalid UTF-8 in a URL is."""
+    return _CONTROL.sub("", normalize(_SURROGATE.sub("\ufffd", text))).strip()
 
 
 def parse_iso_date(value: str) -> tuple[datetime, bool]:

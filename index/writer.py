@@ -95,9 +95,11 @@ def write(store: IndexStore, entries: list[dict], timeout: float = 30.0) -> Writ
             continue
         try:
             start = store.journal_append(entries)
-        except OSError as exc:
-            writer.cancel()
-            raise _write_failed(exc) from exc
+        except BaseException as exc:
+            _cancel_quietly(writer)  # whatever failed, the index's writer lock must not stay held
+            if isinstance(exc, OSError):
+                raise _write_failed(exc) from exc
+            raise
         try:
             result = apply_entries(writer, entries)
             writer.commit()
