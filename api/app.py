@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 
 import falcon
@@ -19,6 +20,8 @@ from api.search import ExportResource, SearchResource, SuggestResource
 from api.site import add_site_routes
 from index.settings import Config
 from search.searcher import Searcher
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def create_app(
@@ -74,7 +77,9 @@ def create_app(
 
 def _dumps_utf8(obj) -> str:
     # Vietnamese stays readable (and ~3x smaller than \\u escapes).
-    return json.dumps(obj, ensure_ascii=False)
+    text = json.dumps(obj, ensure_ascii=False)
+    # A lone surrogate (a client's broken JSON escape, echoed in a bulk error) cannot be sent as UTF-8.
+    return json.dumps(obj) if _SURROGATE.search(text) else text
 
 
 class _VaryOrigin:

@@ -42,8 +42,12 @@ def read_body(req: falcon.Request, max_bytes: int) -> bytes:
     )
     if req.content_length is not None and req.content_length > max_bytes:
         raise too_large
+    # Without a Content-Length (a chunked upload) Falcon's bounded_stream reads nothing; a server that
+    # ends wsgi.input at the body's end (gunicorn: wsgi.input_terminated) lets us read it safely.
+    chunked = req.content_length is None and req.env.get("wsgi.input_terminated")
+    stream = req.stream if chunked else req.bounded_stream
     # Read one byte past the limit to detect an oversized chunked body without buffering all of it.
-    data = req.bounded_stream.read(max_bytes + 1)
+    data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise too_large
     return data

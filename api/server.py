@@ -23,6 +23,7 @@ from pathlib import Path
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
+from gunicorn.http.message import Message
 from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.gthread import ThreadWorker
 
@@ -188,7 +189,9 @@ class JsonErrorWorker(ThreadWorker):
         status, reason = answer
         addr = addr or ("", -1)
         self.log.warning("Invalid request from ip=%s: %s", addr[0], exc)
-        if req is None and hasattr(exc, "req"):
+        # Some parse errors carry the request parsed so far as exc.req; InvalidRequestLine carries
+        # the line as a string, which must not reach the access log as if it were a request.
+        if req is None and isinstance(getattr(exc, "req", None), Message):
             req = exc.req
         if req is not None:
             environ = default_environ(req, client, self.cfg)
