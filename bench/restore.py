@@ -15,6 +15,7 @@ index); machine: 2 cores.  Prints a table, and the misses with ``--misses``.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import time
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {kind} | {len(pairs)} | {right} | {right / max(1, len(pairs)):.1%} | {present} | "
             f"{right_present / max(1, present):.1%} | {statistics.median(took):.1f} | {p99:.1f} |"
         )
+    print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if args.misses:
         for kind, folded, accented, offered, holds in misses:
             where = "in the index" if holds else "not in the index"

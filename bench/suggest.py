@@ -15,6 +15,7 @@ index); machine: 2 cores.  Prints a table.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import time
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{percentile(took, 0.99):.1f} | {max(took):.0f} | {statistics.median(cpu):.1f} | "
         f"{percentile(cpu, 0.99):.1f} | {empty / len(took):.1%} | {first:.0f} |"
     )
+    print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0
 
 

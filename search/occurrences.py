@@ -85,7 +85,8 @@ class TextCache:
     :meth:`clear` on every refresh.
     """
 
-    def __init__(self, limit: int = 20_000, bodies: int = 200):
+    # A walked title or summary is some 2-6 KB (text and syllable spans), a body ~50 KB.
+    def __init__(self, limit: int = 4_000, bodies: int = 64):
         self.limit = limit
         self._items: OrderedDict[tuple[int, str], tuple] = OrderedDict()
         self._bodies: OrderedDict[tuple[int, str], tuple] = OrderedDict()

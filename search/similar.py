@@ -4,7 +4,8 @@ The article's stored text is analysed as the index analysed it: pyvi words
 (``dân_vận``, ``quy_chế``) and accented syllables, counted per field (a word in
 the title counts as much as the title weight says).  Each term is weighted by
 tf-idf against the index (a word most articles hold says nothing about this
-one), the most distinctive words and syllables are kept, and every article is
+one), the most distinctive words and syllables are kept (their weights
+squared, so that the terms that set the article apart lead), and every article is
 scored by BM25 on them through the search engine's own postings (the words'
 view ``<field>_w`` and the syllables' view ``<field>``), the article itself
 excluded.  Hits have the shape of search hits, snippets marking the shared
@@ -26,7 +27,7 @@ WORDS = 25  # distinctive pyvi words kept
 SYLLABLES = 15  # distinctive syllables kept (names and terms pyvi does not join)
 SYLLABLE_WEIGHT = 0.4  # syllables back the words up, they do not lead
 TEXT_FIELDS = ("title", "summary", "body", "captions")
-COMMON = 0.1  # a term in more than this share of articles is not distinctive
+COMMON = 0.3  # a term in more than this share of articles is not distinctive (idf does the rest)
 
 
 def similar(searcher, doc_id: str, limit: int) -> list[dict] | None:
@@ -88,7 +89,7 @@ def _df(view, field: str, term: str) -> int:
 
 
 def _distinctive(counts: Counter, frequency, total: int, keep: int) -> list[tuple[str, float]]:
-    """The *keep* terms of highest tf-idf that some other article holds, weights scaled to 1."""
+    """The *keep* terms of highest tf-idf that some other article holds, weighted 1 down to 0."""
     scored = []
     for term, tf in counts.items():
         df = frequency(term)
@@ -99,5 +100,7 @@ def _distinctive(counts: Counter, frequency, total: int, keep: int) -> list[tupl
     scored = scored[:keep]
     if not scored:
         return []
+    # Squared: the few terms that set the article apart (dân_vận) lead, and the many
+    # merely topical ones (công_tác, hội_nghị) cannot outvote them together.
     top = scored[0][1]
-    return [(term, weight / top) for term, weight in scored]
+    return [(term, (weight / top) ** 2) for term, weight in scored]
