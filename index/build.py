@@ -125,8 +125,10 @@ def _replay_and_publish(store: IndexStore, name: str, keep: int, write_timeout: 
     the replay and the switch.
     """
     new_ix = store.open(name)
-    mark = store.journal_size()
-    replayed = _replay(new_ix, store, 0, mark)
+    # The file's size may fall inside an entry being appended: journal_read stops at the last
+    # complete line and says where the tail starts.
+    entries, mark = store.journal_read(0, store.journal_size())
+    replayed = _replay(new_ix, entries)
     live = store.current()
     live_writer = None
     if live is not None:
@@ -135,7 +137,7 @@ def _replay_and_publish(store: IndexStore, name: str, keep: int, write_timeout: 
         except LockError:
             raise RuntimeError(f"the live index stayed busy for {write_timeout:g} s; build not switched in") from None
     try:
-        replayed += _replay(new_ix, store, mark, None)
+        replayed += _replay(new_ix, store.journal_read(mark)[0])
         store.publish(name, keep)
     finally:
         if live_writer is not None:
@@ -143,8 +145,7 @@ def _replay_and_publish(store: IndexStore, name: str, keep: int, write_timeout: 
     return replayed
 
 
-def _replay(ix, store: IndexStore, start: int, end: int | None) -> int:
-    entries = list(store.journal_entries(start, end))
+def _replay(ix, entries: list[dict]) -> int:
     if not entries:
         return 0
     writer = open_writer(ix)

@@ -145,8 +145,14 @@ class IndexStore:
         """Append *entries* durably; returns the journal's size before them (for undo)."""
         self.path.mkdir(parents=True, exist_ok=True)
         data = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries).encode("utf-8")
-        with open(self.journal_file, "ab") as handle:
-            start = handle.tell()
+        with open(self.journal_file, "a+b") as handle:
+            start = handle.seek(0, os.SEEK_END)
+            if start:
+                handle.seek(start - 1)
+                if handle.read(1) != b"\n":
+                    # A crash cut the last append short (never acknowledged). Without a line break the
+                    # next entry would be glued to it, unreadable, and skipped by every replay.
+                    data = b"\n" + data
             try:
                 handle.write(data)
                 handle.flush()
@@ -169,18 +175,30 @@ class IndexStore:
             return 0
 
     def journal_entries(self, start: int = 0, end: int | None = None) -> Iterator[dict]:
-        """Entries between byte offsets *start* and *end*; a torn last line is ignored."""
+        """Entries of the complete lines from byte *start* (a line boundary) up to byte *end*."""
+        yield from self.journal_read(start, end)[0]
+
+    def journal_read(self, start: int = 0, end: int | None = None) -> tuple[list[dict], int]:
+        """(entries, offset): the entries of the complete lines from byte *start* (a line boundary)
+        up to byte *end*, and the offset just after the last complete line, where the next read
+        must start.  A line without its line break is not consumed: a crash cut it (it was never
+        acknowledged), or it is still being written, so an *end* taken from the file's size while
+        another process appends never splits an entry between two reads and loses it.
+        """
         try:
             with open(self.journal_file, "rb") as handle:
                 handle.seek(start)
                 data = handle.read(None if end is None else max(0, end - start))
         except FileNotFoundError:
-            return
-        for line in data.splitlines():
+            return [], start
+        complete = data[: data.rfind(b"\n") + 1]
+        entries = []
+        for line in complete.splitlines():
             try:
-                yield json.loads(line)
+                entries.append(json.loads(line))
             except ValueError:
-                continue  # a line cut by a crash mid-append was never acknowledged
+                continue  # a line cut by a crash mid-append, followed by later appends
+        return entries, start + len(complete)
 
     def size_on_disk(self, name: str | None = None) -> int:
         name = name or self.current()
