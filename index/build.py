@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import sys
 import time
@@ -14,7 +15,7 @@ from whoosh.index import LockError
 from index.schema import to_document
 from index.sources import Problem, expand, read_sources
 from index.store import IndexStore, open_writer
-from index.writer import apply_entries
+from index.writer import WriteFailed, _write_failed, apply_entries
 
 
 @dataclass
@@ -79,40 +80,51 @@ def build(
     with store.build_lock():
         name, ix = store.new_generation()
         report.generation = name
-        writer = (
-            open_writer(ix, procs=procs, multisegment=True, limitmb=memory_mb)
-            if procs > 1 and total > 200
-            else open_writer(ix, limitmb=memory_mb)
-        )
-        seen: set[str] = set()
-        bar = _progress_bar(total, progress)
         try:
-            for item in read_sources(files, portal_source):
-                if isinstance(item, Problem):
-                    report.problems.append(item)
-                    if item.skipped:
-                        report.skipped += 1
-                        bar.update(1)
-                    else:
-                        report.warnings += 1
-                    if on_problem:
-                        on_problem(item)
-                    continue
-                bar.update(1)
-                if item.id in seen:
-                    report.duplicates += 1
-                    continue
-                seen.add(item.id)
-                writer.add_document(**to_document(item))
-                report.indexed += 1
-            bar.set_postfix_str("committing")
-            writer.commit()
-        except BaseException:
-            writer.cancel()
+            writer = (
+                open_writer(ix, procs=procs, multisegment=True, limitmb=memory_mb)
+                if procs > 1 and total > 200
+                else open_writer(ix, limitmb=memory_mb)
+            )
+            seen: set[str] = set()
+            bar = _progress_bar(total, progress)
+            try:
+                for item in read_sources(files, portal_source):
+                    if isinstance(item, Problem):
+                        report.problems.append(item)
+                        if item.skipped:
+                            report.skipped += 1
+                            bar.update(1)
+                        else:
+                            report.warnings += 1
+                        if on_problem:
+                            on_problem(item)
+                        continue
+                    bar.update(1)
+                    if item.id in seen:
+                        report.duplicates += 1
+                        continue
+                    seen.add(item.id)
+                    writer.add_document(**to_document(item))
+                    report.indexed += 1
+                bar.set_postfix_str("committing")
+                writer.commit()
+            except BaseException:
+                # After a failed commit the writer is closed and cancel() raises: report the first error.
+                with contextlib.suppress(Exception):
+                    writer.cancel()
+                raise
+            finally:
+                bar.close()
+            report.replayed = _replay_and_publish(store, name, keep, write_timeout)
+        except BaseException as exc:
+            if store.current() != name:
+                # Nothing of a failed build stays behind: on a full disk its files would keep
+                # every later write failing too.
+                store.remove_unpublished()
+            if isinstance(exc, OSError) and not isinstance(exc, WriteFailed):
+                raise _write_failed(exc) from exc  # "the disk is full; the served index is unchanged"
             raise
-        finally:
-            bar.close()
-        report.replayed = _replay_and_publish(store, name, keep, write_timeout)
     report.seconds = time.perf_counter() - started
     return report
 
