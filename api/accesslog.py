@@ -4,13 +4,15 @@ Fields: time (UTC), remote, method, path, query, status, bytes, duration_ms,
 referer, user_agent, worker.  No request header is logged except Referer and
 User-Agent, so ``Authorization`` never reaches the log; query parameters whose
 name looks like a credential are redacted, and so is any configured API key
-found anywhere in the line (a key pasted into a URL by mistake).
+found anywhere in the line (a key pasted into a URL by mistake), in access and
+error logs alike.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import traceback
@@ -61,8 +63,29 @@ def access_record(status, environ: dict, sent: int | None, seconds: float) -> di
     }
 
 
+class ScrubFilter(logging.Filter):
+    """Removes API keys from error-log records too: gunicorn quotes a malformed request line or
+    header in its warning, and a key may be in it (``?api_key=...`` in a broken request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if SECRETS:
+            record.msg, record.args = scrub(record.getMessage()), ()
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text:
+                record.exc_text = scrub(record.exc_text)
+        return True
+
+
 class JsonAccessLogger(Logger):
-    """gunicorn's logger, with access lines written as JSON."""
+    """gunicorn's logger, with access lines written as JSON and keys scrubbed from every log."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        # On the handlers, not the logger: the app's logger ("api") writes through the same ones.
+        for handler in self.error_log.handlers:
+            if not any(isinstance(f, ScrubFilter) for f in handler.filters):
+                handler.addFilter(ScrubFilter())
 
     def access(self, resp, req, environ, request_time) -> None:
         if not self.access_log_enabled:
