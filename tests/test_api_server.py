@@ -91,6 +91,9 @@ def test_readme_serve_command_brings_up_the_sample(tmp_path):
         assert r.headers["etag"].startswith('W/"gen-')
         assert requests.get(server.url + "/api/health", timeout=10).json()["documents"] == 25
         assert requests.get(server.url + "/openapi.json", timeout=10).json()["openapi"].startswith("3.")
+        group = server.process.pid  # the server leads its own process group
+    with pytest.raises(ProcessLookupError):
+        os.killpg(group, 0)  # the helper stopped every process of the server (signal 0 only asks)
     assert "building it" in server.output()  # the index was built on this first run
     assert (tmp_path / "index" / "CURRENT").exists()
 
@@ -250,13 +253,3 @@ def test_100_concurrent_puts_lose_none(news_server):
         assert result["total"] == 100, f"worker {pid} sees {result['total']} of 100"
         assert {h["id"] for h in result["hits"]} == set(ids)
     assert "Traceback" not in server.output()
-
-
-def test_server_helper_leaves_no_process_behind(sample_index, tmp_path):
-    config = copy_index(sample_index, tmp_path / "helper")
-    with running_server(config, workers=2) as server:
-        group = server.process.pid  # the server leads its own process group
-        assert requests.get(server.url + "/api/health", timeout=10).status_code == 200
-    assert server.process.poll() is not None
-    with pytest.raises(ProcessLookupError):
-        os.killpg(group, 0)  # signal 0: only asks whether any process of the group is left
