@@ -127,21 +127,24 @@ class Evaluator:
         sum is saturated once, so a common word found in the title, the lead and
         the body is not counted three times over.
         """
-        pseudo = None
+        present = []
         for name, field_weight in fields:
-            docs, freqs = self.view.term_docs(name, text)
-            if docs.size == 0 or not field_weight:
-                continue
-            lengths = self.view.lengths(name)[docs]
-            norm = 1.0 - self.w.b + self.w.b * lengths / self.view.average_length(name)
-            if pseudo is None:
-                pseudo = np.zeros(self.size, dtype=np.float32)
-            pseudo[docs] += field_weight * freqs / norm
-        if pseudo is None:
+            if field_weight:
+                docs, tf = self.view.term_tf(name, text, self.w.b)
+                if docs.size:
+                    present.append((docs, tf, field_weight))
+        if not present:
             return 0.0
-        hit = np.flatnonzero(pseudo)
+        if len(present) == 1:
+            hit, tf, field_weight = present[0]
+            tf = tf * field_weight
+        else:
+            pseudo = np.zeros(self.size, dtype=np.float32)
+            for docs, tf, field_weight in present:
+                pseudo[docs] += field_weight * tf
+            hit = np.flatnonzero(pseudo)
+            tf = pseudo[hit]
         idf = self._idf(int(hit.size))
-        tf = pseudo[hit]
         scores[hit] += (weight * idf) * tf * (self.w.k1 + 1.0) / (tf + self.w.k1)
         if mask is not None:
             mask[hit] = True

@@ -8,6 +8,7 @@ outlives searchers, because segments never change once written.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ from whoosh.util.numeric import byte_to_length
 from search.columns import ColumnCache, Columns
 from search.postings import PostingCache, Postings
 
+TERMS_REMEMBERED = 2048  # global term arrays kept per view (a view lasts until the next commit)
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
 
@@ -93,18 +95,47 @@ class IndexView:
         self.columns: Columns = cache.columns.columns(searcher)
         self._lengths: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
+        self._terms: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._tfs: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
     def postings(self, field: str, text: str) -> list[tuple[Leaf, Postings]]:
         return [(leaf, self.cache.postings.get(leaf.key, leaf.reader, field, text)) for leaf in self.leaves]
 
     def term_docs(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Global ``(docs, freqs)`` of a term across segments."""
+        """Global ``(docs, freqs)`` of a term across segments (remembered for this view)."""
+        key = (field, text)
+        found = self._terms.get(key)
+        if found is not None:
+            self._terms.move_to_end(key)
+            return found
         parts = [(p.docs.astype(np.int64) + leaf.offset, p.freqs) for leaf, p in self.postings(field, text) if p.size]
         if not parts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if len(parts) == 1:
-            return parts[0]
-        return np.concatenate([d for d, _ in parts]), np.concatenate([f for _, f in parts])
+            found = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        elif len(parts) == 1:
+            found = parts[0]
+        else:
+            found = (np.concatenate([d for d, _ in parts]), np.concatenate([f for _, f in parts]))
+        self._remember(self._terms, key, found)
+        return found
+
+    def term_tf(self, field: str, text: str, b: float) -> tuple[np.ndarray, np.ndarray]:
+        """Global ``(docs, length-normalised frequency)`` of a term: BM25's ``tf / (1 - b + b dl/avgdl)``."""
+        key = (field, text, b)
+        found = self._tfs.get(key)
+        if found is not None:
+            self._tfs.move_to_end(key)
+            return found
+        docs, freqs = self.term_docs(field, text)
+        norm = 1.0 - b + b * self.lengths(field)[docs] / self.average_length(field)
+        found = (docs, (freqs / norm).astype(np.float32))
+        self._remember(self._tfs, key, found)
+        return found
+
+    @staticmethod
+    def _remember(table: OrderedDict, key, value) -> None:
+        table[key] = value
+        if len(table) > TERMS_REMEMBERED:
+            table.popitem(last=False)
 
     def term_positions(self, field: str, text: str, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Global ``(doc of each position, position)`` of a term, in the documents
