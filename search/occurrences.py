@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from index.analysis import INVISIBLE, canonical_syllable, fold, normalize
+from index.analysis import INVISIBLE, canonical_syllable, fold, has_diacritics, normalize
 from search.segments import IndexView
 
 POSITION_BITS = 21  # as the engine: keys are doc << 21 | position
@@ -207,6 +207,13 @@ class Occurrences:
         """Start keys of the folded syllables *folded* side by side in *field* (a folded view)."""
         return self.starts(field, [self.keys(field, t) for t in folded])
 
+    def where(self, field: str, words: list[str]) -> np.ndarray:
+        """Start keys of *words* side by side in a text *field*: a word with diacritics must
+        have exactly those (the accented view), one without may have any (the folded view)."""
+        return self.starts(
+            field, [self.keys(field, w) if has_diacritics(w) else self.keys(f"{field}_f", w) for w in words]
+        )
+
     def doc_frequency(self, field: str, term: str) -> int:
         memo = (field, term)
         found = self._df.get(memo)
@@ -253,14 +260,15 @@ class Occurrences:
 
     def sample(
         self,
-        folded: list[str],
+        words: list[str],
         fields=FIELDS,
         limit: int = 12,
         max_after: int = 0,
         body_limit: int = 8,
         enough: int = 4,
     ) -> list[Sighting]:
-        """Up to *limit* sightings of the folded phrase, the more telling fields first.
+        """Up to *limit* sightings of the phrase *words* (see :meth:`where`), the more telling
+        fields first.
 
         Bodies are read only when the other fields gave fewer than *enough*
         sightings, and then at most *body_limit* of them: their positions are the
@@ -268,14 +276,15 @@ class Occurrences:
         the phrase, some fifty times the cost of a title.
         """
         found: list[Sighting] = []
+        folded = tuple(fold(w) for w in words)
         for field in fields:
             if len(found) >= limit or (field == "body" and len(found) >= enough):
                 break
-            keys = self.phrase(f"{field}_f", folded)
+            keys = self.where(field, words)
             wanted = limit - len(found)
             for key in spread(keys, min(wanted, body_limit) if field == "body" else wanted):
-                sighting = self.sighting(field, key, len(folded), max_after)
-                if sighting is not None and tuple(fold(c) for c in sighting.canonical[: len(folded)]) == tuple(folded):
+                sighting = self.sighting(field, key, len(words), max_after)
+                if sighting is not None and tuple(fold(c) for c in sighting.canonical[: len(words)]) == folded:
                     found.append(sighting)
         return found
 

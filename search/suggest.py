@@ -26,12 +26,12 @@ from collections import Counter, defaultdict
 
 from index.analysis import SYLLABLE_RE, canonical_syllable, fold, has_diacritics, normalize, syllables
 from search.occurrences import CHEAP_FIELDS, POSITION_BITS, Occurrences, Sighting
-from search.restore import UnigramCache, capitals
+from search.restore import UnigramCache, accent_variants, capitals
 from search.vocabulary import Vocabulary
 
 MAX_AFTER = 3  # words a suggestion may add after the typed ones
 CONTEXT = 4  # finished words looked up together with the unfinished one
-ENDINGS = 8  # endings of the unfinished word considered, the most frequent first
+ENDINGS = 16  # endings of the unfinished word considered, the most frequent first
 HEADS = 2  # endings actually read in the text
 SAMPLE = 16  # sightings read per phrase
 ENOUGH = 6  # sightings that make reading bodies (slow) unnecessary
@@ -76,7 +76,8 @@ class Suggester:
 
     def _sightings(self, occ: Occurrences, context: list[str], partial: str | None) -> list[tuple[Sighting, int]]:
         """Sightings of what was typed, each with the number of typed words it covers."""
-        folded = [fold(w) for w in context]
+        # Diacritics typed must match (the accented views); words typed without may have any.
+        folded = [w if has_diacritics(w) else fold(w) for w in context]
         found: list[tuple[Sighting, int]] = []
         if partial is None:
             if folded:
@@ -94,27 +95,37 @@ class Suggester:
         # The unfinished word's likely endings: common words hide behind a common
         # context, and a variety of endings reads better than one.
         endings = [t for t, _ in self.vocabulary.completions(occ.view, ending, ENDINGS)]
-        if folded:
-            endings = self._following(occ, folded, endings)
+        if ending not in endings and occ.doc_frequency("body_f", ending):
+            endings.append(ending)  # a word only bodies hold (the vocabulary has no bodies)
+        if has_diacritics(partial):  # "đứ" may end as đức or đứng, not as được
+            endings = [t for t in endings if _may_become(t, partial)]
         read = Counter(fold(s.tokens[len(folded)].canonical) for s, _ in found)
-        for term in [t for t in endings if read[t] < ENOUGH // 2][:HEADS]:
-            for s in self._read(occ, [*folded, term]):
-                if (s.field, s.doc, s.tokens[0].start) not in seen:
-                    found.append((s, size))
+        heads = 0
+        for term in self._following(occ, folded, endings) if folded else iter(endings):
+            if heads >= HEADS:
+                break
+            if read[term] >= ENOUGH // 2:
+                continue  # seen enough of this one already
+            fresh = [
+                (s, size)
+                for s in self._read(occ, [*folded, term])
+                if (s.field, s.doc, s.tokens[0].start) not in seen and _agrees(s.canonical, context, partial)
+            ]
+            found += fresh
+            heads += bool(fresh)
         return found
 
     def _read(self, occ: Occurrences, folded: list[str], extra: int = 0) -> list[Sighting]:
         # One word more than a suggestion may add: to see whether the phrase goes on.
         return occ.sample(folded, limit=SAMPLE, max_after=extra + MAX_AFTER + 1, body_limit=BODIES, enough=ENOUGH)
 
-    def _following(self, occ: Occurrences, folded: list[str], endings: list[str]) -> list[str]:
-        """The *endings* found right after *folded*, the most often first."""
-        for fields in (CHEAP_FIELDS, ("body",)):
-            counted = [(t, _count(occ, [*folded, t], fields)) for t in endings]
-            found = [t for t, n in sorted(counted, key=lambda p: -p[1]) if n]
-            if found:
-                return found
-        return []
+    def _following(self, occ: Occurrences, folded: list[str], endings: list[str]):
+        """The *endings* found right after *folded*, the most often first: those titles and
+        summaries hold, then (counted only if the caller goes on) those only bodies hold."""
+        counted = {t: _count(occ, [*folded, t], CHEAP_FIELDS) for t in endings}
+        yield from (t for t, n in sorted(counted.items(), key=lambda p: -p[1]) if n)
+        rest = {t: _count(occ, [*folded, t], ("body",)) for t, n in counted.items() if not n}
+        yield from (t for t, n in sorted(rest.items(), key=lambda p: -p[1]) if n)
 
     def _candidates(
         self, occ: Occurrences, sightings: list[tuple[Sighting, int]], context: list[str], partial: str | None
@@ -126,7 +137,7 @@ class Suggester:
             words = sighting.canonical
             if not _agrees(words, context, partial):
                 continue
-            heads[tuple(fold(w) for w in words[:size])].add(sighting.doc)
+            heads[_head(words, context, size)].add(sighting.doc)
             for end in range(size, min(len(words), size + MAX_AFTER) + 1):
                 if end > size and sighting.breaks[end - 2]:
                     break  # punctuation: the phrase ended
@@ -141,7 +152,7 @@ class Suggester:
         size = len(context) + (partial is not None)
         counts, estimates = {}, {}
         for words, found in docs.items():
-            head = tuple(fold(w) for w in words[:size])
+            head = _head(words, context, size)
             counts[words] = len(found)
             estimates[words] = max(totals[head], len(heads[head])) * len(found) / len(heads[head])
         children: dict[tuple[str, ...], int] = {}
@@ -177,16 +188,27 @@ def _cuts_name(sighting: Sighting, end: int) -> bool:
     return last[:1].isupper() and after[:1].isupper() and not sighting.initial[end - 1]
 
 
-def _count(occ: Occurrences, folded: list[str], fields) -> int:
-    return sum(int(occ.phrase(f"{field}_f", folded).size) for field in fields)
+def _may_become(folded: str, partial: str) -> bool:
+    """Some way of writing *folded* with diacritics starts as the reader typed *partial*."""
+    typed = {partial, canonical_syllable(partial)}
+    return any(form.startswith(t) for form in accent_variants(folded) for t in typed)
 
 
-def _articles(occ: Occurrences, folded: list[str]) -> int:
-    """Articles holding *folded* in a title, summary, caption or byline (else in a body)."""
+def _head(words: tuple[str, ...], context: list[str], size: int) -> tuple[str, ...]:
+    """The typed part of a reading as it was looked up: diacritics only where typed."""
+    return tuple(w if k < len(context) and has_diacritics(context[k]) else fold(w) for k, w in enumerate(words[:size]))
+
+
+def _count(occ: Occurrences, words: list[str], fields) -> int:
+    return sum(int(occ.where(field, words).size) for field in fields)
+
+
+def _articles(occ: Occurrences, words: list[str]) -> int:
+    """Articles holding *words* in a title, summary, caption or byline (else in a body)."""
     for fields in (CHEAP_FIELDS, ("body",)):
         docs = set()
         for field in fields:
-            docs.update((occ.phrase(f"{field}_f", folded) >> POSITION_BITS).tolist())
+            docs.update((occ.where(field, words) >> POSITION_BITS).tolist())
         if docs:
             return len(docs)
     return 0
