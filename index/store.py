@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,7 @@ from index.codec import CompactCodec
 from index.schema import build_schema
 
 _GEN_RE = re.compile(r"^gen-(\d{6,})$")
+_OPEN_ATTEMPTS = 10
 
 
 def open_writer(ix: whoosh_index.Index, **kwargs):
@@ -80,7 +82,18 @@ class IndexStore:
         name = name or self.current()
         if name is None:
             raise IndexMissing(f"no index at {self.path}: run `python -m index build` first")
-        return whoosh_index.open_dir(str(self.path / name))
+        attempts = 0
+        while True:
+            try:
+                return whoosh_index.open_dir(str(self.path / name))
+            except FileNotFoundError:
+                # A commit in another process replaced the table of contents between open_dir's
+                # listing and its reading it (~1 open in 2,000 while writes stream in); Whoosh's
+                # own reader() retries the same way.  A generation that is really gone still fails.
+                attempts += 1
+                if attempts == _OPEN_ATTEMPTS or not (self.path / name).is_dir():
+                    raise
+                time.sleep(0.01 * attempts)
 
     def generations(self) -> list[str]:
         if not self.path.is_dir():
