@@ -65,6 +65,7 @@ class Helpers:
         self._pending = None
         self.texts.clear()  # document numbers may have changed
         self.keys.clear()
+        self.suggester.index_changed()
         # Document frequencies depend on the segments only (not on deletions).
         self.unigrams.reset(tuple(leaf.key for leaf in self._view.leaves))
 

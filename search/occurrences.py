@@ -336,7 +336,7 @@ def _token(text: str, start: int, end: int) -> Token:
     return Token(start, end, canonical, written)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def _normal(token: str) -> tuple[str, str]:
     written = token if token.isascii() else normalize(token)  # ASCII is already normal
     return written, canonical_syllable(written)

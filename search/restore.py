@@ -46,7 +46,7 @@ class Reading:
     share: float  # for a one-syllable query: the winning form's share of its uses
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=4096)  # up to ~150 forms each: bounded to a few MB
 def accent_variants(folded: str) -> tuple[str, ...]:
     """Every canonical syllable that folds to *folded* (``dan`` -> dan, dân, dần, đàn, ...)."""
     if not folded.isascii() or not folded.isalpha():

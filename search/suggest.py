@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from index.analysis import SYLLABLE_RE, canonical_syllable, fold, has_diacritics, normalize, syllables
-from search.occurrences import CHEAP_FIELDS, POSITION_BITS, Occurrences, Sighting
+from search.occurrences import POSITION_BITS, Occurrences, Sighting
 from search.restore import UnigramCache, accent_variants, capitals
 from search.vocabulary import Vocabulary
 
@@ -38,6 +38,11 @@ ENOUGH = 6  # sightings that make reading bodies (slow) unnecessary
 BODIES = 4  # at most this many bodies read per phrase
 KEEP_RATIO = 0.75  # an extension followed this often by the same word gives way to the longer one
 MIN_EXTENSION = 2  # sightings an extension needs (once is an accident of one text)
+# Where phrases are looked for, the cheap fields first: headlines and leads are what
+# readers search for, and their positions are a fraction of the bodies'.
+HEADLINES = ("title", "summary")
+FIELDS = (*HEADLINES, "body")
+COUNTS_KEPT = 20_000  # phrase counts remembered between keystrokes
 
 
 class Suggester:
@@ -46,6 +51,20 @@ class Suggester:
     def __init__(self, vocabulary: Vocabulary, unigrams: UnigramCache):
         self.vocabulary = vocabulary
         self.unigrams = unigrams
+        # Keystroke after keystroke the same context is tried with the same endings.
+        self._counts: dict[tuple, int] = {}
+
+    def index_changed(self) -> None:
+        self._counts.clear()
+
+    def _count(self, occ: Occurrences, words: list[str], fields: tuple[str, ...]) -> int:
+        key = (tuple(words), fields)
+        found = self._counts.get(key)
+        if found is None:
+            if len(self._counts) >= COUNTS_KEPT:
+                self._counts.clear()
+            found = self._counts[key] = sum(int(occ.where(field, words).size) for field in fields)
+        return found
 
     def suggest(self, occ: Occurrences, prefix: str, limit: int) -> list[str]:
         text = normalize(prefix or "")
@@ -117,14 +136,16 @@ class Suggester:
 
     def _read(self, occ: Occurrences, folded: list[str], extra: int = 0) -> list[Sighting]:
         # One word more than a suggestion may add: to see whether the phrase goes on.
-        return occ.sample(folded, limit=SAMPLE, max_after=extra + MAX_AFTER + 1, body_limit=BODIES, enough=ENOUGH)
+        return occ.sample(
+            folded, FIELDS, limit=SAMPLE, max_after=extra + MAX_AFTER + 1, body_limit=BODIES, enough=ENOUGH
+        )
 
     def _following(self, occ: Occurrences, folded: list[str], endings: list[str]):
         """The *endings* found right after *folded*, the most often first: those titles and
         summaries hold, then (counted only if the caller goes on) those only bodies hold."""
-        counted = {t: _count(occ, [*folded, t], CHEAP_FIELDS) for t in endings}
+        counted = {t: self._count(occ, [*folded, t], HEADLINES) for t in endings}
         yield from (t for t, n in sorted(counted.items(), key=lambda p: -p[1]) if n)
-        rest = {t: _count(occ, [*folded, t], ("body",)) for t, n in counted.items() if not n}
+        rest = {t: self._count(occ, [*folded, t], ("body",)) for t, n in counted.items() if not n}
         yield from (t for t, n in sorted(rest.items(), key=lambda p: -p[1]) if n)
 
     def _candidates(
@@ -199,13 +220,9 @@ def _head(words: tuple[str, ...], context: list[str], size: int) -> tuple[str, .
     return tuple(w if k < len(context) and has_diacritics(context[k]) else fold(w) for k, w in enumerate(words[:size]))
 
 
-def _count(occ: Occurrences, words: list[str], fields) -> int:
-    return sum(int(occ.where(field, words).size) for field in fields)
-
-
 def _articles(occ: Occurrences, words: list[str]) -> int:
-    """Articles holding *words* in a title, summary, caption or byline (else in a body)."""
-    for fields in (CHEAP_FIELDS, ("body",)):
+    """Articles holding *words* in a title or summary (else in a body)."""
+    for fields in (HEADLINES, ("body",)):
         docs = set()
         for field in fields:
             docs.update((occ.where(field, words) >> POSITION_BITS).tolist())
