@@ -53,16 +53,16 @@ def _segmented_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
 class Postings:
     """One term's postings in one segment (document numbers local to the segment).
 
-    Positions are decoded on first use, for the whole list, and kept: a query
-    asks for the same common syllables again and again.  A phrase then takes the
-    positions of just the documents it looks at.
+    Positions stay encoded (about a byte each) and only the postings a phrase asks
+    about are decoded: on 100,000 articles a syllable such as ``van`` has millions
+    of positions, and a query needs those of a few hundred matched documents.
     """
 
     docs: np.ndarray  # int32, ascending
     freqs: np.ndarray  # float32 term frequencies
-    _values: list  # raw encoded values (positions), per block, until decoded
-    _decoded: tuple[np.ndarray, np.ndarray] | None = None  # (positions, start of each posting's; len+1)
-    on_grow: object = None  # called with the bytes added by decoding (the cache's accounting)
+    _values: list  # raw encoded values (positions), per block, until indexed
+    _index: tuple[np.ndarray, np.ndarray] | None = None  # (value bytes, byte offset of each posting; len+1)
+    on_grow: object = None  # called with the bytes added by indexing (the cache's accounting)
 
     @property
     def size(self) -> int:
@@ -71,34 +71,43 @@ class Postings:
     def positions(self, select: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(document, position)`` of every occurrence in the postings *select*
         (a boolean mask over the postings; all when None), both int32 arrays."""
-        positions, starts = self._decode()
-        if positions.size == 0:
+        data, offsets = self._value_index()
+        if data.size == 0:
             return _EMPTY_I32, _EMPTY_I32
-        counts = np.diff(starts)
         if select is None:
-            return np.repeat(self.docs, counts), positions
-        chosen = np.flatnonzero(select)
-        if chosen.size == 0:
-            return _EMPTY_I32, _EMPTY_I32
-        lengths = counts[chosen]
-        total = int(lengths.sum())
-        # Gather the chosen postings' runs of positions into one array.
-        shift = np.repeat(starts[chosen] - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-        return np.repeat(self.docs[chosen], lengths), positions[np.arange(total) + shift]
+            chosen = None
+            raw, lengths, docs = data, np.diff(offsets), self.docs
+        else:
+            chosen = np.flatnonzero(select)
+            if chosen.size == 0:
+                return _EMPTY_I32, _EMPTY_I32
+            starts = offsets[chosen]
+            lengths = offsets[chosen + 1] - starts
+            # Gather the chosen postings' bytes into one run.
+            shift = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+            raw = data[np.arange(int(lengths.sum())) + shift]
+            docs = self.docs[chosen]
+        deltas = decode_varints(raw)
+        # How many varints each posting holds: its terminator bytes.
+        terminators = (raw < 0x80).astype(np.int32)
+        firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        per_posting = np.add.reduceat(terminators, firsts)
+        positions = _segmented_cumsum(deltas, per_posting).astype(np.int32)
+        return np.repeat(docs, per_posting), positions
 
-    def _decode(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._decoded is None:
+    def _value_index(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._index is None:
             before = self.nbytes()
-            self._decoded = _decode_values(self._values, self.size)
+            self._index = _index_values(self._values, self.size)
             self._values = []
             if self.on_grow is not None:
                 self.on_grow(self.nbytes() - before)
-        return self._decoded
+        return self._index
 
     def nbytes(self) -> int:
         size = self.docs.nbytes + self.freqs.nbytes
-        if self._decoded is not None:
-            size += self._decoded[0].nbytes + self._decoded[1].nbytes
+        if self._index is not None:
+            size += self._index[0].nbytes + self._index[1].nbytes
         return size + sum(len(v[-1]) for v in self._values)
 
 
@@ -147,8 +156,8 @@ def _from_blocks(blocks) -> Postings:
     return Postings(docs, freqs, values)
 
 
-def _decode_values(values: list, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """All positions of a posting list, and where each posting's start (``count + 1`` offsets)."""
+def _index_values(values: list, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """All position bytes of a posting list in one array, and each posting's byte offset."""
     lengths_parts, data_parts = [], []
     for value in values:
         if value[0] == "block":
@@ -163,24 +172,16 @@ def _decode_values(values: list, count: int) -> tuple[np.ndarray, np.ndarray]:
             lengths_parts.append(np.array(lengths, dtype=np.int64))
             data_parts.append(np.frombuffer(packed, dtype=np.uint8))
     if not data_parts:
-        return _EMPTY_I32, np.zeros(count + 1, dtype=np.int32)
-    lengths = np.concatenate(lengths_parts)
-    raw = np.concatenate(data_parts)
-    deltas = decode_varints(raw)
-    # How many varints each posting holds: its terminator bytes.
-    terminators = (raw < 0x80).astype(np.int64)
-    byte_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    per_posting = np.add.reduceat(terminators, byte_starts)
-    positions = _segmented_cumsum(deltas, per_posting).astype(np.int32)
-    starts = np.concatenate(([0], np.cumsum(per_posting))).astype(np.int32)
-    return positions, starts
+        return np.zeros(0, dtype=np.uint8), np.zeros(count + 1, dtype=np.int32)
+    offsets = np.concatenate(([0], np.cumsum(np.concatenate(lengths_parts)))).astype(np.int32)
+    return np.concatenate(data_parts), offsets
 
 
 class PostingCache:
     """An LRU of decoded posting lists, keyed by segment, field and term, bounded in bytes.
 
-    A list grows when its positions are decoded; it reports that, and the cache
-    evicts to stay within bounds.
+    A list grows a little when its positions are first indexed; it reports that,
+    and the cache evicts to stay within bounds.
     """
 
     def __init__(self, max_bytes: int = 64 << 20):

@@ -28,7 +28,7 @@ class Hit:
     key: str  # the folded syllable: distinct keys make a fragment better
 
 
-# Every way a letter of a folded syllable can be written (case is ignored by the regex).
+# Every way a letter of a folded syllable can be written.
 _VARIANTS = {
     "a": "aàáảãạăằắẳẵặâầấẩẫậ",
     "e": "eèéẻẽẹêềếểễệ",
@@ -38,28 +38,30 @@ _VARIANTS = {
     "y": "yỳýỷỹỵ",
     "d": "dđ",
 }
+# Folds a text letter for letter, so offsets in the folded text are offsets in the text.
+_FOLD_TABLE = str.maketrans(
+    {
+        **{variant: base for base, variants in _VARIANTS.items() for variant in variants},
+        **{variant.upper(): base for base, variants in _VARIANTS.items() for variant in variants},
+        **{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)},
+    }
+)
 _SYLLABLE_CHAR = r"[^\W_]"
 
 
 @lru_cache(maxsize=256)
 def _pattern(folded: frozenset[str], prefixes: frozenset[str]) -> re.Pattern | None:
-    """A regex for the written forms of *folded* syllables and *prefixes*.
+    """A regex for *folded* syllables and *prefixes*, to run on a folded text.
 
     Stored text is NFC without invisible characters (the index cleans it), so
-    each folded letter stands for a small class of precomposed letters.  The
-    regex only finds candidates; :func:`find_hits` checks each with the
-    analyzer.
+    folding it letter for letter keeps offsets.  The regex only finds
+    candidates; :func:`find_hits` checks each with the analyzer.
     """
-
-    def letters(word: str) -> str:
-        return "".join(f"[{_VARIANTS[c]}]" if c in _VARIANTS else re.escape(c) for c in word)
-
-    alternatives = [letters(w) for w in sorted(folded, key=len, reverse=True)]
-    alternatives += [letters(p) + _SYLLABLE_CHAR + "*" for p in sorted(prefixes, key=len, reverse=True)]
+    alternatives = [re.escape(w) for w in sorted(folded, key=len, reverse=True)]
+    alternatives += [re.escape(p) + _SYLLABLE_CHAR + "*" for p in sorted(prefixes, key=len, reverse=True)]
     if not alternatives:
         return None
-    body = "|".join(alternatives)
-    return re.compile(f"(?<!{_SYLLABLE_CHAR})(?:{body})(?!{_SYLLABLE_CHAR})", re.IGNORECASE)
+    return re.compile(f"(?<!{_SYLLABLE_CHAR})(?:{'|'.join(alternatives)})(?!{_SYLLABLE_CHAR})")
 
 
 def find_hits(text: str, terms: dict) -> list[Hit]:
@@ -73,8 +75,8 @@ def find_hits(text: str, terms: dict) -> list[Hit]:
     if pattern is None:
         return []
     found = []
-    for match in pattern.finditer(text):
-        syllable = canonical_syllable(match.group())
+    for match in pattern.finditer(text.translate(_FOLD_TABLE)):
+        syllable = canonical_syllable(text[match.start() : match.end()])
         found.append((match.start(), match.end(), syllable, fold(syllable)))
     # An accented query term marks its exact form when the text has it, else its folded form.
     exact_keys = {key for _, _, syllable, key in found if syllable in accented}
