@@ -51,7 +51,6 @@ NUCLEI = _NUCLEI.split()
 CODAS = ["", "", "c", "ch", "m", "n", "ng", "nh", "p", "t"]
 SEPARATORS = (" ", " ", " ", ", ", ". ", "\n", "\u00a0", " - ", "“", "”", "(", ")", ": ", "\u202f")
 INVISIBLE = ("\u200b", "\u200c", "\u200d", "\ufeff", "\u00ad", "\u2060")
-VIETNAMESE_LETTERS = set("abcdđeghiklmnopqrstuvxyăâêôơư")
 
 
 @st.composite
