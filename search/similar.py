@@ -27,6 +27,7 @@ WORDS = 25  # distinctive pyvi words kept
 SYLLABLES = 15  # distinctive syllables kept (names and terms pyvi does not join)
 SYLLABLE_WEIGHT = 0.4  # syllables back the words up, they do not lead
 TEXT_FIELDS = ("title", "summary", "body", "captions")
+MIN_TF = 2.0  # weighted count a term needs: twice in the body, or once in the title
 COMMON = 0.3  # a term in more than this share of articles is not distinctive (idf does the rest)
 
 
@@ -92,6 +93,8 @@ def _distinctive(counts: Counter, frequency, total: int, keep: int) -> list[tupl
     """The *keep* terms of highest tf-idf that some other article holds, weighted 1 down to 0."""
     scored = []
     for term, tf in counts.items():
+        if tf < MIN_TF:
+            continue  # said once in passing: not what the article is about (and a lookup saved)
         df = frequency(term)
         if df < 2 or df > COMMON * total:  # only this article, or nearly every article
             continue
