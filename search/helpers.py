@@ -14,8 +14,10 @@ points of a search, each time with the searcher's lock held:
 
 Everything is learned from the index itself at query time, through the
 searcher's posting cache and a small sample of stored texts
-(:mod:`search.occurrences`), so :meth:`Helpers.index_changed` has nothing to
-rebuild.
+(:mod:`search.occurrences`); the only statistics kept per index segment are
+its vocabulary (:mod:`search.vocabulary`, read on first use).  So
+:meth:`Helpers.index_changed` only forgets what is tied to document numbers
+(walked texts, phrase keys, counts), which the next requests refill.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ vowel i may be written with i or with y (``kĩ thuật``/``kỹ thuật``,
 ``lí do``/``lý do``, ``hi sinh``/``hy sinh``, ``tỉ lệ``/``tỷ lệ``,
 ``công ti``/``công ty``, ``quy chế``/``qui chế``); both spellings are in use and
 mean the same.  The index keeps the letters as written, so until the analysis
-chooses one (see the helpers' report) the search treats the other spelling as
-an alternative of the clause (``Clause.alternatives``).
+(``index/analysis.py``) writes one of them for both at index and query time,
+the search treats the other spelling as an alternative of the clause
+(``Clause.alternatives``).
 """
 
 from __future__ import annotations
