@@ -38,6 +38,7 @@ ENOUGH = 6  # sightings that make reading bodies (slow) unnecessary
 BODIES = 4  # at most this many bodies read per phrase
 KEEP_RATIO = 0.75  # an extension followed this often by the same word gives way to the longer one
 MIN_EXTENSION = 2  # sightings an extension needs (once is an accident of one text)
+WHOLE_WORD = 3.0  # preference for readings whose last word is all the reader typed (van, not vành)
 # Where phrases are looked for, the cheap fields first: headlines and leads are what
 # readers search for, and their positions are a fraction of the bodies'.
 HEADLINES = ("title", "summary")
@@ -176,6 +177,8 @@ class Suggester:
             head = _head(words, context, size)
             counts[words] = len(found)
             estimates[words] = max(totals[head], len(heads[head])) * len(found) / len(heads[head])
+            if partial is not None and fold(words[size - 1]) == fold(partial):
+                estimates[words] *= WHOLE_WORD  # "dan van": the reader may have typed the whole word
         children: dict[tuple[str, ...], int] = {}
         for words, count in counts.items():
             if len(words) > size and count >= MIN_EXTENSION:  # only children that will be shown
