@@ -19,12 +19,12 @@ Ranking (``score``), highest first:
 2. the whole query as a phrase (the words side by side, as typed) comes before
    the words scattered (``TIER_PHRASE``) -- this puts the articles that name
    ``Nguyễn Văn Phong`` above those that merely hold the three syllables.
-   Inside this tier, the phrase in the title comes first (``TIER_TITLE_PHRASE``:
-   readers often type a piece of a headline), then, for a query typed without
-   diacritics, the reading that accent restoration proposes
-   (``TIER_READING_PHRASE``) -- but never above an article holding the phrase
-   with other diacritics: ``pham the hien`` may mean Phạm Thế Hiển or Phạm Thế
-   Hiền;
+   Inside this tier, for a query typed without diacritics, the reading that
+   accent restoration proposes comes first (``TIER_READING_PHRASE``: ``dan van``
+   is *dân vận* rather than *dân vẫn*), but never above an article holding the
+   phrase with other diacritics: ``pham the hien`` may mean Phạm Thế Hiển or
+   Phạm Thế Hiền.  Then the phrase in the title (``TIER_TITLE_PHRASE``: readers
+   often type a piece of a headline);
 3. within a tier, BM25F over title, summary, body, captions and author (the
    weights are settings), plus a bonus for each pair of query syllables found
    next to each other, plus BM25 on pyvi's words of the query (a ranking
@@ -49,8 +49,8 @@ from search.segments import IndexView
 COMMON_SHARE = 0.2  # a long query's syllables in more articles than this are not marked
 TIER_ACCENTED = 2000.0  # every syllable with the diacritics typed
 TIER_PHRASE = 1000.0  # the whole query side by side (accented when typed so)
-TIER_TITLE_PHRASE = 600.0  # within the phrase tier: the phrase is in the title
-TIER_READING_PHRASE = 300.0  # within the phrase tier: the restored reading, exactly
+TIER_READING_PHRASE = 600.0  # within the phrase tier: the restored reading, exactly
+TIER_TITLE_PHRASE = 300.0  # within the phrase tier (and its reading): the phrase is in the title
 TIER_READING_ALL = 250.0  # the restored reading's syllables, anywhere
 POSITION_BITS = 21  # positions below 2 million; keys are doc << 21 | position
 WORD_FIELDS = ("title", "summary", "body", "captions")

@@ -59,11 +59,11 @@ def test_restored_query_ranks_its_reading_first_and_keeps_folded_matches(searche
     folded = searcher.search("dan van", per_page=100)
     accented = searcher.search("dân vận", per_page=100)
     assert folded.total == accented.total  # dân văn, đàn vẫn... still match, as they do accented
-    # (The engine's tiers put a title holding the folded phrase, "dân vẫn", above a body
-    # holding the reading; the best article still comes first.)
     assert folded.hits[0].id == SEED
     held = [h.id for h in folded.hits if "dân vận" in _text(searcher, h.id)]
     assert len(held) >= 5 and set(held) <= {h.id for h in accented.hits}
+    # The restored reading's phrase ranks above the other ways of writing it (dân vẫn).
+    assert [h.id for h in folded.hits[: len(held)]] == held
 
 
 def _text(searcher: Searcher, doc_id: str) -> str:
