@@ -45,6 +45,7 @@ import numpy as np
 from index.analysis import fold, has_diacritics, segment_words
 from search.query import FIELDS, Clause, ParsedQuery
 from search.segments import IndexView
+from search.variants import other_spelling, spellings
 
 COMMON_SHARE = 0.2  # a long query's syllables in more articles than this are not marked
 TIER_ACCENTED = 2000.0  # every syllable with the diacritics typed
@@ -377,9 +378,14 @@ class Evaluator:
         if len(sequence) > 1 and tiers:
             folded = [fold(s) for s in sequence]
             if typed_accents:
-                in_phrase = self._phrase_anywhere(accented, text_fields, matched, folded_view=False)
+                # kĩ thuật / kỹ thuật: each spelling of the phrase counts as the phrase.
+                in_phrase = np.zeros(self.size, dtype=bool)
+                in_title = np.zeros(self.size, dtype=bool)
+                for spelling in [accented, *spellings(accented)]:
+                    in_phrase |= self._phrase_anywhere(spelling, text_fields, matched, folded_view=False)
+                    in_title |= self._phrase_anywhere(spelling, ["title"], matched, folded_view=False)
                 scores[in_phrase] += TIER_PHRASE
-                scores[self._phrase_anywhere(accented, ["title"], in_phrase, folded_view=False)] += TIER_TITLE_PHRASE
+                scores[in_title] += TIER_TITLE_PHRASE
             else:
                 in_phrase = self._phrase_anywhere(folded, text_fields, matched, folded_view=True)
                 scores[in_phrase] += TIER_PHRASE
@@ -408,6 +414,9 @@ class Evaluator:
         for syllable in syllables:
             present = np.zeros(self.size, dtype=bool)
             self.bm25f(syllable, self._weighted(fields), bonus, 1.0, present)
+            twin = other_spelling(syllable)  # lý / lí: either spelling is exact
+            if twin is not None:
+                self.bm25f(twin, self._weighted(fields), bonus, 1.0, present)
             everywhere &= present
         scores += bonus * 0.5  # exact diacritics also score within a tier
         return everywhere
