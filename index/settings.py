@@ -76,11 +76,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("search", "author_weight", 1.0, "Weight of the byline in BM25F."),
     Setting("search", "words_weight", 0.5, "Weight of the pyvi word view (a ranking signal, never a condition)."),
     Setting("search", "proximity_weight", 1.0, "Weight of adjacent query syllables found adjacent in the article."),
-    Setting("search", "bm25_b", 0.9, "BM25 length normalisation (0 = none, 1 = full); news articles vary a lot in length."),
+    Setting(
+        "search", "bm25_b", 0.9, "BM25 length normalisation (0 = none, 1 = full); news articles vary a lot in length."
+    ),
     Setting("search", "bm25_k1", 1.2, "BM25 term-frequency saturation."),
     Setting("search", "snippet_chars", 200, "Approximate length of one snippet fragment, in characters."),
     Setting("search", "snippet_fragments", 3, "Most fragments in one snippet."),
     Setting("search", "facet_limit", 20, "Most values returned for the author and source facets."),
+    Setting(
+        "search",
+        "result_cache",
+        256,
+        "Recent search results each server process keeps for the current index state (0 turns it off); any write or rebuild empties it.",
+    ),
+    Setting("search", "posting_cache_mb", 64, "Memory each server process may use for decoded posting lists, in MB."),
     Setting(
         "search",
         "abbreviations",

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from datetime import time as dtime
 
@@ -99,9 +99,13 @@ class Searcher:
         self.config = config
         self.store = IndexStore(config.path("index.path"))
         self.weights = Weights.from_config(config)
-        self._cache = SegmentCache()
+        self._cache = SegmentCache(config["search.posting_cache_mb"])
         self._lock = threading.RLock()
         self._recent: OrderedDict[tuple, tuple] = OrderedDict()
+        # Whole results of recent searches, for the current index state only: popular
+        # searches, paging back and forth, the same search from the page and the API.
+        self._results: OrderedDict[tuple, SearchResult] = OrderedDict()
+        self._result_slots = config["search.result_cache"]
         self._generation: str | None = None
         self._ix = None
         self._searcher = None
@@ -194,6 +198,11 @@ class Searcher:
         started = time.perf_counter()
         with self._lock:
             view = self._refresh()
+            key = (self._generation, self._ix.latest_generation(), highlight, *_request_key(request))
+            cached = self._results.get(key)
+            if cached is not None:
+                self._results.move_to_end(key)
+                return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
             parsed, evaluation, did_you_mean, order = self._ranked(view, request)
             total = int(order.size)
             first = (request.page - 1) * request.per_page
@@ -201,20 +210,25 @@ class Searcher:
             hits = [self._hit(docnum, evaluation, highlight) for docnum in page_docs.tolist()]
             facets = self._facets(view, evaluation.matched, request)
             generation = f"{self._generation}.{self._ix.latest_generation()}"
-        return SearchResult(
-            query=parsed.text,
-            total=total,
-            page=request.page,
-            per_page=request.per_page,
-            sort=request.sort,
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
-            hits=hits,
-            facets=facets,
-            did_you_mean=did_you_mean,
-            relaxed=evaluation.relaxed,
-            truncated=parsed.truncated,
-            generation=generation,
-        )
+            result = SearchResult(
+                query=parsed.text,
+                total=total,
+                page=request.page,
+                per_page=request.per_page,
+                sort=request.sort,
+                took_ms=round((time.perf_counter() - started) * 1000, 2),
+                hits=hits,
+                facets=facets,
+                did_you_mean=did_you_mean,
+                relaxed=evaluation.relaxed,
+                truncated=parsed.truncated,
+                generation=generation,
+            )
+            if self._result_slots:
+                self._results[key] = result
+                while len(self._results) > self._result_slots:
+                    self._results.popitem(last=False)
+        return result
 
     def export(self, query: str = "", **options) -> Iterator[dict]:
         """Every match (id, published, title, author, url, source), newest first by default."""
@@ -274,17 +288,7 @@ class Searcher:
         """``(parsed, evaluation, did_you_mean, order)`` of *request*, remembered for the
         last few searches of this index state: paging through results, or exporting
         them after a search, costs no second evaluation."""
-        key = (
-            self._generation,
-            self._ix.latest_generation(),
-            request.query,
-            request.sort,
-            request.date_from,
-            request.date_to,
-            tuple(request.authors),
-            tuple(request.sources),
-            tuple(request.categories),
-        )
+        key = (self._generation, self._ix.latest_generation(), *_request_key(request)[:-2])
         found = self._recent.get(key)
         if found is None:
             parsed, evaluation, did_you_mean = self._evaluate(view, request)
@@ -393,6 +397,21 @@ class Searcher:
         if start and end and (start.year, start.month) == (end.year, end.month):
             facets["day"] = listed(columns.count("day", docs), by_value=True)
         return facets
+
+
+def _request_key(request: Request) -> tuple:
+    """What identifies a search's results (page and page size last)."""
+    return (
+        request.query,
+        request.sort,
+        request.date_from,
+        request.date_to,
+        tuple(request.authors),
+        tuple(request.sources),
+        tuple(request.categories),
+        request.page,
+        request.per_page,
+    )
 
 
 def _article_fields(stored: dict) -> dict:
