@@ -39,35 +39,14 @@ from whoosh.codec import whoosh3
 from whoosh.matching import ListMatcher
 from whoosh.util.numeric import length_to_byte
 
+from index import varint
+
 _ZDICT_DIR = Path(__file__).resolve().parent / "zdict"
 STORED_DICTIONARY = 1  # version of index/zdict/stored-v<N>.bin used by new segments
 
 # Below this size zlib only adds its header (W3 uses the same threshold).
 _COMPRESS_MIN = 80
 _WEIGHTS_ONES, _WEIGHTS_INTS, _WEIGHTS_FLOATS = 0, 1, 2
-
-
-def _varints(numbers) -> bytes:
-    out = bytearray()
-    for n in numbers:
-        while n >= 0x80:
-            out.append((n & 0x7F) | 0x80)
-            n >>= 7
-        out.append(n)
-    return bytes(out)
-
-
-def _unvarints(data: bytes) -> list[int]:
-    numbers = []
-    n = shift = 0
-    for byte in data:
-        n |= (byte & 0x7F) << shift
-        if byte & 0x80:
-            shift += 7
-        else:
-            numbers.append(n)
-            n = shift = 0
-    return numbers
 
 
 class CompactCodec(whoosh3.W3Codec):
@@ -162,7 +141,7 @@ class CompactPostingsWriter(whoosh3.W3PostingsWriter):
         if all(w == 1.0 for w in weights):
             packed_weights = (_WEIGHTS_ONES, b"")
         elif all(w == int(w) and w >= 0 for w in weights):
-            packed_weights = (_WEIGHTS_INTS, _varints(int(w) for w in weights))
+            packed_weights = (_WEIGHTS_INTS, varint.encode(int(w) for w in weights))
         else:
             packed_weights = (_WEIGHTS_FLOATS, array("f", weights).tobytes())
         values = self._values
@@ -170,10 +149,10 @@ class CompactPostingsWriter(whoosh3.W3PostingsWriter):
         if not values:
             packed_values = None
         elif fixed is None:
-            packed_values = _varints(len(v) for v in values) + b"".join(values)
+            packed_values = varint.encode(len(v) for v in values) + b"".join(values)
         else:
             packed_values = b"".join(values)
-        databytes = dumps((_varints(deltas), packed_weights, packed_values), 5)
+        databytes = dumps((varint.encode(deltas), packed_weights, packed_values), 5)
         comp = self._compression if len(databytes) >= _COMPRESS_MIN else 0
         if comp:
             databytes = zlib.compress(databytes, comp)
@@ -232,7 +211,7 @@ class CompactLeafMatcher(whoosh3.W3LeafMatcher):
             self._read_data()
         ids = []
         docnum = 0
-        for delta in _unvarints(self._data[0]):
+        for delta in varint.decode(self._data[0])[0]:
             docnum += delta
             ids.append(docnum)
         self._ids = ids
@@ -244,7 +223,7 @@ class CompactLeafMatcher(whoosh3.W3LeafMatcher):
         if kind == _WEIGHTS_ONES:
             self._weights = [1.0] * self._blocklength
         elif kind == _WEIGHTS_INTS:
-            self._weights = [float(w) for w in _unvarints(packed)]
+            self._weights = [float(w) for w in varint.decode(packed)[0]]
         else:
             self._weights = array("f", packed)
 
@@ -258,7 +237,7 @@ class CompactLeafMatcher(whoosh3.W3LeafMatcher):
             self._values = (None,) * count
         elif fixed is None or fixed < 0:
             # The first `count` varints are the lengths, the values follow them.
-            lengths, offset = _leading_varints(packed, count)
+            lengths, offset = varint.decode(packed, count)
             values = []
             for length in lengths:
                 values.append(packed[offset : offset + length])
@@ -266,22 +245,6 @@ class CompactLeafMatcher(whoosh3.W3LeafMatcher):
             self._values = values
         else:
             self._values = [packed[i : i + fixed] for i in range(0, len(packed), fixed)]
-
-
-def _leading_varints(data: bytes, count: int) -> tuple[list[int], int]:
-    numbers = []
-    n = shift = 0
-    offset = 0
-    while len(numbers) < count:
-        byte = data[offset]
-        offset += 1
-        n |= (byte & 0x7F) << shift
-        if byte & 0x80:
-            shift += 7
-        else:
-            numbers.append(n)
-            n = shift = 0
-    return numbers, offset
 
 
 # --- stored fields -----------------------------------------------------------------

@@ -23,32 +23,7 @@ from typing import Any
 
 from whoosh.formats import Format, tokens
 
-
-def encode_varints(positions: list[int]) -> bytes:
-    out = bytearray()
-    previous = 0
-    for position in positions:
-        delta = position - previous
-        previous = position
-        while delta >= 0x80:
-            out.append((delta & 0x7F) | 0x80)
-            delta >>= 7
-        out.append(delta)
-    return bytes(out)
-
-
-def decode_varints(data: bytes) -> list[int]:
-    positions = []
-    position = shift = delta = 0
-    for byte in data:
-        delta |= (byte & 0x7F) << shift
-        if byte & 0x80:
-            shift += 7
-            continue
-        position += delta
-        positions.append(position)
-        delta = shift = 0
-    return positions
+from index.varint import decode_deltas, encode_deltas
 
 
 class VarintPositions(Format):
@@ -60,13 +35,13 @@ class VarintPositions(Format):
         for token in tokens(value, analyzer, kwargs):
             positions[token.text].append(token.pos)
         for word, found in positions.items():
-            yield word, len(found), len(found), encode_varints(found)
+            yield word, len(found), len(found), encode_deltas(found)
 
     def encode(self, positions: list[int]) -> bytes:
-        return encode_varints(positions)
+        return encode_deltas(positions)
 
     def decode_positions(self, value: bytes) -> list[int]:
-        return decode_varints(value)
+        return decode_deltas(value)
 
     def decode_frequency(self, value: bytes) -> int:
         return sum(1 for byte in value if byte < 0x80)
@@ -75,13 +50,13 @@ class VarintPositions(Format):
         return self.decode_frequency(value) * self.field_boost
 
     def decode_position_boosts(self, value: bytes) -> list[tuple[int, float]]:
-        return [(p, 1.0) for p in decode_varints(value)]
+        return [(p, 1.0) for p in decode_deltas(value)]
 
     def combine(self, values) -> bytes:
         merged: set[int] = set()
         for value in values:
-            merged.update(decode_varints(value))
-        return encode_varints(sorted(merged))
+            merged.update(decode_deltas(value))
+        return encode_deltas(sorted(merged))
 
 
 class Counts(Format):
