@@ -76,3 +76,20 @@ def corpus_index(tmp_path_factory):
 def copy_seed(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copy(SEED, directory))
+
+
+@pytest.fixture(scope="module")
+def client(sample_index):
+    """The whole app (API and site) on the sample, through falcon.testing."""
+    from tests.site_app import site_client
+
+    return site_client(sample_index)
+
+
+@pytest.fixture(scope="module")
+def searcher(sample_index):
+    """A searcher on the sample (modules may define their own)."""
+    from index.settings import load_config
+    from search.searcher import Searcher
+
+    return Searcher(load_config(sample_index))

@@ -1,27 +1,25 @@
-"""The app the site's TestClient tests drive: the API's create_app() once it exists.
+"""The app the site's TestClient tests drive (the API's create_app), and their page getter.
 
-Until then (the API is being written alongside), a bare Falcon app with only
-the site's routes, built the way create_app() mounts them.
+Their fixtures (``client``, ``searcher`` on the sample) are in conftest.py.
 """
 
 from __future__ import annotations
 
-import falcon
 import falcon.testing
 
+from api.app import create_app
 from index.settings import load_config
-from search.searcher import Searcher
+from tests.site_dom import parse
 
 
 def site_client(config_path) -> falcon.testing.TestClient:
-    config = load_config(config_path)
-    try:
-        from api.app import create_app
-    except ImportError:
-        from api.site import add_site_routes
+    return falcon.testing.TestClient(create_app(load_config(config_path)))
 
-        app = falcon.App()
-        add_site_routes(app, Searcher(config), config)
-    else:
-        app = create_app(config)
-    return falcon.testing.TestClient(app)
+
+def get(client, path: str, status: int = 200, **params):
+    """GET an HTML page, check its status and that it is a page, not a traceback; parse it."""
+    response = client.simulate_get(path, params=params or None)
+    assert response.status_code == status, response.text[:500]
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "Traceback" not in response.text
+    return parse(response.text)

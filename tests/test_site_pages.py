@@ -10,32 +10,12 @@ import pytest
 from api.site.formatting import period_label, published_label
 from api.site.html import Markup, attrs, render
 from index.analysis import fold
-from index.settings import load_config
-from search.searcher import Searcher
-from tests.site_app import site_client
+from tests.site_app import get, site_client
 from tests.site_dom import parse
 
 SEED = "000_2ebd19a772751180"
 SCRIPT_ARTICLE = "013_b01aa6451e93bc1c"
 UNDATED_ARTICLE = "020_0433f17fd549f265"
-
-
-@pytest.fixture(scope="module")
-def client(sample_index):
-    return site_client(sample_index)
-
-
-@pytest.fixture(scope="module")
-def searcher(sample_index):
-    return Searcher(load_config(sample_index))
-
-
-def get(client, path: str, status: int = 200, **params):
-    response = client.simulate_get(path, params=params or None)
-    assert response.status_code == status, response.text[:500]
-    assert response.headers["content-type"] == "text/html; charset=utf-8"
-    assert "Traceback" not in response.text
-    return parse(response.text)
 
 
 # --- articles ---------------------------------------------------------------------------------

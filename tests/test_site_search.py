@@ -11,31 +11,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from index.settings import load_config
-from search.searcher import Searcher
-from tests.site_app import site_client
+from tests.site_app import get
 from tests.site_dom import parse
 
 SEED = "000_2ebd19a772751180"
 DATE_TIME = re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}$")
-
-
-@pytest.fixture(scope="module")
-def client(sample_index):
-    return site_client(sample_index)
-
-
-@pytest.fixture(scope="module")
-def searcher(sample_index):
-    return Searcher(load_config(sample_index))
-
-
-def get(client, path: str, status: int = 200, **params):
-    response = client.simulate_get(path, params=params or None)
-    assert response.status_code == status, response.text[:500]
-    assert response.headers["content-type"] == "text/html; charset=utf-8"
-    assert "Traceback" not in response.text
-    return parse(response.text)
 
 
 def follow(client, href: str, status: int = 200):
