@@ -29,7 +29,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from api import accesslog
 from api.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE
-from index.settings import Config, ConfigError, load_config
+from index.settings import Config, load_config_or_exit
 
 # Queries a new worker runs before taking requests: loads pyvi, postings, columns and helpers.
 WARM_QUERIES = ("dan van", "Hà Nội", "")
@@ -216,11 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, metavar="N", help="worker processes instead of server.workers")
     args = parser.parse_args(argv)
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    config = load_config_or_exit(args.config)
     from api.auth import configured_keys
 
     keys = configured_keys(config)

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from index.settings import Config, ConfigError, load_config
+from index.settings import Config, load_config_or_exit
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED = 0, 1, 2, 3
 ADD_BATCH = 500
@@ -19,11 +19,7 @@ ADD_BATCH = 500
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    config = load_config_or_exit(args.config)
     from index.sources import SourceError
     from index.store import BuildBusy, IndexMissing, IndexStore
     from index.writer import WriteFailed, WriterBusy

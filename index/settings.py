@@ -9,6 +9,7 @@ typo does not silently fall back to a default.
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,6 +174,15 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
                 raise ConfigError(f"{file}: unknown setting {section}.{key}")
             values[setting.name] = _check_type(setting, value, file)
     return Config(values, file.resolve().parent, file.resolve())
+
+
+def load_config_or_exit(path: str | os.PathLike | None) -> Config:
+    """For commands: the config, or its error on stderr and exit status 2."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _check_type(setting: Setting, value: Any, file: Path) -> Any:

@@ -8,7 +8,7 @@ import json
 import re
 import sys
 
-from index.settings import ConfigError, load_config
+from index.settings import load_config_or_exit
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
 
@@ -28,11 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the result as JSON (the API's shape)")
     parser.add_argument("--export", action="store_true", help="print every match as JSON lines, newest first")
     args = parser.parse_args(argv)
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    config = load_config_or_exit(args.config)
     from index.store import IndexMissing
     from search.searcher import Searcher, SearchError
 
