@@ -12,6 +12,9 @@ from collections.abc import Iterable
 
 
 def encode(numbers: Iterable[int]) -> bytes:
+    numbers = list(numbers)
+    if not numbers or max(numbers) < 0x80:
+        return bytes(numbers)  # one byte each: the common case, done in C
     out = bytearray()
     for n in numbers:
         while n >= 0x80:
