@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# The shared data sits next to the checkout; HNP_SHARED points elsewhere (a clone in /tmp).
+SHARED = Path(os.environ.get("HNP_SHARED", ROOT.parent / "shared"))
 SEED = ROOT / "data" / "sample" / "000_2ebd19a772751180.txt"
 CORPUS_00 = SHARED / "corpus" / "news-00.jsonl.gz"
 
