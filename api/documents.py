@@ -3,17 +3,16 @@
 A write answers 2xx only once :func:`index.writer.write` has committed it (and
 journalled it, so rebuilds keep it); every worker's searcher checks for new
 commits before each request, so the next search anywhere sees it.  Writers
-queue: first on a lock inside this process, then on the index's own writer
-lock, together at most ``index.write_timeout`` seconds, after which the client
-gets a 503 with Retry-After instead of a lock error.
+of every worker and thread queue in arrival order (:mod:`index.writequeue`),
+then take the index's writer lock, together at most ``index.write_timeout``
+seconds, after which the client gets a 503 with Retry-After instead of a lock
+error.
 """
 
 from __future__ import annotations
 
 import errno
 import json
-import threading
-import time
 
 import falcon
 
@@ -36,16 +35,10 @@ class Writes:
         self.searcher = searcher
         self.store = searcher.store
         self.timeout = config["index.write_timeout"]
-        # Threads of one worker queue here rather than all polling the index's file lock.
-        self._lock = threading.Lock()
 
     def commit(self, entries: list[dict]) -> WriteResult:
-        started = time.monotonic()
-        if not self._lock.acquire(timeout=self.timeout):
-            raise _busy(self.timeout)
         try:
-            remaining = max(0.1, self.timeout - (time.monotonic() - started))
-            result = write(self.store, entries, timeout=remaining)
+            result = write(self.store, entries, timeout=self.timeout)
         except WriterBusy:
             raise _busy(self.timeout) from None
         except WriteFailed as exc:
@@ -54,8 +47,6 @@ class Writes:
             raise falcon.HTTPServiceUnavailable(
                 title="Index not writable", description=exc.strerror, retry_after=60
             ) from None
-        finally:
-            self._lock.release()
         # Answer with the searchers' name of the index state (generation.commit), which is what
         # /api/search and ETags show: this one or a later one includes the write.
         result.generation = self.searcher.generation

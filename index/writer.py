@@ -19,6 +19,7 @@ from whoosh.index import LockError
 from index.article import Article
 from index.schema import to_document
 from index.store import IndexStore, open_writer
+from index.writequeue import QueueTimeout, WriteQueue
 
 
 class WriterBusy(RuntimeError):
@@ -71,10 +72,28 @@ def apply_entries(writer, entries: list[dict]) -> WriteResult:
 
 
 def write(store: IndexStore, entries: list[dict], timeout: float = 30.0) -> WriteResult:
-    """Apply *entries* to the live generation and commit; returns once durable and visible."""
+    """Apply *entries* to the live generation and commit; returns once durable and visible.
+
+    Writes take turns in arrival order (:mod:`index.writequeue`), then take
+    Whoosh's writer lock; both waits together last at most *timeout* seconds.
+    """
     if not entries:
         return WriteResult(generation=store.current() or "")
     deadline = time.monotonic() + timeout
+    try:
+        with WriteQueue(store.path / "write-queue").turn(timeout):
+            return _write_in_turn(store, entries, deadline, timeout)
+    except QueueTimeout:
+        raise WriterBusy(f"the index is busy with other writes; gave up after {timeout:g} s") from None
+    except WriteFailed:
+        raise
+    except OSError as exc:  # the queue's own files: an unwritable or full index directory
+        if exc.errno is None:
+            raise
+        raise _write_failed(exc) from exc
+
+
+def _write_in_turn(store: IndexStore, entries: list[dict], deadline: float, timeout: float) -> WriteResult:
     while True:
         name = store.current()
         if name is None:
@@ -85,7 +104,7 @@ def write(store: IndexStore, entries: list[dict], timeout: float = 30.0) -> Writ
             continue
         ix = store.open(name)
         try:
-            writer = open_writer(ix, timeout=timeout, delay=0.02)
+            writer = open_writer(ix, timeout=max(0.1, deadline - time.monotonic()), delay=0.02)
         except LockError:
             raise WriterBusy(f"the index is busy with another write; gave up after {timeout:g} s") from None
         except OSError as exc:
