@@ -19,12 +19,15 @@ Ranking (``score``), highest first:
 2. the whole query as a phrase (the words side by side, as typed) comes before
    the words scattered (``TIER_PHRASE``) -- this puts the articles that name
    ``Nguyễn Văn Phong`` above those that merely hold the three syllables.
-   Inside this tier, for a query typed without diacritics, the reading that
-   accent restoration proposes comes first (``TIER_READING_PHRASE``: ``dan van``
-   is *dân vận* rather than *dân vẫn*), but never above an article holding the
-   phrase with other diacritics: ``pham the hien`` may mean Phạm Thế Hiển or
-   Phạm Thế Hiền.  Then the phrase in the title (``TIER_TITLE_PHRASE``: readers
-   often type a piece of a headline);
+   Inside this tier, for a query typed without diacritics that restores to one
+   word (pyvi's ``dân_vận``, ``Nguyễn_Văn_Phong``), the restored reading comes
+   first (``TIER_READING_PHRASE``: ``dan van`` is *dân vận*; a title holding
+   *người dân vẫn* holds other words), then the phrase in the title
+   (``TIER_TITLE_PHRASE``).  A query of several words is more likely a piece of
+   a headline, and its reading a guess among equals (``thuc day qua``: *thúc
+   đẩy quá* or *thức dậy quá*), so there the title comes first and the reading
+   second.  Neither puts an article with other diacritics out of the tier:
+   ``pham the hien`` may mean Phạm Thế Hiển or Phạm Thế Hiền;
 3. within a tier, BM25F over title, summary, body, captions and author (the
    weights are settings), plus a bonus for each pair of query syllables found
    next to each other, plus BM25 on pyvi's words of the query (a ranking
@@ -50,7 +53,7 @@ from search.variants import other_spelling, spellings
 COMMON_SHARE = 0.2  # a long query's syllables in more articles than this are not marked
 TIER_ACCENTED = 2000.0  # every syllable with the diacritics typed
 TIER_PHRASE = 1000.0  # the whole query side by side (accented when typed so)
-TIER_READING_PHRASE = 600.0  # within the phrase tier: the restored reading, exactly
+TIER_READING_PHRASE = 600.0  # within the phrase tier: the restored reading of one word, exactly
 TIER_TITLE_PHRASE = 300.0  # within the phrase tier (and its reading): the phrase is in the title
 TIER_READING_ALL = 250.0  # the restored reading's syllables, anywhere
 POSITION_BITS = 21  # positions below 2 million; keys are doc << 21 | position
@@ -389,10 +392,12 @@ class Evaluator:
             else:
                 in_phrase = self._phrase_anywhere(folded, text_fields, matched, folded_view=True)
                 scores[in_phrase] += TIER_PHRASE
-                scores[self._phrase_anywhere(folded, ["title"], in_phrase, folded_view=True)] += TIER_TITLE_PHRASE
+                one_word = bool(reading) and _one_word(reading)
+                in_title = self._phrase_anywhere(folded, ["title"], in_phrase, folded_view=True)
+                scores[in_title] += TIER_TITLE_PHRASE if one_word else TIER_READING_PHRASE
                 if reading:
                     scores[self._phrase_anywhere(reading, text_fields, in_phrase, folded_view=False)] += (
-                        TIER_READING_PHRASE
+                        TIER_READING_PHRASE if one_word else TIER_TITLE_PHRASE
                     )
         # Long queries (questions) skip it: it cost a third of their time and changed
         # nothing measurable (MRR@10 of the dev questions equal to three decimals).
@@ -471,3 +476,9 @@ def highlight_terms(
     if reading:
         accented.update(s for s in reading if has_diacritics(s))
     return {"accented": accented, "folded": folded, "prefixes": prefixes, "phrases": phrases}
+
+
+def _one_word(syllables: list[str]) -> bool:
+    """Whether pyvi reads *syllables* as a single word (``dân_vận``, a name)."""
+    words = segment_words(" ".join(syllables))
+    return len(words) == 1 and words[0].count("_") == len(syllables) - 1
