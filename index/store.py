@@ -38,7 +38,14 @@ _OPEN_ATTEMPTS = 10
 
 
 def open_writer(ix: whoosh_index.Index, **kwargs):
-    """A Whoosh writer on *ix* that writes (and merges into) the compact codec."""
+    """A Whoosh writer on *ix* that writes (and merges into) the compact codec.
+
+    Segments stay separate files (``compound=False``): a reader opens a compound
+    segment as ``BytesIO`` copies of its parts, so each serving worker held the
+    whole index in its own memory (1 GB RSS per worker on 100,000 articles, 466
+    MB of index); separate files are read through the page cache, shared by all.
+    """
+    kwargs.setdefault("compound", False)
     return ix.writer(codec=CompactCodec(), **kwargs)
 
 
