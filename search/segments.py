@@ -17,8 +17,42 @@ from whoosh.util.numeric import byte_to_length
 from search.columns import ColumnCache, Columns
 from search.postings import PostingCache, Postings
 
-TERMS_REMEMBERED = 2048  # global term arrays kept per view (a view lasts until the next commit)
+# Global term arrays kept per view (a view lasts until the next commit), bounded in bytes: on
+# 100,000 articles one common syllable's arrays take 1-2 MB, and a bound by count (2,048 terms)
+# let a serving worker grow past 700 MB.
+TERMS_BYTES = 24 << 20
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
+
+
+class ArrayLRU:
+    """Tuples of numpy arrays by key, least recently used dropped first, within *max_bytes*."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple, tuple[np.ndarray, ...]] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: tuple) -> tuple[np.ndarray, ...] | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple, arrays: tuple[np.ndarray, ...]) -> None:
+        size = sum(a.nbytes for a in arrays)
+        if size > self.max_bytes // 4:
+            return  # one huge list would evict everything else for one use
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._bytes -= sum(a.nbytes for a in old)
+        self._items[key] = arrays
+        self._bytes += size
+        while self._bytes > self.max_bytes:
+            _, evicted = self._items.popitem(last=False)
+            self._bytes -= sum(a.nbytes for a in evicted)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 @dataclass
@@ -95,8 +129,8 @@ class IndexView:
         self.columns: Columns = cache.columns.columns(searcher)
         self._lengths: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
-        self._terms: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._tfs: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._terms = ArrayLRU(TERMS_BYTES)
+        self._tfs = ArrayLRU(TERMS_BYTES)
 
     def postings(self, field: str, text: str) -> list[tuple[Leaf, Postings]]:
         return [(leaf, self.cache.postings.get(leaf.key, leaf.reader, field, text)) for leaf in self.leaves]
@@ -106,7 +140,6 @@ class IndexView:
         key = (field, text)
         found = self._terms.get(key)
         if found is not None:
-            self._terms.move_to_end(key)
             return found
         parts = [(p.docs.astype(np.int64) + leaf.offset, p.freqs) for leaf, p in self.postings(field, text) if p.size]
         if not parts:
@@ -115,7 +148,7 @@ class IndexView:
             found = parts[0]
         else:
             found = (np.concatenate([d for d, _ in parts]), np.concatenate([f for _, f in parts]))
-        self._remember(self._terms, key, found)
+        self._terms.put(key, found)
         return found
 
     def term_tf(self, field: str, text: str, b: float) -> tuple[np.ndarray, np.ndarray]:
@@ -123,19 +156,12 @@ class IndexView:
         key = (field, text, b)
         found = self._tfs.get(key)
         if found is not None:
-            self._tfs.move_to_end(key)
             return found
         docs, freqs = self.term_docs(field, text)
         norm = 1.0 - b + b * self.lengths(field)[docs] / self.average_length(field)
         found = (docs, (freqs / norm).astype(np.float32))
-        self._remember(self._tfs, key, found)
+        self._tfs.put(key, found)
         return found
-
-    @staticmethod
-    def _remember(table: OrderedDict, key, value) -> None:
-        table[key] = value
-        if len(table) > TERMS_REMEMBERED:
-            table.popitem(last=False)
 
     def term_positions(self, field: str, text: str, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Global ``(doc of each position, position)`` of a term, in the documents
