@@ -67,6 +67,10 @@ def test_build_add_delete_stats(tmp_path, tmp_config):
     deleted = run("delete", "j2", "nope", config=tmp_config)
     assert deleted.returncode == 3 and "deleted 1" in deleted.stdout and "not found: nope" in deleted.stderr
     assert ids_in(tmp_config) == {"000_2ebd19a772751180", "j1"}
+    # Builds and writes leave segments as separate files: a compound one (.seg) is read into each
+    # reader's memory whole (BENCHMARKS.md, load on 100,000 articles).
+    live = store_of(tmp_config)
+    assert not list((live.path / live.current()).glob("*.seg"))
 
 
 def test_broken_records_are_skipped_counted_and_change_the_exit_status(tmp_path, tmp_config):

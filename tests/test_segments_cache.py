@@ -1,0 +1,37 @@
+"""The per-view memory of global term arrays stays within its byte budget."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from search.segments import ArrayLRU
+
+
+def arrays(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.float32)  # 12 bytes an entry
+
+
+def test_least_recently_used_go_first_and_the_budget_holds():
+    cache = ArrayLRU(max_bytes=12_000)
+    for key in "abcd":
+        cache.put((key,), arrays(250))  # 3,000 bytes each: all four fit
+    assert len(cache) == 4
+    assert cache.get(("a",)) is not None  # a is now the most recent
+    cache.put(("e",), arrays(250))  # over budget: b, the least recent, goes
+    assert cache.get(("b",)) is None
+    assert all(cache.get((k,)) is not None for k in "acde")
+    assert cache._bytes <= cache.max_bytes
+
+
+def test_one_list_bigger_than_a_quarter_of_the_budget_is_not_kept():
+    cache = ArrayLRU(max_bytes=12_000)
+    cache.put(("small",), arrays(100))
+    cache.put(("huge",), arrays(300))  # 3,600 bytes > 12,000 / 4
+    assert cache.get(("huge",)) is None and cache.get(("small",)) is not None
+
+
+def test_putting_a_key_again_replaces_it_and_its_bytes():
+    cache = ArrayLRU(max_bytes=12_000)
+    cache.put(("a",), arrays(200))
+    cache.put(("a",), arrays(100))
+    assert len(cache) == 1 and cache._bytes == 1_200
