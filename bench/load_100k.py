@@ -8,7 +8,7 @@ memory of each worker, sampled every second from /proc (peak, and at the end), s
 
     .venv/bin/python bench/load_100k.py --config /work/devindex/news100.toml
 
-The index is built once, beforehand (about 25-30 minutes of both cores):
+The index is built once, beforehand (27 minutes of both cores, BENCHMARKS.md):
 
     .venv/bin/python -m index build --config /work/devindex/news100.toml
 
