@@ -195,16 +195,21 @@ def print_table(result: dict, info: dict) -> None:
     print(line + f" (of {os.cpu_count()} cores x {result['seconds']:g} s)")
 
 
+def add_run_arguments(parser: argparse.ArgumentParser, *, seconds: float, connections: int, warmup: float) -> None:
+    """The options of a load run, with this benchmark's defaults (bench/load_100k.py has its own)."""
+    parser.add_argument("--seconds", type=float, default=seconds)
+    parser.add_argument("--connections", type=int, default=connections)
+    parser.add_argument("--warmup", type=float, default=warmup)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--json", metavar="PATH", help="also write the result as JSON here")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", help="start python -m api with this config (default: the project's)")
     parser.add_argument("--url", help="measure this running server instead of starting one")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: the config's server.workers)")
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--json", metavar="PATH", help="also write the result as JSON here")
+    add_run_arguments(parser, seconds=30.0, connections=16, warmup=3.0)
     args = parser.parse_args(argv)
 
     from index.settings import load_config

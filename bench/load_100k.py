@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.load import _get, print_table, run_load  # noqa: E402
+from bench.load import _get, add_run_arguments, print_table, run_load  # noqa: E402
 
 TARGET_RSS_MB = 500
 
@@ -67,11 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", required=True, help="config of the 100k index")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--warmup", type=float, default=5.0)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--json", metavar="PATH", help="also write the result as JSON here")
+    add_run_arguments(parser, seconds=60.0, connections=32, warmup=5.0)
     args = parser.parse_args(argv)
 
     from index.settings import load_config
