@@ -368,6 +368,8 @@ class Evaluator:
         typed_accents = query.accented
         if reading and (typed_accents or len(reading) != len(sequence)):
             reading = None
+        # pyvi's words of the restored reading: a tier below and a ranking signal in 4.
+        reading_words = segment_words(" ".join(reading)) if reading else []
 
         # 1. A query typed with diacritics: every syllable present exactly as typed.
         #    A restored reading of a folded query counts for less than the phrase.
@@ -392,7 +394,7 @@ class Evaluator:
             else:
                 in_phrase = self._phrase_anywhere(folded, text_fields, matched, folded_view=True)
                 scores[in_phrase] += TIER_PHRASE
-                one_word = bool(reading) and _one_word(reading)
+                one_word = bool(reading) and _one_word(reading, reading_words)
                 in_title = self._phrase_anywhere(folded, ["title"], in_phrase, folded_view=True)
                 scores[in_title] += TIER_TITLE_PHRASE if one_word else TIER_READING_PHRASE
                 if reading:
@@ -406,8 +408,8 @@ class Evaluator:
 
         # 4. pyvi words of the query, as typed (capitals help pyvi) or as restored.
         if self.w.words and accented:
-            source = " ".join(c.raw for c in query.clauses) if typed_accents else " ".join(reading)
-            for word in {w for w in segment_words(source) if "_" in w}:
+            words = segment_words(" ".join(c.raw for c in query.clauses)) if typed_accents else reading_words
+            for word in {w for w in words if "_" in w}:
                 self.bm25f(word, self._weighted(WORD_FIELDS, "_w"), scores, self.w.words)
 
     def _all_present(
@@ -478,7 +480,6 @@ def highlight_terms(
     return {"accented": accented, "folded": folded, "prefixes": prefixes, "phrases": phrases}
 
 
-def _one_word(syllables: list[str]) -> bool:
-    """Whether pyvi reads *syllables* as a single word (``dân_vận``, a name)."""
-    words = segment_words(" ".join(syllables))
+def _one_word(syllables: list[str], words: list[str]) -> bool:
+    """Whether pyvi's *words* of *syllables* are a single word (``dân_vận``, a name)."""
     return len(words) == 1 and words[0].count("_") == len(syllables) - 1
