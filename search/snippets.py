@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
-from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
 
 from index.analysis import canonical_syllable, fold
 
 ELLIPSIS = "…"
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     start: int
     end: int
     key: str  # the folded syllable: distinct keys make a fragment better
@@ -38,46 +38,75 @@ _VARIANTS = {
     "y": "yỳýỷỹỵ",
     "d": "dđ",
 }
-# Folds a text letter for letter, so offsets in the folded text are offsets in the text.
-_FOLD_TABLE = str.maketrans(
-    {
-        **{variant: base for base, variants in _VARIANTS.items() for variant in variants},
-        **{variant.upper(): base for base, variants in _VARIANTS.items() for variant in variants},
-        **{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)},
-    }
-)
+# Folds a text letter for letter (offsets in the folded text are offsets in the text), as
+# a lookup table over code points: str.translate with a dict costs ~75 ns a character,
+# the table a few ns (a 2,500-character body: 190 us against 25 us).
+_FOLD_LIMIT = 0x1F00  # past Latin Extended Additional (ạ..ỹ): nothing to fold
+_FOLD_CODES = np.arange(_FOLD_LIMIT, dtype=np.uint32)
+_FOLD_CODES[ord("A") : ord("Z") + 1] = np.arange(ord("a"), ord("z") + 1)
+for _base, _variants in _VARIANTS.items():
+    for _variant in _variants + _variants.upper():
+        _FOLD_CODES[ord(_variant)] = ord(_base)
+
+
+def fold_letters(text: str) -> str:
+    """*text* lower-cased and without diacritics, letter for letter (same length)."""
+    if text.isascii():
+        return text.lower()
+    # surrogatepass: a lone surrogate in hostile text is a code point like any other.
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    folded = np.where(codes < _FOLD_LIMIT, _FOLD_CODES[np.minimum(codes, _FOLD_LIMIT - 1)], codes)
+    return folded.tobytes().decode("utf-32-le", "surrogatepass")
+
+
 _SYLLABLE_CHAR = r"[^\W_]"
+_SYLLABLE_TAIL = re.compile(rf"{_SYLLABLE_CHAR}*")
 
 
-@lru_cache(maxsize=256)
-def _pattern(folded: frozenset[str], prefixes: frozenset[str]) -> re.Pattern | None:
-    """A regex for *folded* syllables and *prefixes*, to run on a folded text.
+def _candidates(folded: str, words: frozenset[str], prefixes: frozenset[str]) -> list[tuple[int, int]]:
+    """Spans of whole syllables of *folded* that are one of *words* or start with a prefix.
 
-    Stored text is NFC without invisible characters (the index cleans it), so
-    folding it letter for letter keeps offsets.  The regex only finds
-    candidates; :func:`find_hits` checks each with the analyzer.
+    ``str.find`` per word and a boundary check beat one regex alternation that
+    tries every position of the text (2-3x on article bodies).
     """
-    alternatives = [re.escape(w) for w in sorted(folded, key=len, reverse=True)]
-    alternatives += [re.escape(p) + _SYLLABLE_CHAR + "*" for p in sorted(prefixes, key=len, reverse=True)]
-    if not alternatives:
-        return None
-    return re.compile(f"(?<!{_SYLLABLE_CHAR})(?:{'|'.join(alternatives)})(?!{_SYLLABLE_CHAR})")
+    found = set()
+    n = len(folded)
+    for word in words:
+        size = len(word)
+        i = folded.find(word)
+        while i >= 0:
+            j = i + size
+            if (i == 0 or not folded[i - 1].isalnum()) and (j == n or not folded[j].isalnum()):
+                found.add((i, j))
+            i = folded.find(word, j)
+    for prefix in prefixes:
+        i = folded.find(prefix)
+        while i >= 0:
+            if i == 0 or not folded[i - 1].isalnum():
+                j = _SYLLABLE_TAIL.match(folded, i + len(prefix)).end()
+                found.add((i, j))
+                i = folded.find(prefix, j)
+            else:
+                i = folded.find(prefix, i + 1)
+    return sorted(found)
 
 
 def find_hits(text: str, terms: dict) -> list[Hit]:
     """Spans of *text* that the query matched."""
     accented = terms.get("accented", set())
     folded_terms = set(terms.get("folded", set()))
-    prefixes = frozenset(terms.get("prefixes", ()))
+    prefixes = frozenset(p for p in terms.get("prefixes", ()) if p)
     phrases = terms.get("phrases", [])
     wanted = frozenset(folded_terms | {fold(s) for s in accented} | {w for p in phrases for w in p})
-    pattern = _pattern(wanted, prefixes)
-    if pattern is None:
+    wanted = frozenset(w for w in wanted if w)
+    if not wanted and not prefixes:
         return []
+    folded = fold_letters(text)
     found = []
-    for match in pattern.finditer(text.translate(_FOLD_TABLE)):
-        syllable = canonical_syllable(text[match.start() : match.end()])
-        found.append((match.start(), match.end(), syllable, fold(syllable)))
+    for start, end in _candidates(folded, wanted, prefixes):
+        # Only an accented query term needs the syllable as written (tone placement ignored).
+        syllable = canonical_syllable(text[start:end]) if accented else ""
+        found.append((start, end, syllable, folded[start:end]))
     # An accented query term marks its exact form when the text has it, else its folded form.
     exact_keys = {key for _, _, syllable, key in found if syllable in accented}
     marked = [
