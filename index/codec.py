@@ -12,7 +12,9 @@ and changes only how the data of one block is packed:
 * document ids: varint-encoded deltas;
 * weights: absent when all are 1, else varints when all are whole numbers
   (they are term frequencies here), else a float array;
-* values: a varint length per posting followed by the concatenated values.
+* values: a varint length per posting followed by the concatenated values;
+* ids and weights are deflated apart from the values (``SPLIT``), so a reader
+  that ranks by frequencies never inflates positions (search/postings.py).
 
 Stored fields (the article text shown in results) are compressed one document
 at a time, as in W3, but with a preset zlib dictionary of Vietnamese news text
@@ -47,6 +49,23 @@ STORED_DICTIONARY = 1  # version of index/zdict/stored-v<N>.bin used by new segm
 # Below this size zlib only adds its header (W3 uses the same threshold).
 _COMPRESS_MIN = 80
 _WEIGHTS_ONES, _WEIGHTS_INTS, _WEIGHTS_FLOATS = 0, 1, 2
+# A block's "compression" header field: -1 for blocks with ids/weights and positions deflated
+# apart (new segments); a zlib level or 0 for one stream (segments written before).
+SPLIT = -1
+
+
+class Deflated(bytes):
+    """Still-deflated position bytes of a block, from :meth:`CompactLeafMatcher.raw_blocks`."""
+
+    def inflate(self) -> bytes:
+        return zlib.decompress(self)
+
+
+def _deflate(data: bytes, level: int) -> tuple[bytes, bool]:
+    """*data* deflated at *level* when that is worth it, and whether it was."""
+    if level and len(data) >= _COMPRESS_MIN:
+        return zlib.compress(data, level), True
+    return data, False
 
 
 class CompactCodec(whoosh3.W3Codec):
@@ -152,10 +171,15 @@ class CompactPostingsWriter(whoosh3.W3PostingsWriter):
             packed_values = varint.encode(len(v) for v in values) + b"".join(values)
         else:
             packed_values = b"".join(values)
-        databytes = dumps((varint.encode(deltas), packed_weights, packed_values), 5)
-        comp = self._compression if len(databytes) >= _COMPRESS_MIN else 0
-        if comp:
-            databytes = zlib.compress(databytes, comp)
+        # Ids and weights, and the positions, are deflated separately (SPLIT): ranking reads
+        # only the first part of most lists, and positions stay deflated until a phrase needs them.
+        head, head_deflated = _deflate(dumps((varint.encode(deltas), packed_weights), 5), self._compression)
+        if packed_values is not None:
+            packed_values, values_deflated = _deflate(packed_values, self._compression)
+        else:
+            values_deflated = False
+        databytes = dumps((head, head_deflated, packed_values, values_deflated), 5)
+        comp = SPLIT
         infobytes = dumps(
             (
                 len(ids),
@@ -192,9 +216,15 @@ class CompactLeafMatcher(whoosh3.W3LeafMatcher):
             dataoffset = postfile.tell()
             end = position + 4 + length
             data = postfile.get(dataoffset, end - dataoffset)
-            if info[3]:
-                data = zlib.decompress(data)
-            ids, weights, values = loads(data)
+            if info[3] == SPLIT:
+                head, head_deflated, values, values_deflated = loads(data)
+                ids, weights = loads(zlib.decompress(head) if head_deflated else head)
+                if values_deflated:
+                    values = Deflated(values)
+            else:
+                if info[3]:
+                    data = zlib.decompress(data)
+                ids, weights, values = loads(data)
             yield info[0], ids, weights, values
             if last:
                 return
@@ -202,6 +232,11 @@ class CompactLeafMatcher(whoosh3.W3LeafMatcher):
 
     def _read_data(self):
         data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
+        if self._compression == SPLIT:
+            head, head_deflated, values, values_deflated = loads(data)
+            ids, weights = loads(zlib.decompress(head) if head_deflated else head)
+            self._data = (ids, weights, zlib.decompress(values) if values_deflated else values)
+            return
         if self._compression:
             data = zlib.decompress(data)
         self._data = loads(data)

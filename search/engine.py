@@ -58,6 +58,7 @@ TIER_TITLE_PHRASE = 300.0  # within the phrase tier (and its reading): the phras
 TIER_READING_ALL = 250.0  # the restored reading's syllables, anywhere
 POSITION_BITS = 21  # positions below 2 million; keys are doc << 21 | position
 WORD_FIELDS = ("title", "summary", "body", "captions")
+_NO_DOCS = np.zeros(0, dtype=np.int64)
 PROXIMITY_FIELDS = ("title", "summary", "body", "captions")
 
 
@@ -110,7 +111,7 @@ class Evaluator:
         self.w = weights
         self.size = view.size
         self._scope: np.ndarray | None = None  # while ranking: the matched documents
-        self._memo: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._memo: dict[tuple, np.ndarray] = {}  # per query: presence masks, position keys
 
     # --- building blocks --------------------------------------------------------------
 
@@ -164,41 +165,56 @@ class Evaluator:
 
     def phrase_counts(self, field: str, terms: list[str], candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(docs, occurrences)`` of *terms* side by side in *field*, among *candidates*."""
+        if self._scope is not None:
+            return self._scoped_phrase_counts(field, terms, candidates)
         # Only documents holding every term can hold the phrase: decode just their positions.
         among = candidates.copy()
         for term in set(terms):
             among &= self._present(field, term)
             if not among.any():
-                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        if self._scope is not None and np.count_nonzero(among) == np.count_nonzero(self._scope):
-            among = self._scope  # every matched document holds the terms: no filtering needed
+                return _NO_DOCS, _NO_DOCS
         keys = None
         for i, term in enumerate(terms):
-            owners, positions = self._positions(field, term, among)
-            starts = positions.astype(np.int64) - i
-            valid = starts >= 0
-            term_keys = (owners[valid] << POSITION_BITS) | starts[valid]
-            keys = term_keys if keys is None else np.intersect1d(keys, term_keys, assume_unique=True)
+            owners, positions = self.view.term_positions(field, term, among)
+            term_keys = (owners << POSITION_BITS) | positions
+            keys = term_keys if keys is None else _intersect_sorted(keys + 1, term_keys)
             if keys.size == 0:
-                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        docs, counts = np.unique(keys >> POSITION_BITS, return_counts=True)
+                return _NO_DOCS, _NO_DOCS
+        return _runs(keys >> POSITION_BITS)
+
+    def _scoped_phrase_counts(
+        self, field: str, terms: list[str], candidates: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`phrase_counts` while ranking: every phrase (the whole query, the title,
+        the reading, each adjacent pair) is a walk over the same per-term position keys,
+        decoded once per query for the matched documents."""
+        keys = None
+        for term in terms:
+            term_keys = self._keys(field, term)
+            # Each key is doc << 21 | position: the next term of the phrase is one position on.
+            keys = term_keys if keys is None else _intersect_sorted(keys + 1, term_keys)
+            if keys.size == 0:
+                return _NO_DOCS, _NO_DOCS
+        docs, counts = _runs(keys >> POSITION_BITS)
+        if candidates is not self._scope:
+            keep = candidates[docs]
+            docs, counts = docs[keep], counts[keep]
         return docs, counts
 
-    def _positions(self, field: str, term: str, among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Positions of *term* in the documents *among*.  While ranking, every phrase
-        looks inside the matched documents: a term's positions there are decoded once
-        per query and shared by the whole-query phrase, the title and the pairs."""
-        if self._scope is None:
-            return self.view.term_positions(field, term, among)
-        key = (field, term)
-        found = self._memo.get(key)
+    def _keys(self, field: str, term: str) -> np.ndarray:
+        """Sorted ``doc << 21 | position`` of *term* in *field* over the matched documents."""
+        found = self._memo.get(("keys", field, term))
         if found is None:
-            found = self._memo[key] = self.view.term_positions(field, term, self._scope)
-        owners, positions = found
-        if among is self._scope:
-            return owners, positions
-        keep = among[owners]
-        return owners[keep], positions[keep]
+            self._decode_keys([(field, term)])
+            found = self._memo[("keys", field, term)]
+        return found
+
+    def _decode_keys(self, wanted: list[tuple[str, str]]) -> None:
+        """Decode the position keys of every ``(field, term)`` in *wanted* not yet known, at once."""
+        missing = list(dict.fromkeys(w for w in wanted if ("keys", *w) not in self._memo))
+        if missing:
+            for request, keys in zip(missing, self.view.term_keys(missing, self._scope, POSITION_BITS), strict=True):
+                self._memo[("keys", *request)] = keys
 
     def _present(self, field: str, term: str) -> np.ndarray:
         """Boolean mask of the documents holding *term* in *field* (memoised per query)."""
@@ -382,11 +398,16 @@ class Evaluator:
         # 2. The whole query as a phrase, 3. adjacent pairs.
         if len(sequence) > 1 and tiers:
             folded = [fold(s) for s in sequence]
+            accented_spellings = [accented, *spellings(accented)] if typed_accents else [reading] if reading else []
+            self._decode_keys(
+                [(f"{name}_f", term) for name in {*text_fields, *PROXIMITY_FIELDS} for term in folded]
+                + [(name, term) for name in text_fields for spelling in accented_spellings for term in spelling]
+            )
             if typed_accents:
                 # kĩ thuật / kỹ thuật: each spelling of the phrase counts as the phrase.
                 in_phrase = np.zeros(self.size, dtype=bool)
                 in_title = np.zeros(self.size, dtype=bool)
-                for spelling in [accented, *spellings(accented)]:
+                for spelling in accented_spellings:
                     in_phrase |= self._phrase_anywhere(spelling, text_fields, matched, folded_view=False)
                     in_title |= self._phrase_anywhere(spelling, ["title"], matched, folded_view=False)
                 scores[in_phrase] += TIER_PHRASE
@@ -478,6 +499,25 @@ def highlight_terms(
     if reading:
         accented.update(s for s in reading if has_diacritics(s))
     return {"accented": accented, "folded": folded, "prefixes": prefixes, "phrases": phrases}
+
+
+def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Values of sorted *a* also in sorted *b* (both without repeats)."""
+    if a.size == 0 or b.size == 0:
+        return a[:0]
+    if a.size > b.size:
+        a, b = b, a
+    at = np.searchsorted(b, a)
+    at[at == b.size] = 0
+    return a[b[at] == a]
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_counts=True)`` for sorted *values*, without sorting again."""
+    if values.size == 0:
+        return values, values
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    return values[starts], np.diff(np.append(starts, values.size))
 
 
 def _one_word(syllables: list[str], words: list[str]) -> bool:

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.codec import _WEIGHTS_FLOATS, _WEIGHTS_INTS, _WEIGHTS_ONES, CompactLeafMatcher
+from index.codec import _WEIGHTS_FLOATS, _WEIGHTS_INTS, _WEIGHTS_ONES, CompactLeafMatcher, Deflated
 
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
 _EMPTY_F32 = np.zeros(0, dtype=np.float32)
+_EMPTY_I64 = np.zeros(0, dtype=np.int64)
+_EMPTY_U8 = np.zeros(0, dtype=np.uint8)
 
 
 def decode_varints(data: bytes | np.ndarray) -> np.ndarray:
@@ -49,6 +51,25 @@ def _segmented_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return total - np.repeat(base, counts)
 
 
+def decode_positions(
+    raw: np.ndarray, lengths: np.ndarray, docs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(document, position)`` of each occurrence, int64, and the number of
+    occurrences of each posting, from delta-coded position bytes: *lengths*
+    bytes per posting, *docs* its document (any numbering).
+
+    Postings of several terms and segments may be concatenated and decoded in
+    one call: positions restart at each posting, and the work is a fixed number
+    of array operations however many lists go in.
+    """
+    deltas = decode_varints(raw)
+    # How many varints each posting holds: its terminator bytes.
+    terminators = (raw < 0x80).astype(np.int32)
+    firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    per_posting = np.add.reduceat(terminators, firsts)
+    return np.repeat(docs.astype(np.int64), per_posting), _segmented_cumsum(deltas, per_posting), per_posting
+
+
 @dataclass
 class Postings:
     """One term's postings in one segment (document numbers local to the segment).
@@ -70,30 +91,29 @@ class Postings:
 
     def positions(self, select: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(document, position)`` of every occurrence in the postings *select*
-        (a boolean mask over the postings; all when None), both int32 arrays."""
+        (a boolean mask over the postings; all when None): int64 and int32 arrays."""
+        raw, lengths, docs = self.encoded(select)
+        if raw.size == 0:
+            return _EMPTY_I64, _EMPTY_I32
+        owners, positions, _ = decode_positions(raw, lengths, docs)
+        return owners, positions.astype(np.int32)
+
+    def encoded(self, select: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(position bytes, bytes per posting, document of each posting)`` of the
+        postings *select*, still encoded, for :func:`decode_positions`."""
         data, offsets = self._value_index()
         if data.size == 0:
-            return _EMPTY_I32, _EMPTY_I32
+            return _EMPTY_U8, _EMPTY_I64, _EMPTY_I32
         if select is None:
-            chosen = None
-            raw, lengths, docs = data, np.diff(offsets), self.docs
-        else:
-            chosen = np.flatnonzero(select)
-            if chosen.size == 0:
-                return _EMPTY_I32, _EMPTY_I32
-            starts = offsets[chosen]
-            lengths = offsets[chosen + 1] - starts
-            # Gather the chosen postings' bytes into one run.
-            shift = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-            raw = data[np.arange(int(lengths.sum())) + shift]
-            docs = self.docs[chosen]
-        deltas = decode_varints(raw)
-        # How many varints each posting holds: its terminator bytes.
-        terminators = (raw < 0x80).astype(np.int32)
-        firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        per_posting = np.add.reduceat(terminators, firsts)
-        positions = _segmented_cumsum(deltas, per_posting).astype(np.int32)
-        return np.repeat(docs, per_posting), positions
+            return data, np.diff(offsets), self.docs
+        chosen = np.flatnonzero(select)
+        if chosen.size == 0:
+            return _EMPTY_U8, _EMPTY_I64, _EMPTY_I32
+        starts = offsets[chosen]
+        lengths = offsets[chosen + 1] - starts
+        # Gather the chosen postings' bytes into one run.
+        shift = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        return data[np.arange(int(lengths.sum())) + shift], lengths, self.docs[chosen]
 
     def _value_index(self) -> tuple[np.ndarray, np.ndarray]:
         if self._index is None:
@@ -162,6 +182,8 @@ def _index_values(values: list, count: int) -> tuple[np.ndarray, np.ndarray]:
     for value in values:
         if value[0] == "block":
             _, block_count, packed = value
+            if isinstance(packed, Deflated):
+                packed = packed.inflate()
             raw = np.frombuffer(packed, dtype=np.uint8)
             # A block's values start with one varint length per posting.
             ends = np.flatnonzero(raw < 0x80)[:block_count]

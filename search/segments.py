@@ -15,7 +15,7 @@ import numpy as np
 from whoosh.util.numeric import byte_to_length
 
 from search.columns import ColumnCache, Columns
-from search.postings import PostingCache, Postings
+from search.postings import PostingCache, Postings, decode_positions
 
 # Global term arrays kept per view (a view lasts until the next commit), bounded in bytes: on
 # 100,000 articles one common syllable's arrays take 1-2 MB, and a bound by count (2,048 terms)
@@ -178,6 +178,36 @@ class IndexView:
         if len(parts) == 1:
             return parts[0]
         return np.concatenate([o for o, _ in parts]), np.concatenate([p for _, p in parts])
+
+    def term_keys(self, requests: list[tuple[str, str]], among: np.ndarray, bits: int) -> list[np.ndarray]:
+        """For each ``(field, term)`` of *requests*: ``doc << bits | position`` of every
+        occurrence in the documents of the boolean mask *among*, sorted.
+
+        All lists are gathered and decoded together: a query's phrases need the
+        positions of each of its syllables in four fields, two views and every
+        segment, and decoding them one by one cost more in per-call overhead than
+        in decoding.
+        """
+        raws, lengths, docs, postings_of = [], [], [], []
+        for field, text in requests:
+            count = 0
+            for leaf, postings in self.postings(field, text):
+                if postings.size:
+                    raw, sizes, owners = postings.encoded(among[postings.docs + leaf.offset])
+                    if sizes.size:
+                        raws.append(raw)
+                        lengths.append(sizes)
+                        docs.append(owners.astype(np.int64) + leaf.offset)
+                        count += sizes.size
+            postings_of.append(count)
+        if not raws:
+            return [np.zeros(0, dtype=np.int64) for _ in requests]
+        owners, positions, per_posting = decode_positions(
+            np.concatenate(raws), np.concatenate(lengths), np.concatenate(docs)
+        )
+        keys = (owners << bits) | positions
+        ends = np.concatenate(([0], np.cumsum(per_posting)))[np.cumsum(postings_of)]
+        return np.split(keys, ends[:-1])
 
     def lengths(self, field: str) -> np.ndarray:
         found = self._lengths.get(field)
