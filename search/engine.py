@@ -174,7 +174,7 @@ class Evaluator:
             if not among.any():
                 return _NO_DOCS, _NO_DOCS
         keys = None
-        for i, term in enumerate(terms):
+        for term in terms:
             owners, positions = self.view.term_positions(field, term, among)
             term_keys = (owners << POSITION_BITS) | positions
             keys = term_keys if keys is None else _intersect_sorted(keys + 1, term_keys)

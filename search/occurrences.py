@@ -157,6 +157,7 @@ class Occurrences:
         self.view = view
         self.searcher = searcher  # Whoosh searcher, for stored fields
         self._keys: dict[tuple[str, str], np.ndarray] = {}
+        self._phrases: dict[tuple, list[np.ndarray]] = {}
         self._shared_keys = keys if keys is not None else KeyCache(0)
         self._stored: dict[int, dict] = {}
         self._texts: dict[tuple[int, str], tuple[str, list[tuple[int, int]], bool, bool]] = {}
@@ -205,14 +206,35 @@ class Occurrences:
 
     def phrase(self, field: str, folded: list[str]) -> np.ndarray:
         """Start keys of the folded syllables *folded* side by side in *field* (a folded view)."""
-        return self.starts(field, [self.keys(field, t) for t in folded])
+        return self.starts(field, self._phrase_keys([(field, t) for t in folded]))
 
     def where(self, field: str, words: list[str]) -> np.ndarray:
         """Start keys of *words* side by side in a text *field*: a word with diacritics must
         have exactly those (the accented view), one without may have any (the folded view)."""
-        return self.starts(
-            field, [self.keys(field, w) if has_diacritics(w) else self.keys(f"{field}_f", w) for w in words]
-        )
+        return self.starts(field, self._phrase_keys([(field if has_diacritics(w) else f"{field}_f", w) for w in words]))
+
+    def _phrase_keys(self, terms: list[tuple[str, str]]) -> list[np.ndarray]:
+        """Keys of each ``(field, term)`` of a phrase.  In bodies, only those of the
+        documents that hold every term: a common syllable has millions of positions
+        in the bodies of 100,000 articles, and a phrase can only be where all of its
+        syllables are (decoding them all took most of a restoration's time)."""
+        if len(terms) < 2 or not all(field.startswith("body") for field, _ in terms):
+            return [self.keys(field, term) for field, term in terms]
+        memo = tuple(terms)
+        found = self._phrases.get(memo)
+        if found is None:
+            among = self.view.live.copy()
+            for field, term in set(terms):
+                present = np.zeros(self.view.size, dtype=bool)
+                present[self.view.term_docs(field, term)[0]] = True
+                among &= present
+            unique = list(dict.fromkeys(terms))
+            if among.any():
+                decoded = dict(zip(unique, self.view.term_keys(unique, among, POSITION_BITS), strict=True))
+            else:
+                decoded = dict.fromkeys(unique, _EMPTY)
+            found = self._phrases[memo] = [decoded[t] for t in terms]
+        return found
 
     def doc_frequency(self, field: str, term: str) -> int:
         memo = (field, term)
