@@ -53,12 +53,15 @@ def fold_letters(text: str) -> str:
     """*text* lower-cased and without diacritics, letter for letter (same length)."""
     if text.isascii():
         return text.lower()
+    if len(text) < 120:  # below this, the table's fixed cost exceeds translate's per-character one
+        return text.translate(_FOLD_TABLE)
     # surrogatepass: a lone surrogate in hostile text is a code point like any other.
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     folded = np.where(codes < _FOLD_LIMIT, _FOLD_CODES[np.minimum(codes, _FOLD_LIMIT - 1)], codes)
     return folded.tobytes().decode("utf-32-le", "surrogatepass")
 
 
+_FOLD_TABLE = {code: int(folded) for code, folded in enumerate(_FOLD_CODES) if code != folded}
 _SYLLABLE_CHAR = r"[^\W_]"
 _SYLLABLE_TAIL = re.compile(rf"{_SYLLABLE_CHAR}*")
 
@@ -168,14 +171,20 @@ def snippet(texts: list[str], terms: dict, size: int = 200, fragments: int = 3) 
             continue
         hits = hits_of[part] = find_hits(text, terms)
         last = 0  # hits[i:last] lie inside the window that starts at hit i (two pointers)
+        keys: dict[str, int] = {}  # how many of hits[i:last] have each key
         for i, hit in enumerate(hits):
+            if 0 < i <= last:
+                gone = hits[i - 1].key
+                keys[gone] -= 1
+                if not keys[gone]:
+                    del keys[gone]
             window_start = hit.start - size // 4 if hit.start > size // 4 else 0
             window_end = window_start + size if window_start + size < len(text) else len(text)
             last = max(last, i)
             while last < len(hits) and hits[last].end <= window_end:
+                keys[hits[last].key] = keys.get(hits[last].key, 0) + 1
                 last += 1
-            inside = hits[i:last]
-            score = 10 * len({h.key for h in inside}) + len(inside) - part * 0.5
+            score = 10 * len(keys) + (last - i) - part * 0.5
             candidates.append((score, part, window_start, window_end))
     chosen: list[tuple[int, int, int]] = []
     for _score, part, start, end in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
