@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import sys
 import threading
 import time
@@ -173,6 +174,12 @@ def print_table(result: dict, info: dict) -> None:
         f"workers x {info['threads']} threads; client: {info['connections']} connections, "
         f"{result['seconds']:g} s after {info['warmup']:g} s warm-up"
     )
+    shared = info.get("shared_cache", 0)
+    print(
+        f"results shared by the workers: up to {shared}, emptied before the run"
+        if shared
+        else "results shared by the workers: off (search.shared_result_cache = 0)"
+    )
     print()
     print("| requests | requests/s | p50 ms | p90 ms | p99 ms | max ms | errors |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
@@ -193,6 +200,19 @@ def print_table(result: dict, info: dict) -> None:
         per_request = result["server_cpu_s"] / result["requests"] * 1000
         line += f", server {result['server_cpu_s']:.1f} s = {per_request:.1f} ms of CPU per request"
     print(line + f" (of {os.cpu_count()} cores x {result['seconds']:g} s)")
+
+
+def empty_shared_results(config) -> int:
+    """Empty the results the server's processes share (search/shared_results.py), so a run
+    starts cold and a second run is not flattered by the first; returns their limit."""
+    from search.shared_results import default_directory
+
+    if config["search.shared_result_dir"]:
+        directory = config.path("search.shared_result_dir")
+    else:
+        directory = default_directory(config.path("index.path"))
+    shutil.rmtree(directory, ignore_errors=True)
+    return config["search.shared_result_cache"]
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, *, seconds: float, connections: int, warmup: float) -> None:
@@ -219,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     workers = args.workers if args.workers is not None else config["server.workers"]
     workers = workers or 2 * (os.cpu_count() or 1) + 1
     info = {"connections": args.connections, "warmup": args.warmup, "threads": config["server.threads"]}
+    info["shared_cache"] = empty_shared_results(config)
     if args.url:
         server_context = None
         url = args.url.rstrip("/")

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.load import _get, add_run_arguments, print_table, run_load  # noqa: E402
+from bench.load import _get, add_run_arguments, empty_shared_results, print_table, run_load  # noqa: E402
 
 TARGET_RSS_MB = 500
 
@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     config = load_config(args.config)
     info = {"connections": args.connections, "warmup": args.warmup, "threads": config["server.threads"]}
+    info["shared_cache"] = empty_shared_results(config)
     with running_server(args.config, workers=args.workers, ready_timeout=600) as server:
         health = json.loads(_get(server.url + "/api/health"))
         info.update(documents=health["documents"], generation=health["generation"], workers=args.workers)

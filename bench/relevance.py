@@ -126,7 +126,8 @@ def main() -> int:
     from search.searcher import Searcher
 
     config, _ = ensure_index(args.files, args.config)
-    searcher = Searcher(config)
+    # Every query evaluated here: results shared by server processes would flatter the times.
+    searcher = Searcher(config.with_overrides(search__shared_result_cache=0))
     stats = index_stats(IndexStore(config.path("index.path")))
     queries, relevant = load_queries()
     # The judgments cover all 100,000 articles: keep those of articles in this index,

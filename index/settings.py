@@ -90,6 +90,18 @@ SETTINGS: tuple[Setting, ...] = (
         256,
         "Recent search results each server process keeps for the current index state (0 turns it off); any write or rebuild empties it.",
     ),
+    Setting(
+        "search",
+        "shared_result_cache",
+        2048,
+        "Search results kept for all server processes of an index together, as files on a RAM disk (0 turns it off); a write or rebuild makes them stale at once.",
+    ),
+    Setting(
+        "search",
+        "shared_result_dir",
+        "",
+        "Folder for the shared results (private to this user); empty: /dev/shm/hnp-results-<uid>-<index hash>, or the temporary folder.",
+    ),
     Setting("search", "posting_cache_mb", 64, "Memory each server process may use for decoded posting lists, in MB."),
     Setting(
         "search",

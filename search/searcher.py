@@ -30,6 +30,7 @@ from search.engine import Evaluation, Evaluator, Weights
 from search.helpers import Helpers
 from search.query import ParsedQuery, parse_query
 from search.segments import IndexView, SegmentCache
+from search.shared_results import SharedResults, default_directory
 from search.snippets import highlight_title, snippet
 
 SORTS = ("relevance", "newest", "oldest")
@@ -106,7 +107,17 @@ class Searcher:
         # searches, paging back and forth, the same search from the page and the API.
         self._results: OrderedDict[tuple, SearchResult] = OrderedDict()
         self._result_slots = config["search.result_cache"]
+        # ...and across the server's processes (search/shared_results.py).  Results
+        # depend on the search settings too, not only on the index and the request.
+        self._shared = SharedResults(
+            config.path("search.shared_result_dir")
+            if config["search.shared_result_dir"]
+            else default_directory(self.store.path),
+            config["search.shared_result_cache"],
+        )
+        self._settings_key = repr(sorted((k, v) for k, v in config.as_dict().items() if k.startswith("search.")))
         self._generation: str | None = None
+        self._instance = ""
         self._ix = None
         self._searcher = None
         self._view: IndexView | None = None
@@ -125,6 +136,10 @@ class Searcher:
             self._ix = self.store.open(current)
             self._searcher = self._ix.searcher(weighting=scoring.BM25F())
             self._generation = current
+            # An index deleted and built again reuses generation names: the folder's
+            # identity tells the shared results of one from the other's.
+            folder = (self.store.path / current).stat()
+            self._instance = f"{folder.st_ino}:{folder.st_ctime_ns}"
             self._view = None
         elif not self._searcher.up_to_date():
             # Not Searcher.refresh(): whoosh3 reuses a segment's reader even when the new commit
@@ -203,6 +218,11 @@ class Searcher:
             if cached is not None:
                 self._results.move_to_end(key)
                 return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
+            shared_key = (str(self.store.path), self._instance, self._settings_key, *key)
+            cached = self._shared.get(shared_key)
+            if cached is not None:
+                self._remember(key, cached)
+                return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
             parsed, evaluation, did_you_mean, order = self._ranked(view, request)
             total = int(order.size)
             first = (request.page - 1) * request.per_page
@@ -224,11 +244,15 @@ class Searcher:
                 truncated=parsed.truncated,
                 generation=generation,
             )
-            if self._result_slots:
-                self._results[key] = result
-                while len(self._results) > self._result_slots:
-                    self._results.popitem(last=False)
+            self._remember(key, result)
+            self._shared.put(shared_key, result)
         return result
+
+    def _remember(self, key: tuple, result: SearchResult) -> None:
+        if self._result_slots:
+            self._results[key] = result
+            while len(self._results) > self._result_slots:
+                self._results.popitem(last=False)
 
     def export(self, query: str = "", **options) -> Iterator[dict]:
         """Every match (id, published, title, author, url, source), newest first by default."""

@@ -1,0 +1,92 @@
+"""Results shared by server processes (search/shared_results.py): reused, never stale, bounded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from index.article import Article
+from index.build import build
+from index.settings import load_config
+from index.store import IndexStore
+from index.writer import upsert_entry, write
+from search.searcher import Searcher
+from search.shared_results import SharedResults
+from tests.conftest import ROOT, write_config
+
+SEED = ROOT / "data" / "sample" / "000_2ebd19a772751180.txt"
+
+
+def _config(tmp_path, **search):
+    return load_config(
+        write_config(
+            tmp_path,
+            index={"path": str(tmp_path / "index"), "procs": 1},
+            search={"shared_result_dir": str(tmp_path / "shared"), **search},
+        )
+    )
+
+
+def test_a_second_process_answers_from_the_first_ones_result_without_evaluating(tmp_path):
+    config = _config(tmp_path)
+    build(IndexStore(config.path("index.path")), [SEED], procs=1, progress=False)
+    first, second = Searcher(config), Searcher(config)  # two workers of one server
+    expected = first.search("dan van")
+    assert len(list((tmp_path / "shared").glob("*.pickle"))) == 1
+    found = second.search("dan van")
+    assert second._recent == {}  # not evaluated: read from the shared folder
+    assert found.hits == expected.hits and found.facets == expected.facets and found.total == expected.total
+    assert found.hits[0].snippet_html.count("<mark>") >= 1
+
+
+def test_a_write_by_anyone_makes_shared_results_stale(tmp_path):
+    config = _config(tmp_path)
+    store = IndexStore(config.path("index.path"))
+    build(store, [SEED], procs=1, progress=False)
+    first, second = Searcher(config), Searcher(config)
+    assert first.search('"hoa sen"').total == 0
+    write(store, [upsert_entry(Article(id="n1", title="Hoa sen nở", body="Mùa hoa sen Hồ Tây."))])
+    assert [h.id for h in second.search('"hoa sen"').hits] == ["n1"]
+
+
+def test_an_index_built_again_under_the_same_generation_name_is_not_confused(tmp_path):
+    config = _config(tmp_path)
+    store = IndexStore(config.path("index.path"))
+    build(store, [SEED], procs=1, progress=False)
+    assert Searcher(config).search("").total == 1
+    shutil.rmtree(config.path("index.path"))
+    build(store, [ROOT / "data" / "sample"], procs=1, progress=False)
+    assert Searcher(config).search("").total == 25
+
+
+def test_other_search_settings_do_not_share_results(tmp_path):
+    config = _config(tmp_path)
+    build(IndexStore(config.path("index.path")), [SEED], procs=1, progress=False)
+    default = Searcher(config).search("dan van").hits[0].snippet_html
+    other = Searcher(config.with_overrides(search__snippet_chars=60))
+    assert len(other.search("dan van").hits[0].snippet_html) < len(default)
+    assert other._recent != {}
+
+
+def test_the_folder_is_pruned_to_its_limit(tmp_path):
+    store = SharedResults(tmp_path / "shared", limit=10)
+    for i in range(200):
+        store.put(("key", i), {"value": i})
+    assert len(list((tmp_path / "shared").iterdir())) <= 10 + 64  # pruned every 64 writes
+    assert store.get(("key", 199)) == {"value": 199}
+    assert store.get(("key", 0)) is None
+
+
+def test_a_folder_others_may_write_to_is_not_used(tmp_path):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    os.chmod(folder, 0o777)
+    store = SharedResults(folder, limit=10)
+    store.put(("key",), "value")
+    assert not store.enabled and store.get(("key",)) is None and not list(folder.iterdir())
+
+
+def test_off_when_the_limit_is_zero_or_the_folder_cannot_be_made(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    assert not SharedResults(tmp_path / "file" / "shared", limit=10).enabled
+    assert not SharedResults(tmp_path / "shared", limit=0).enabled
