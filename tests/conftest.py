@@ -16,7 +16,15 @@ CORPUS_00 = SHARED / "corpus" / "news-00.jsonl.gz"
 
 
 def write_config(directory: Path, **sections: dict) -> Path:
-    """A config file in *directory* setting only the given keys."""
+    """A config file in *directory* setting only the given keys.
+
+    Results shared by server processes go to a folder inside *directory*, not to
+    /dev/shm, so test runs leave nothing behind.
+    """
+    sections = {
+        **sections,
+        "search": {"shared_result_dir": str(directory / "shared-results"), **sections.get("search", {})},
+    }
     lines = []
     for section, values in sections.items():
         lines.append(f"[{section}]")
