@@ -35,3 +35,29 @@ def test_putting_a_key_again_replaces_it_and_its_bytes():
     cache.put(("a",), arrays(200))
     cache.put(("a",), arrays(100))
     assert len(cache) == 1 and cache._bytes == 1_200
+
+
+def test_batched_position_keys_equal_the_keys_of_each_term_decoded_alone(sample_index):
+    from index.settings import load_config
+    from search.searcher import Searcher
+
+    searcher = Searcher(load_config(sample_index))
+    searcher.search("")
+    view = searcher._refresh()
+    requests = [
+        ("body_f", "dan"),
+        ("body", "vận"),
+        ("title_f", "ha"),
+        ("body_f", "khong co tu nay"),
+        ("summary_f", "dan"),
+    ]
+    rng = np.random.default_rng(7)
+    for among in (view.live, rng.random(view.size) < 0.5):
+        batched = view.term_keys(requests, among, 21)
+        assert len(batched) == len(requests)
+        for (field, term), keys in zip(requests, batched, strict=True):
+            owners, positions = view.term_positions(field, term, among)
+            alone = (owners.astype(np.int64) << 21) | positions
+            assert np.array_equal(keys, alone)
+            assert np.all(np.diff(keys) > 0)  # sorted, no repeats: phrases intersect them
+        assert batched[0].size > 0 and batched[3].size == 0
