@@ -181,6 +181,24 @@ class Occurrences:
         self._keys[memo] = found
         return found
 
+    def prefetch(self, field: str, terms: list[str]) -> None:
+        """Decode the keys of every term of *terms* in *field* not yet known, in one batch."""
+        missing = [t for t in dict.fromkeys(terms) if (field, t) not in self._keys]
+        missing = [t for t in missing if not self._reuse((field, t))]
+        if len(missing) < 2:
+            return
+        for term, keys in zip(
+            missing, self.view.term_keys([(field, t) for t in missing], self.view.live, POSITION_BITS), strict=True
+        ):
+            self._keys[(field, term)] = keys
+            self._shared_keys.put((field, term), keys)
+
+    def _reuse(self, memo: tuple[str, str]) -> bool:
+        found = self._shared_keys.get(memo)
+        if found is not None:
+            self._keys[memo] = found
+        return found is not None
+
     def any_keys(self, field: str, terms: list[str]) -> np.ndarray:
         """Keys of any of *terms* (e.g. the completions of a prefix), sorted."""
         parts = [self.keys(field, t) for t in terms]

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+from whoosh.reading import TermNotFound
 
 from index.codec import _WEIGHTS_FLOATS, _WEIGHTS_INTS, _WEIGHTS_ONES, CompactLeafMatcher, Deflated
 
@@ -135,10 +136,14 @@ EMPTY = Postings(_EMPTY_I32, _EMPTY_F32, [])
 
 
 def read_postings(leaf, field: str, text: str) -> Postings:
-    """Decode the postings of *text* in *field* of one segment reader *leaf*."""
-    if (field, text) not in leaf:
+    """Decode the postings of *text* in *field* of one segment reader *leaf*.
+
+    Deleted documents are included: the view's ``live`` mask applies to every
+    list alike (a cached list outlives later deletions in its segment).
+    """
+    matcher = _matcher(leaf, field, text)
+    if matcher is None:
         return EMPTY
-    matcher = leaf.postings(field, text)
     if isinstance(matcher, CompactLeafMatcher):
         return _from_blocks(matcher.raw_blocks())
     # An inlined posting list (a term in a single document), or a foreign codec.
@@ -155,6 +160,27 @@ def read_postings(leaf, field: str, text: str) -> Postings:
         np.array(freqs, dtype=np.float32),
         [("list", [len(v) for v in encoded], b"".join(encoded))] if encoded else [],
     )
+
+
+def _matcher(leaf, field: str, text: str):
+    """The segment's own matcher for a term, or None when the segment lacks it.
+
+    Asks the term table once, where ``(field, text) in leaf`` then
+    ``leaf.postings()`` asked twice; and ``postings()`` wraps the matcher of a
+    segment with deletions in a filter that hides the raw blocks, which sent
+    every list of an updated index down the slow, posting-by-posting path.
+    """
+    schema = leaf.schema
+    if field not in schema:
+        return None
+    terms = getattr(leaf, "_terms", None)
+    if terms is None or not hasattr(terms, "matcher"):  # another reader: its public interface
+        return leaf.postings(field, text) if (field, text) in leaf else None
+    fieldobj = schema[field]
+    try:
+        return terms.matcher(field, fieldobj.to_bytes(text), fieldobj.format)
+    except (KeyError, TermNotFound):
+        return None
 
 
 def _from_blocks(blocks) -> Postings:

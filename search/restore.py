@@ -145,6 +145,8 @@ class Restorer:
         reach = [i + 1 for i in range(n)]  # reach[i]: the longest run from i ends before reach[i]
         for field in fields:
             view = f"{field}_f"
+            if field != "body":  # bodies: only documents holding both syllables, see Occurrences
+                self.occ.prefetch(view, folded)
             pairs = [self.occ.phrase(view, folded[i : i + 2]) for i in range(n - 1)]
             for i in range(n - 1):
                 keys, end = pairs[i], i + 2
