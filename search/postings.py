@@ -16,7 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh.reading import TermNotFound
 
-from index.codec import _WEIGHTS_FLOATS, _WEIGHTS_INTS, _WEIGHTS_ONES, CompactLeafMatcher, Deflated
+from index.codec import (
+    _WEIGHTS_FLOATS,
+    _WEIGHTS_INTS,
+    _WEIGHTS_ONES,
+    CompactCodec,
+    CompactLeafMatcher,
+    Deflated,
+    read_blocks,
+)
 
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
 _EMPTY_F32 = np.zeros(0, dtype=np.float32)
@@ -141,6 +149,9 @@ def read_postings(leaf, field: str, text: str) -> Postings:
     Deleted documents are included: the view's ``live`` mask applies to every
     list alike (a cached list outlives later deletions in its segment).
     """
+    blocks = _blocks(leaf, field, text)
+    if blocks is not None:
+        return _from_blocks(blocks)
     matcher = _matcher(leaf, field, text)
     if matcher is None:
         return EMPTY
@@ -160,6 +171,23 @@ def read_postings(leaf, field: str, text: str) -> Postings:
         np.array(freqs, dtype=np.float32),
         [("list", [len(v) for v in encoded], b"".join(encoded))] if encoded else [],
     )
+
+
+def _blocks(leaf, field: str, text: str):
+    """The raw blocks of a term's list in a segment of ours, straight from the postings
+    file; None for a missing term, an inlined list or another codec (see :func:`_matcher`)."""
+    terms = getattr(leaf, "_terms", None)
+    if not isinstance(getattr(terms, "_codec", None), CompactCodec) or field not in leaf.schema:
+        return None
+    try:
+        terminfo = terms.term_info(field, leaf.schema[field].to_bytes(text))
+    except (KeyError, TermNotFound):
+        return None
+    if terminfo.is_inlined():
+        return None
+    # whoosh3's W3TermInfo.from_bytes leaves the length as a 1-tuple (its matcher never reads it).
+    offset, length = (v[0] if isinstance(v, tuple) else v for v in terminfo.extent())
+    return read_blocks(terms._postfile, offset, length)
 
 
 def _matcher(leaf, field: str, text: str):
