@@ -58,11 +58,20 @@ _WEIGHTS_ONES, _WEIGHTS_INTS, _WEIGHTS_FLOATS = 0, 1, 2
 SPLIT = -1
 
 
-class Deflated(bytes):
-    """Still-deflated position bytes of a block, from :meth:`CompactLeafMatcher.raw_blocks`."""
+class Deflated:
+    """Still-deflated position bytes of a block, from :meth:`CompactLeafMatcher.raw_blocks`
+    (a wrapper, not a bytes subclass: that would copy every block once more)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def __len__(self) -> int:
+        return len(self.data)
 
     def inflate(self) -> bytes:
-        return zlib.decompress(self)
+        return zlib.decompress(self.data)
 
 
 def _deflate(data: bytes, level: int) -> tuple[bytes, bool]:
@@ -211,7 +220,7 @@ def read_blocks(postfile, offset: int, length: int):
     whole spares the three or four seeks and reads per block of Whoosh's matcher,
     which were most of the cost of a long list on 100,000 articles.
     """
-    data = postfile.get(offset, length)
+    data = memoryview(postfile.get(offset, length))  # blocks are sliced out without copies
     if data[:4] != whoosh3.WHOOSH3_HEADER_MAGIC:
         raise CorruptIndexError(f"bad postings header {data[:4]!r} at offset {offset}: rebuild the index")
     stream = io.BytesIO(data)

@@ -21,6 +21,7 @@ from search.postings import PostingCache, Postings, decode_positions
 # 100,000 articles one common syllable's arrays take 1-2 MB, and a bound by count (2,048 terms)
 # let a serving worker grow past 700 MB.
 TERMS_BYTES = 24 << 20
+BATCH_BYTES = 1 << 20  # encoded position bytes decoded together by IndexView.term_keys
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
 
@@ -179,7 +180,9 @@ class IndexView:
             return parts[0]
         return np.concatenate([o for o, _ in parts]), np.concatenate([p for _, p in parts])
 
-    def term_keys(self, requests: list[tuple[str, str]], among: np.ndarray, bits: int) -> list[np.ndarray]:
+    def term_keys(
+        self, requests: list[tuple[str, str]], among: np.ndarray, bits: int, batch_bytes: int = BATCH_BYTES
+    ) -> list[np.ndarray]:
         """For each ``(field, term)`` of *requests*: ``doc << bits | position`` of every
         occurrence in the documents of the boolean mask *among*, sorted.
 
@@ -188,7 +191,24 @@ class IndexView:
         segment, and decoding them one by one cost more in per-call overhead than
         in decoding.
         """
+        found: list[np.ndarray] = []
         raws, lengths, docs, postings_of = [], [], [], []
+        pending = 0  # encoded bytes gathered and not yet decoded
+
+        def decode() -> None:
+            nonlocal pending
+            if not raws:
+                found.extend(np.zeros(0, dtype=np.int64) for _ in postings_of)
+            else:
+                owners, positions, per_posting = decode_positions(
+                    np.concatenate(raws), np.concatenate(lengths), np.concatenate(docs)
+                )
+                keys = (owners << bits) | positions
+                ends = np.concatenate(([0], np.cumsum(per_posting)))[np.cumsum(postings_of)]
+                found.extend(np.split(keys, ends[:-1]))
+            raws.clear(), lengths.clear(), docs.clear(), postings_of.clear()
+            pending = 0
+
         for field, text in requests:
             count = 0
             for leaf, postings in self.postings(field, text):
@@ -199,15 +219,15 @@ class IndexView:
                         lengths.append(sizes)
                         docs.append(owners.astype(np.int64) + leaf.offset)
                         count += sizes.size
+                        pending += raw.size
             postings_of.append(count)
-        if not raws:
-            return [np.zeros(0, dtype=np.int64) for _ in requests]
-        owners, positions, per_posting = decode_positions(
-            np.concatenate(raws), np.concatenate(lengths), np.concatenate(docs)
-        )
-        keys = (owners << bits) | positions
-        ends = np.concatenate(([0], np.cumsum(per_posting)))[np.cumsum(postings_of)]
-        return np.split(keys, ends[:-1])
+            # Decoding takes some 40 bytes of temporary arrays per encoded byte: batches are
+            # cut at *batch_bytes* so a broad query on 100,000 articles stays within memory.
+            if pending >= batch_bytes:
+                decode()
+        if postings_of:
+            decode()
+        return found
 
     def lengths(self, field: str) -> np.ndarray:
         found = self._lengths.get(field)
