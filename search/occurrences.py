@@ -27,6 +27,7 @@ from functools import lru_cache
 import numpy as np
 
 from index.analysis import INVISIBLE, canonical_syllable, fold, has_diacritics, normalize
+from search.postings import ENTRY_BYTES
 from search.segments import IndexView
 
 POSITION_BITS = 21  # as the engine: keys are doc << 21 | position
@@ -134,11 +135,14 @@ class KeyCache:
     def put(self, key: tuple[str, str], value: np.ndarray) -> None:
         if not self.max_bytes or value.nbytes > self.max_bytes // 4:
             return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._bytes -= ENTRY_BYTES + old.nbytes
         self._items[key] = value
-        self._bytes += value.nbytes
+        self._bytes += ENTRY_BYTES + value.nbytes  # an empty array still costs its entry
         while self._bytes > self.max_bytes:
             _, evicted = self._items.popitem(last=False)
-            self._bytes -= evicted.nbytes
+            self._bytes -= ENTRY_BYTES + evicted.nbytes
 
     def clear(self) -> None:
         self._items.clear()

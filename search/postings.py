@@ -26,6 +26,9 @@ from index.codec import (
     read_blocks,
 )
 
+# Python overhead of a cached list (its key, object and arrays' headers) and of each raw block.
+ENTRY_BYTES = 400
+BLOCK_BYTES = 120
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
 _EMPTY_F32 = np.zeros(0, dtype=np.float32)
 _EMPTY_I64 = np.zeros(0, dtype=np.int64)
@@ -134,10 +137,12 @@ class Postings:
         return self._index
 
     def nbytes(self) -> int:
-        size = self.docs.nbytes + self.freqs.nbytes
+        """Bytes held, Python's object overhead included: counting arrays only let a cache
+        of many small (or empty) lists outgrow its budget by half again."""
+        size = ENTRY_BYTES + self.docs.nbytes + self.freqs.nbytes
         if self._index is not None:
             size += self._index[0].nbytes + self._index[1].nbytes
-        return size + sum(len(v[-1]) for v in self._values)
+        return size + sum(BLOCK_BYTES + len(v[-1]) for v in self._values)
 
 
 EMPTY = Postings(_EMPTY_I32, _EMPTY_F32, [])

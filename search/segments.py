@@ -15,7 +15,7 @@ import numpy as np
 from whoosh.util.numeric import byte_to_length
 
 from search.columns import ColumnCache, Columns
-from search.postings import PostingCache, Postings, decode_positions
+from search.postings import ENTRY_BYTES, PostingCache, Postings, decode_positions
 
 # Global term arrays kept per view (a view lasts until the next commit), bounded in bytes: on
 # 100,000 articles one common syllable's arrays take 1-2 MB, and a bound by count (2,048 terms)
@@ -40,20 +40,25 @@ class ArrayLRU:
         return found
 
     def put(self, key: tuple, arrays: tuple[np.ndarray, ...]) -> None:
-        size = sum(a.nbytes for a in arrays)
+        size = _size(arrays)
         if size > self.max_bytes // 4:
             return  # one huge list would evict everything else for one use
         old = self._items.pop(key, None)
         if old is not None:
-            self._bytes -= sum(a.nbytes for a in old)
+            self._bytes -= _size(old)
         self._items[key] = arrays
         self._bytes += size
         while self._bytes > self.max_bytes:
             _, evicted = self._items.popitem(last=False)
-            self._bytes -= sum(a.nbytes for a in evicted)
+            self._bytes -= _size(evicted)
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def _size(arrays: tuple[np.ndarray, ...]) -> int:
+    # Empty arrays (a term the index lacks) still cost their entry: counted, so they stay bounded.
+    return ENTRY_BYTES + sum(a.nbytes for a in arrays)
 
 
 @dataclass

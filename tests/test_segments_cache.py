@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from search.postings import ENTRY_BYTES
 from search.segments import ArrayLRU
+
+BUDGET = 4 * (3_000 + ENTRY_BYTES)  # four entries of 250 postings
 
 
 def arrays(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -12,9 +15,9 @@ def arrays(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_least_recently_used_go_first_and_the_budget_holds():
-    cache = ArrayLRU(max_bytes=12_000)
+    cache = ArrayLRU(max_bytes=BUDGET)
     for key in "abcd":
-        cache.put((key,), arrays(250))  # 3,000 bytes each: all four fit
+        cache.put((key,), arrays(250))  # 3,000 bytes and the entry each: all four fit
     assert len(cache) == 4
     assert cache.get(("a",)) is not None  # a is now the most recent
     cache.put(("e",), arrays(250))  # over budget: b, the least recent, goes
@@ -24,17 +27,38 @@ def test_least_recently_used_go_first_and_the_budget_holds():
 
 
 def test_one_list_bigger_than_a_quarter_of_the_budget_is_not_kept():
-    cache = ArrayLRU(max_bytes=12_000)
+    cache = ArrayLRU(max_bytes=BUDGET)
     cache.put(("small",), arrays(100))
-    cache.put(("huge",), arrays(300))  # 3,600 bytes > 12,000 / 4
+    cache.put(("huge",), arrays(300))  # 3,600 bytes and the entry > a quarter of the budget
     assert cache.get(("huge",)) is None and cache.get(("small",)) is not None
 
 
 def test_putting_a_key_again_replaces_it_and_its_bytes():
-    cache = ArrayLRU(max_bytes=12_000)
+    cache = ArrayLRU(max_bytes=BUDGET)
     cache.put(("a",), arrays(200))
     cache.put(("a",), arrays(100))
-    assert len(cache) == 1 and cache._bytes == 1_200
+    assert len(cache) == 1 and cache._bytes == 1_200 + ENTRY_BYTES
+
+
+def test_empty_arrays_count_their_entry_so_missing_terms_stay_bounded():
+    cache = ArrayLRU(max_bytes=BUDGET)
+    for i in range(10_000):
+        cache.put(("missing", i), arrays(0))
+    assert len(cache) <= BUDGET // ENTRY_BYTES
+
+
+def test_the_posting_cache_bounds_lists_of_missing_terms_too(sample_index):
+    from index.settings import load_config
+    from search.postings import PostingCache
+    from search.searcher import Searcher
+
+    searcher = Searcher(load_config(sample_index))
+    searcher.search("")
+    leaf = searcher._refresh().leaves[0]
+    cache = PostingCache(max_bytes=20 * ENTRY_BYTES)
+    for i in range(500):
+        cache.get(leaf.key, leaf.reader, "body_f", f"khongco{i}")
+    assert len(cache._items) <= 20
 
 
 def test_batched_position_keys_equal_the_keys_of_each_term_decoded_alone(sample_index):
