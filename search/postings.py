@@ -36,20 +36,35 @@ _EMPTY_U8 = np.zeros(0, dtype=np.uint8)
 
 
 def decode_varints(data: bytes | np.ndarray) -> np.ndarray:
-    """LEB128 varints to an int64 array, vectorised."""
-    raw = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes | bytearray) else data
+    """LEB128 varints to an int64 array, vectorised.
+
+    Most values (position and document gaps) fit one byte, so the work is one
+    pass over the bytes and then a few rounds over the continuation bytes only,
+    folding each into its varint from the last byte back; that keeps the
+    temporaries to about 9 bytes per input byte (a broad query on 100,000
+    articles decodes megabytes of positions).
+    """
+    raw = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes | bytearray | memoryview) else data
     if raw.size == 0:
         return np.zeros(0, dtype=np.int64)
-    more = raw >= 0x80
-    if not more.any():
-        return raw.astype(np.int64)
-    ends = np.flatnonzero(~more)
-    starts = np.empty_like(ends)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
-    group = np.repeat(np.arange(ends.size), ends - starts + 1)
-    shifts = (np.arange(raw.size) - starts[group]) * 7
-    return np.add.reduceat((raw & 0x7F).astype(np.int64) << shifts, starts)
+    continued = np.flatnonzero(raw >= 0x80)
+    values = raw.astype(np.int64)
+    if continued.size == 0:
+        return values
+    values[continued] &= 0x7F
+    # A continuation byte takes in the (already folded) value of the byte after it, shifted.
+    # Rounds go from the bytes nearest a varint's end to its first byte.
+    unfolded = np.zeros(raw.size + 1, dtype=bool)
+    unfolded[continued] = True
+    pending = continued
+    while pending.size:
+        last = ~unfolded[pending + 1]  # the byte after it is folded (or ends the varint)
+        done = pending[last]
+        values[done] += values[done + 1] << 7
+        unfolded[done] = False
+        pending = pending[~last]
+    unfolded[continued + 1] = True  # reused: a byte after a continuation byte starts no varint
+    return values[~unfolded[:-1]]
 
 
 def _segmented_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -76,9 +91,8 @@ def decode_positions(
     """
     deltas = decode_varints(raw)
     # How many varints each posting holds: its terminator bytes.
-    terminators = (raw < 0x80).astype(np.int32)
     firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    per_posting = np.add.reduceat(terminators, firsts)
+    per_posting = np.add.reduceat(raw < 0x80, firsts, dtype=np.int64)
     return np.repeat(docs.astype(np.int64), per_posting), _segmented_cumsum(deltas, per_posting), per_posting
 
 

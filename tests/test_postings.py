@@ -1,0 +1,29 @@
+"""Decoding our posting format (search/postings.py) against the encoder that wrote it (index/varint.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from index import varint
+from search.postings import decode_positions, decode_varints
+
+
+@given(st.lists(st.integers(min_value=0, max_value=(1 << 35) - 1), max_size=300))
+def test_varints_decode_to_what_was_encoded(values):
+    assert decode_varints(varint.encode(values)).tolist() == values
+
+
+@given(st.lists(st.lists(st.integers(min_value=1, max_value=70_000), min_size=1, max_size=20), max_size=30))
+def test_positions_restart_at_each_posting(gaps_per_posting):
+    encoded = [varint.encode(gaps) for gaps in gaps_per_posting]
+    raw = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    lengths = np.array([len(e) for e in encoded], dtype=np.int64)
+    docs = np.arange(len(encoded), dtype=np.int32) * 3
+    if not encoded:
+        return
+    owners, positions, per_posting = decode_positions(raw, lengths, docs)
+    assert per_posting.tolist() == [len(g) for g in gaps_per_posting]
+    expected = [(3 * d, p) for d, gaps in enumerate(gaps_per_posting) for p in np.cumsum(gaps).tolist()]
+    assert list(zip(owners.tolist(), positions.tolist(), strict=True)) == expected
