@@ -102,7 +102,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Folder for the shared results (private to this user); empty: /dev/shm/hnp-results-<uid>-<index hash>, or the temporary folder.",
     ),
-    Setting("search", "posting_cache_mb", 64, "Memory each server process may use for decoded posting lists, in MB."),
+    Setting("search", "posting_cache_mb", 48, "Memory each server process may use for decoded posting lists, in MB."),
     Setting(
         "search",
         "abbreviations",

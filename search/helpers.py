@@ -55,7 +55,7 @@ class Helpers:
         self.speller = Speller(self.vocabulary)
         self.suggester = Suggester(self.vocabulary, self.unigrams)
         self.texts = TextCache()
-        self.keys = KeyCache()
+        self.keys = KeyCache(24 << 20)  # phrase keys for keystrokes; the worker has 500 MB in all
         self._view = None
         self._whoosh = None
         self._pending: tuple[ParsedQuery, Reading] | None = None

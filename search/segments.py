@@ -72,7 +72,7 @@ class Leaf:
 class SegmentCache:
     """Caches that outlive a searcher: decoded postings, field lengths, columns."""
 
-    def __init__(self, posting_cache_mb: int = 64):
+    def __init__(self, posting_cache_mb: int = 48):
         self.postings = PostingCache(posting_cache_mb << 20)
         self.columns = ColumnCache()
         self._lengths: dict[tuple[str, str], np.ndarray] = {}
