@@ -59,7 +59,7 @@ SPLIT = -1
 
 
 class Deflated:
-    """Still-deflated position bytes of a block, from :meth:`CompactLeafMatcher.raw_blocks`
+    """Still-deflated position bytes of a block, from :func:`read_blocks`
     (a wrapper, not a bytes subclass: that would copy every block once more)."""
 
     __slots__ = ("data",)
@@ -246,14 +246,6 @@ def read_blocks(postfile, offset: int, length: int):
 
 
 class CompactLeafMatcher(whoosh3.W3LeafMatcher):
-    def raw_blocks(self):
-        """``(count, id_deltas, (weight_kind, weights), values)`` of every block, in order.
-
-        For readers that decode a whole posting list at once (search/postings.py).
-        """
-        length = self._length[0] if isinstance(self._length, tuple) else self._length  # see from_bytes
-        return read_blocks(self._postfile, self._startoffset, length)
-
     def _read_data(self):
         data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
         if self._compression == SPLIT:

@@ -21,7 +21,6 @@ from index.codec import (
     _WEIGHTS_INTS,
     _WEIGHTS_ONES,
     CompactCodec,
-    CompactLeafMatcher,
     Deflated,
     read_blocks,
 )
@@ -174,8 +173,6 @@ def read_postings(leaf, field: str, text: str) -> Postings:
     matcher = _matcher(leaf, field, text)
     if matcher is None:
         return EMPTY
-    if isinstance(matcher, CompactLeafMatcher):
-        return _from_blocks(matcher.raw_blocks())
     # An inlined posting list (a term in a single document), or a foreign codec.
     docs, freqs, values = [], [], []
     while matcher.is_active():
