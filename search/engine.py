@@ -47,7 +47,7 @@ import numpy as np
 
 from index.analysis import fold, has_diacritics, segment_words
 from search.query import FIELDS, Clause, ParsedQuery
-from search.segments import IndexView
+from search.segments import POSITION_BITS, IndexView, contains
 from search.variants import other_spelling, spellings
 
 COMMON_SHARE = 0.2  # a long query's syllables in more articles than this are not marked
@@ -56,7 +56,6 @@ TIER_PHRASE = 1000.0  # the whole query side by side (accented when typed so)
 TIER_READING_PHRASE = 600.0  # within the phrase tier: the restored reading of one word, exactly
 TIER_TITLE_PHRASE = 300.0  # within the phrase tier (and its reading): the phrase is in the title
 TIER_READING_ALL = 250.0  # the restored reading's syllables, anywhere
-POSITION_BITS = 21  # positions below 2 million; keys are doc << 21 | position
 WORD_FIELDS = ("title", "summary", "body", "captions")
 _NO_DOCS = np.zeros(0, dtype=np.int64)
 PROXIMITY_FIELDS = ("title", "summary", "body", "captions")
@@ -173,14 +172,7 @@ class Evaluator:
             among &= self._present(field, term)
             if not among.any():
                 return _NO_DOCS, _NO_DOCS
-        keys = None
-        for term in terms:
-            owners, positions = self.view.term_positions(field, term, among)
-            term_keys = (owners << POSITION_BITS) | positions
-            keys = term_keys if keys is None else _intersect_sorted(keys + 1, term_keys)
-            if keys.size == 0:
-                return _NO_DOCS, _NO_DOCS
-        return _runs(keys >> POSITION_BITS)
+        return _chain(self.view.term_keys([(field, term) for term in terms], among))
 
     def _scoped_phrase_counts(
         self, field: str, terms: list[str], candidates: np.ndarray
@@ -188,14 +180,7 @@ class Evaluator:
         """:meth:`phrase_counts` while ranking: every phrase (the whole query, the title,
         the reading, each adjacent pair) is a walk over the same per-term position keys,
         decoded once per query for the matched documents."""
-        keys = None
-        for term in terms:
-            term_keys = self._keys(field, term)
-            # Each key is doc << 21 | position: the next term of the phrase is one position on.
-            keys = term_keys if keys is None else _intersect_sorted(keys + 1, term_keys)
-            if keys.size == 0:
-                return _NO_DOCS, _NO_DOCS
-        docs, counts = _runs(keys >> POSITION_BITS)
+        docs, counts = _chain(self._keys(field, term) for term in terms)
         if candidates is not self._scope:
             keep = candidates[docs]
             docs, counts = docs[keep], counts[keep]
@@ -213,7 +198,7 @@ class Evaluator:
         """Decode the position keys of every ``(field, term)`` in *wanted* not yet known, at once."""
         missing = list(dict.fromkeys(w for w in wanted if ("keys", *w) not in self._memo))
         if missing:
-            for request, keys in zip(missing, self.view.term_keys(missing, self._scope, POSITION_BITS), strict=True):
+            for request, keys in zip(missing, self.view.term_keys(missing, self._scope), strict=True):
                 self._memo[("keys", *request)] = keys
 
     def _present(self, field: str, term: str) -> np.ndarray:
@@ -501,15 +486,22 @@ def highlight_terms(
     return {"accented": accented, "folded": folded, "prefixes": prefixes, "phrases": phrases}
 
 
+def _chain(keys_of_terms) -> tuple[np.ndarray, np.ndarray]:
+    """``(docs, occurrences)`` of a phrase, from the sorted position keys of its terms in order."""
+    keys = None
+    for term_keys in keys_of_terms:
+        # Each key is doc << 21 | position: the next term of the phrase is one position on.
+        keys = term_keys if keys is None else _intersect_sorted(keys + 1, term_keys)
+        if keys.size == 0:
+            return _NO_DOCS, _NO_DOCS
+    return _runs(keys >> POSITION_BITS)
+
+
 def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Values of sorted *a* also in sorted *b* (both without repeats)."""
-    if a.size == 0 or b.size == 0:
-        return a[:0]
     if a.size > b.size:
         a, b = b, a
-    at = np.searchsorted(b, a)
-    at[at == b.size] = 0
-    return a[b[at] == a]
+    return a[contains(b, a)]
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

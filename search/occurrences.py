@@ -28,9 +28,8 @@ import numpy as np
 
 from index.analysis import INVISIBLE, canonical_syllable, fold, has_diacritics, normalize
 from search.postings import ENTRY_BYTES
-from search.segments import IndexView
+from search.segments import POSITION_BITS, IndexView, contains
 
-POSITION_BITS = 21  # as the engine: keys are doc << 21 | position
 _POSITION_MASK = (1 << POSITION_BITS) - 1
 # Where the stored text of a field is, and how much a hit there is worth as evidence
 # of how people write a phrase: titles are edited with care and are what readers
@@ -177,10 +176,7 @@ class Occurrences:
         if found is None:
             found = self._shared_keys.get(memo)
         if found is None:
-            owners, positions = self.view.term_positions(field, term)
-            found = (owners << POSITION_BITS) | positions.astype(np.int64) if owners.size else _EMPTY
-            if found.size and self.view.size != self.view.live_count:
-                found = found[self.view.live[found >> POSITION_BITS]]
+            found = self.view.term_keys([memo], self.view.live)[0]
             self._shared_keys.put(memo, found)
         self._keys[memo] = found
         return found
@@ -191,9 +187,7 @@ class Occurrences:
         missing = [t for t in missing if not self._reuse((field, t))]
         if len(missing) < 2:
             return
-        for term, keys in zip(
-            missing, self.view.term_keys([(field, t) for t in missing], self.view.live, POSITION_BITS), strict=True
-        ):
+        for term, keys in zip(missing, self.view.term_keys([(field, t) for t in missing], self.view.live), strict=True):
             self._keys[(field, term)] = keys
             self._shared_keys.put((field, term), keys)
 
@@ -252,7 +246,7 @@ class Occurrences:
                 among &= present
             unique = list(dict.fromkeys(terms))
             if among.any():
-                decoded = dict(zip(unique, self.view.term_keys(unique, among, POSITION_BITS), strict=True))
+                decoded = dict(zip(unique, self.view.term_keys(unique, among), strict=True))
             else:
                 decoded = dict.fromkeys(unique, _EMPTY)
             found = self._phrases[memo] = [decoded[t] for t in terms]
@@ -341,15 +335,6 @@ def spread(keys: np.ndarray, count: int) -> list[int]:
         return keys.tolist()
     picks = np.linspace(0, keys.size - 1, count).astype(np.int64)
     return keys[np.unique(picks)].tolist()
-
-
-def contains(sorted_keys: np.ndarray, probes: np.ndarray) -> np.ndarray:
-    """Which *probes* are in *sorted_keys*."""
-    if sorted_keys.size == 0:
-        return np.zeros(probes.size, dtype=bool)
-    at = np.searchsorted(sorted_keys, probes)
-    at[at == sorted_keys.size] = sorted_keys.size - 1
-    return sorted_keys[at] == probes
 
 
 def _spans(text: str, count: int) -> tuple[list[tuple[int, int]], bool]:

@@ -166,20 +166,44 @@ def read_postings(leaf, field: str, text: str) -> Postings:
 
     Deleted documents are included: the view's ``live`` mask applies to every
     list alike (a cached list outlives later deletions in its segment).
+
+    A segment of ours is read straight from its term table and postings file:
+    one lookup of the term, and one read of the whole list.  Whoosh's own
+    ``(field, text) in leaf`` then ``leaf.postings()`` looked the term up twice,
+    read each block with three or four seeks, and wrapped the matcher of a
+    segment with deletions in a filter that hid the raw blocks, which sent every
+    list of an updated index down a posting-by-posting path.
     """
-    blocks = _blocks(leaf, field, text)
-    if blocks is not None:
-        return _from_blocks(blocks)
-    matcher = _matcher(leaf, field, text)
-    if matcher is None:
+    schema = leaf.schema
+    if field not in schema:
         return EMPTY
-    # An inlined posting list (a term in a single document), or a foreign codec.
+    terms = getattr(leaf, "_terms", None)
+    if not isinstance(getattr(terms, "_codec", None), CompactCodec):
+        return _from_matcher(leaf.postings(field, text)) if (field, text) in leaf else EMPTY
+    try:
+        terminfo = terms.term_info(field, schema[field].to_bytes(text))
+    except (KeyError, TermNotFound):
+        return EMPTY
+    if terminfo.is_inlined():  # a term in a single document: its posting is in the term table
+        ids, weights, values = terminfo.inlined_postings()
+        encoded = [v for v in values if v]
+        return Postings(
+            np.array(ids, dtype=np.int32),
+            np.array(weights, dtype=np.float32),
+            [("list", [len(v) for v in encoded], b"".join(encoded))] if encoded else [],
+        )
+    # whoosh3's W3TermInfo.from_bytes leaves the length as a 1-tuple (its matcher never reads it).
+    offset, length = (v[0] if isinstance(v, tuple) else v for v in terminfo.extent())
+    return _from_blocks(read_blocks(terms._postfile, offset, length))
+
+
+def _from_matcher(matcher) -> Postings:
+    """Postings of another codec's segment, walked through its matcher."""
     docs, freqs, values = [], [], []
     while matcher.is_active():
         docs.append(matcher.id())
         freqs.append(matcher.weight())
-        value = matcher.value() if matcher.supports("positions") else None
-        values.append(value)
+        values.append(matcher.value() if matcher.supports("positions") else None)
         matcher.next()
     encoded = [v for v in values if v]
     return Postings(
@@ -187,44 +211,6 @@ def read_postings(leaf, field: str, text: str) -> Postings:
         np.array(freqs, dtype=np.float32),
         [("list", [len(v) for v in encoded], b"".join(encoded))] if encoded else [],
     )
-
-
-def _blocks(leaf, field: str, text: str):
-    """The raw blocks of a term's list in a segment of ours, straight from the postings
-    file; None for a missing term, an inlined list or another codec (see :func:`_matcher`)."""
-    terms = getattr(leaf, "_terms", None)
-    if not isinstance(getattr(terms, "_codec", None), CompactCodec) or field not in leaf.schema:
-        return None
-    try:
-        terminfo = terms.term_info(field, leaf.schema[field].to_bytes(text))
-    except (KeyError, TermNotFound):
-        return None
-    if terminfo.is_inlined():
-        return None
-    # whoosh3's W3TermInfo.from_bytes leaves the length as a 1-tuple (its matcher never reads it).
-    offset, length = (v[0] if isinstance(v, tuple) else v for v in terminfo.extent())
-    return read_blocks(terms._postfile, offset, length)
-
-
-def _matcher(leaf, field: str, text: str):
-    """The segment's own matcher for a term, or None when the segment lacks it.
-
-    Asks the term table once, where ``(field, text) in leaf`` then
-    ``leaf.postings()`` asked twice; and ``postings()`` wraps the matcher of a
-    segment with deletions in a filter that hides the raw blocks, which sent
-    every list of an updated index down the slow, posting-by-posting path.
-    """
-    schema = leaf.schema
-    if field not in schema:
-        return None
-    terms = getattr(leaf, "_terms", None)
-    if terms is None or not hasattr(terms, "matcher"):  # another reader: its public interface
-        return leaf.postings(field, text) if (field, text) in leaf else None
-    fieldobj = schema[field]
-    try:
-        return terms.matcher(field, fieldobj.to_bytes(text), fieldobj.format)
-    except (KeyError, TermNotFound):
-        return None
 
 
 def _from_blocks(blocks) -> Postings:

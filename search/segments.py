@@ -22,6 +22,7 @@ from search.postings import ENTRY_BYTES, PostingCache, Postings, decode_position
 # let a serving worker grow past 700 MB.
 TERMS_BYTES = 24 << 20
 BATCH_BYTES = 1 << 20  # encoded position bytes decoded together by IndexView.term_keys
+POSITION_BITS = 21  # positions below 2 million; a position key is doc << 21 | position
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
 
@@ -186,9 +187,9 @@ class IndexView:
         return np.concatenate([o for o, _ in parts]), np.concatenate([p for _, p in parts])
 
     def term_keys(
-        self, requests: list[tuple[str, str]], among: np.ndarray, bits: int, batch_bytes: int = BATCH_BYTES
+        self, requests: list[tuple[str, str]], among: np.ndarray, batch_bytes: int = BATCH_BYTES
     ) -> list[np.ndarray]:
-        """For each ``(field, term)`` of *requests*: ``doc << bits | position`` of every
+        """For each ``(field, term)`` of *requests*: ``doc << POSITION_BITS | position`` of every
         occurrence in the documents of the boolean mask *among*, sorted.
 
         All lists are gathered and decoded together: a query's phrases need the
@@ -208,7 +209,7 @@ class IndexView:
                 owners, positions, per_posting = decode_positions(
                     np.concatenate(raws), np.concatenate(lengths), np.concatenate(docs)
                 )
-                keys = (owners << bits) | positions
+                keys = (owners << POSITION_BITS) | positions
                 ends = np.concatenate(([0], np.cumsum(per_posting)))[np.cumsum(postings_of)]
                 found.extend(np.split(keys, ends[:-1]))
             raws.clear(), lengths.clear(), docs.clear(), postings_of.clear()
@@ -260,6 +261,15 @@ class IndexView:
                 if len(frequencies) > limit * 20:
                     break
         return sorted(frequencies, key=lambda t: -frequencies[t])[:limit]
+
+
+def contains(sorted_keys: np.ndarray, probes: np.ndarray) -> np.ndarray:
+    """Which *probes* are in *sorted_keys*."""
+    if sorted_keys.size == 0:
+        return np.zeros(probes.size, dtype=bool)
+    at = np.searchsorted(sorted_keys, probes)
+    at[at == sorted_keys.size] = sorted_keys.size - 1
+    return sorted_keys[at] == probes
 
 
 def _key(reader) -> str:

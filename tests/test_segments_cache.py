@@ -77,9 +77,9 @@ def test_batched_position_keys_equal_the_keys_of_each_term_decoded_alone(sample_
     ]
     rng = np.random.default_rng(7)
     for among in (view.live, rng.random(view.size) < 0.5):
-        batched = view.term_keys(requests, among, 21)
+        batched = view.term_keys(requests, among)
         assert len(batched) == len(requests)
-        one_by_one = view.term_keys(requests, among, 21, batch_bytes=1)  # a batch per list
+        one_by_one = view.term_keys(requests, among, batch_bytes=1)  # a batch per list
         assert all(np.array_equal(a, b) for a, b in zip(batched, one_by_one, strict=True))
         for (field, term), keys in zip(requests, batched, strict=True):
             owners, positions = view.term_positions(field, term, among)
