@@ -12,14 +12,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from whoosh.index import LockError
 
 from index.article import Article
+from index.merging import merge_few
 from index.schema import to_document
 from index.store import IndexStore, open_writer
-from index.writequeue import QueueTimeout, WriteQueue
+from index.writequeue import Group, QueueTimeout, WriteQueue
 
 
 class WriterBusy(RuntimeError):
@@ -47,28 +48,49 @@ def delete_entry(doc_id: str) -> dict:
 
 
 def apply_entries(writer, entries: list[dict]) -> WriteResult:
-    """Apply journal *entries* to an open Whoosh *writer* (no commit).
+    """Apply journal *entries* to an open Whoosh *writer* (no commit)."""
+    return apply_batches(writer, [entries])[0]
+
+
+def apply_batches(writer, batches: list[list[dict]]) -> list[WriteResult]:
+    """Apply the entries of several writes, in order, to an open Whoosh *writer* (no commit).
 
     Only the last entry for an id counts: a Whoosh writer does not see its own
     uncommitted documents, so an upsert followed by another upsert (or a delete)
-    of the same id in one batch would otherwise leave both copies.
+    of the same id in one commit would otherwise leave both copies.  Whether a
+    delete found its article is worked out in order, so a delete that follows an
+    upsert of the same id in the same commit finds it.
     """
-    result = WriteResult()
+    results = [WriteResult() for _ in batches]
     last: dict[str, dict] = {}
-    for entry in entries:
-        if entry.get("op") == "upsert":
-            last[entry["article"]["id"]] = entry
-            result.upserted += 1
-        elif entry.get("op") == "delete":
-            last[entry["id"]] = entry
+    present: dict[str, bool] = {}
+    searcher = None
+    for entries, result in zip(batches, results, strict=True):
+        for entry in entries:
+            if entry.get("op") == "upsert":
+                doc_id = entry["article"]["id"]
+                present[doc_id] = True
+                result.upserted += 1
+            elif entry.get("op") == "delete":
+                doc_id = entry["id"]
+                if doc_id not in present:
+                    searcher = searcher or writer.searcher()
+                    present[doc_id] = searcher.document_number(id=doc_id) is not None
+                if present[doc_id]:
+                    result.deleted += 1
+                else:
+                    result.missing.append(doc_id)
+                present[doc_id] = False
+            else:
+                continue
+            last.pop(doc_id, None)  # keep the order of the last entries
+            last[doc_id] = entry
     for doc_id, entry in last.items():
         if entry["op"] == "upsert":
             writer.update_document(**to_document(Article.from_json(entry["article"])))
-        elif writer.delete_by_term("id", doc_id):
-            result.deleted += 1
         else:
-            result.missing.append(doc_id)
-    return result
+            writer.delete_by_term("id", doc_id)
+    return results
 
 
 def write(store: IndexStore, entries: list[dict], timeout: float = 30.0) -> WriteResult:
@@ -76,24 +98,28 @@ def write(store: IndexStore, entries: list[dict], timeout: float = 30.0) -> Writ
 
     Writes take turns in arrival order (:mod:`index.writequeue`), then take
     Whoosh's writer lock; both waits together last at most *timeout* seconds.
+    The write whose turn it is commits the writes queued behind it too, in one
+    commit (a group commit), so a queue of writes costs about one commit.
     """
     if not entries:
         return WriteResult(generation=store.current() or "")
     deadline = time.monotonic() + timeout
     try:
-        with WriteQueue(store.path / "write-queue").turn(timeout):
-            return _write_in_turn(store, entries, deadline, timeout)
+        outcome = WriteQueue(store.path / "write-queue").submit(
+            entries, timeout, lambda group: _write_group(store, group, deadline, timeout)
+        )
     except QueueTimeout:
         raise WriterBusy(f"the index is busy with other writes; gave up after {timeout:g} s") from None
     except WriteFailed:
         raise
-    except OSError as exc:  # the queue's own files: an unwritable or full index directory
+    except OSError as exc:  # the queue's own files, or a leader's failure: a full or unwritable disk
         if exc.errno is None:
             raise
         raise _write_failed(exc) from exc
+    return WriteResult(**outcome)
 
 
-def _write_in_turn(store: IndexStore, entries: list[dict], deadline: float, timeout: float) -> WriteResult:
+def _write_group(store: IndexStore, group: Group, deadline: float, timeout: float) -> list[dict]:
     while True:
         name = store.current()
         if name is None:
@@ -113,23 +139,23 @@ def _write_in_turn(store: IndexStore, entries: list[dict], deadline: float, time
             writer.cancel()
             continue
         try:
-            start = store.journal_append(entries)
+            batches = [group.entries, *group.claim()]
+            start = store.journal_append([entry for batch in batches for entry in batch])
         except BaseException as exc:
             _cancel_quietly(writer)  # whatever failed, the index's writer lock must not stay held
             if isinstance(exc, OSError):
                 raise _write_failed(exc) from exc
             raise
         try:
-            result = apply_entries(writer, entries)
-            writer.commit()
+            results = apply_batches(writer, batches)
+            writer.commit(mergetype=merge_few)
         except BaseException as exc:
             _cancel_quietly(writer)
             store.journal_truncate(start)
             if isinstance(exc, OSError):
                 raise _write_failed(exc) from exc
             raise
-        result.generation = name
-        return result
+        return [{**asdict(result), "generation": name} for result in results]
 
 
 def _create_first_generation(store: IndexStore) -> bool:
@@ -161,5 +187,7 @@ def _write_failed(exc: OSError) -> WriteFailed:
         errno.EACCES: "no permission to write the index",
         errno.EPERM: "no permission to write the index",
     }
+    if isinstance(exc, WriteFailed) or str(exc.strerror).startswith("write refused:"):
+        return WriteFailed(exc.errno, exc.strerror)  # described already (by this write, or its group's leader)
     reason = reasons.get(exc.errno, exc.strerror or str(exc))
     return WriteFailed(exc.errno, f"write refused: {reason}; the served index is unchanged")

@@ -1,0 +1,51 @@
+"""Write commits merge a bounded number of small segments (index/merging.py), on a real index."""
+
+from __future__ import annotations
+
+from index.article import Article
+from index.merging import MERGE_ABOVE_SEGMENTS, MERGE_DOCS
+from index.settings import load_config
+from index.store import IndexStore, open_writer
+from index.writer import apply_entries, upsert_entry, write
+from tests.reliability import articles
+from tests.server import copy_index
+
+
+def segment_sizes(store: IndexStore) -> list[int]:
+    ix = store.open(store.current())
+    return sorted(segment.doc_count_all() for segment in ix._segments())
+
+
+def add_unmerged(store: IndexStore, batches: list[list[dict]]) -> None:
+    ix = store.open(store.current())
+    for batch in batches:
+        writer = open_writer(ix)
+        apply_entries(writer, [upsert_entry(Article.from_json(a)) for a in batch])
+        writer.commit(merge=False)
+
+
+def test_writes_merge_only_the_smallest_segments_and_keep_every_document(sample_index, tmp_path):
+    store = IndexStore(load_config(copy_index(sample_index, tmp_path)).path("index.path"))
+    docs = list(articles(MERGE_ABOVE_SEGMENTS * 30, prefix="m", sentences=1))
+    big = [docs[i : i + 30] for i in range(0, len(docs), 30)]
+    add_unmerged(store, big)
+    before = segment_sizes(store)
+    assert len(before) > MERGE_ABOVE_SEGMENTS
+    write(store, [upsert_entry(Article.from_json({"id": "one-more", "title": "Một bài nữa", "body": "Nội dung."}))])
+    after = segment_sizes(store)
+    merged = len(before) + 1 - len(after) + 1  # segments that became one
+    assert merged >= 2
+    assert sum(after) == sum(before) + 1
+    assert max(after) <= max(max(before), MERGE_DOCS)  # the large segments were left alone
+    ix = store.open(store.current())
+    with ix.searcher() as searcher:
+        assert searcher.doc_count() == sum(before) + 1
+        assert all(searcher.document_number(id=a["id"]) is not None for a in docs)
+
+
+def test_few_segments_are_not_merged(sample_index, tmp_path):
+    store = IndexStore(load_config(copy_index(sample_index, tmp_path)).path("index.path"))
+    add_unmerged(store, [list(articles(5, prefix=f"s{i}", seed=i, sentences=1)) for i in range(3)])
+    before = segment_sizes(store)
+    write(store, [upsert_entry(Article.from_json({"id": "x", "title": "Tin", "body": "Nội dung."}))])
+    assert segment_sizes(store) == sorted([*before, 1])
