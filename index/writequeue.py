@@ -35,8 +35,10 @@ from pathlib import Path
 from typing import Any
 
 ENTRIES, CLAIMED, RESULT = ".entries", ".claimed", ".result"
-# A leader takes waiting writes up to about this many bytes of entries into its commit.
-MAX_GROUP_BYTES = 32 << 20
+# A leader takes waiting writes into its commit until it holds this many bytes of their entries (a
+# bulk request is at most server.max_body_bytes, 10 MB by default): a bound on its memory and on how
+# long one commit makes the writes behind it wait.
+MAX_GROUP_BYTES = 8 << 20
 # Files of writers killed at the wrong moment are removed once they are this old (seconds).
 STALE_AFTER = 600.0
 
@@ -48,12 +50,12 @@ class QueueTimeout(TimeoutError):
 class Group:
     """The writes one commit holds: the leader's own, and those it claims from the queue."""
 
-    def __init__(self, queue: WriteQueue, ticket: str, entries: list[dict]):
+    def __init__(self, queue: WriteQueue, ticket: str, entries: list[dict], alone: bool = False):
         self.queue = queue
         self.ticket = ticket
         self.entries = entries
         self.claimed: list[str] = []  # tickets whose entries this commit holds, oldest first
-        self._batches: list[list[dict]] | None = None
+        self._batches: list[list[dict]] | None = [] if alone else None
 
     def claim(self) -> list[list[dict]]:
         """The entries of the writes waiting behind this one, oldest first; taken once.
@@ -64,8 +66,10 @@ class Group:
             return self._batches
         self._batches, size = [], 0
         for name in self.queue.tickets():
-            if name <= self.ticket or size > MAX_GROUP_BYTES:
+            if name <= self.ticket:
                 continue
+            if size > MAX_GROUP_BYTES:
+                break
             source = self.queue.directory / (name + ENTRIES)
             target = self.queue.directory / (name + CLAIMED)
             try:
@@ -149,13 +153,19 @@ class WriteQueue:
                     (self.directory / (name + suffix)).unlink()
             os.close(fd)
 
-    def _lead(self, name: str, entries: list[dict], commit: Callable[[Group], list[Any]]) -> Any:
-        group = Group(self, name, entries)
+    def _lead(self, name: str, entries: list[dict], commit: Callable[[Group], list[Any]], alone: bool = False) -> Any:
+        group = Group(self, name, entries, alone)
         try:
             outcomes = commit(group)
-        except OSError as exc:
+        except OSError as exc:  # the disk: it fails every write of the commit alike
             self._tell(group.claimed, {"error": exc.errno, "message": exc.strerror or str(exc)})
             raise
+        except Exception:
+            if not group.claimed:
+                raise
+            # Maybe one write's entries are at fault: every write of the group tries again alone.
+            self._tell(group.claimed, {"error": None})
+            return self._lead(name, entries, commit, alone=True)
         except BaseException:
             self._tell(group.claimed, {"error": None})
             raise

@@ -78,11 +78,14 @@ def test_a_write_behind_a_live_one_times_out(tmp_path):
 class Leaders:
     """A commit function for :meth:`WriteQueue.submit` that records what each commit held."""
 
-    def __init__(self, hold: threading.Event | None = None, fail_with: BaseException | None = None):
+    def __init__(
+        self, hold: threading.Event | None = None, fail_with: BaseException | None = None, poison: int | None = None
+    ):
         self.commits: list[list[list[dict]]] = []
         self.inside = threading.Event()
         self.hold = hold
         self.fail_with = fail_with
+        self.poison = poison  # a commit holding this write's entries fails
         self.lock = threading.Lock()
 
     def __call__(self, group) -> list[dict]:
@@ -95,6 +98,8 @@ class Leaders:
             failure, self.fail_with = self.fail_with, None  # only the first commit fails
         if failure is not None:
             raise failure
+        if any(batch[0]["n"] == self.poison for batch in batches):
+            raise ValueError(f"write {self.poison} cannot be indexed")
         return [{"count": len(batch), "first": batch[0]["n"]} for batch in batches]
 
 
@@ -153,10 +158,12 @@ def test_a_disk_error_of_the_leader_reaches_every_write_it_held(tmp_path):
     assert len(failing.commits) == 1  # one commit held all three, and failed for all three
 
 
-def test_a_leader_that_fails_for_its_own_reason_hands_the_others_back(tmp_path):
-    outcomes, errors = behind_a_held_commit(tmp_path, Leaders(fail_with=ValueError("a bug")), [1, 2, 3])
-    assert list(errors) == [1] and isinstance(errors[1], ValueError)
-    assert outcomes == {n: {"count": 2, "first": n} for n in (0, 2, 3)}  # written again, by themselves
+def test_a_commit_that_fails_for_one_write_fails_only_that_write(tmp_path):
+    poisoned = Leaders(poison=2)
+    outcomes, errors = behind_a_held_commit(tmp_path, poisoned, [1, 2, 3])
+    assert list(errors) == [2] and isinstance(errors[2], ValueError)
+    assert outcomes == {n: {"count": 2, "first": n} for n in (0, 1, 3)}  # written again, each alone
+    assert [batch[0]["n"] for batch in poisoned.commits[0]] == [1, 2, 3]  # the group that failed
 
 
 def _claim_and_die(directory, claimed, ready):
