@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load import percentile  # noqa: E402 -- after the path is set
-from tests.reliability import AUTH, KEY, articles, token  # noqa: E402
+from tests.reliability import AUTH, KEY, articles, run_writers_with_readers, token  # noqa: E402
 from tests.server import copy_index, running_server  # noqa: E402
 
 
@@ -58,12 +58,14 @@ def writer(url: str, number: int, args, marker: str, timings: Timings) -> None:
     rng = random.Random(number)
     share = list(articles(args.articles // args.writers, prefix=f"w{number}", seed=number, marker=marker, sentences=3))
     singles, bulk = share[: args.puts], share[args.puts :]
-    batches = [[a] for a in singles] + [bulk[i : i + args.bulk] for i in range(0, len(bulk), args.bulk)]
-    rng.shuffle(batches)
+    requests_to_send = [("put", [a]) for a in singles] + [
+        ("bulk", bulk[i : i + args.bulk]) for i in range(0, len(bulk), args.bulk)
+    ]
+    rng.shuffle(requests_to_send)
     session = requests.Session()
-    for batch in batches:
+    for kind, batch in requests_to_send:
         started = time.perf_counter()
-        if len(batch) == 1 and batch[0] in singles:
+        if kind == "put":
             doc = batch[0]
             response = session.put(f"{url}/api/documents/{doc['id']}", json=doc, headers=AUTH, timeout=300)
         else:
@@ -86,21 +88,9 @@ def run(url: str, args) -> dict:
     marker, timings, stop = token(), Timings(), threading.Event()
     readers = [threading.Thread(target=reader, args=(url, i, marker, stop, timings)) for i in range(args.readers)]
     writers = [threading.Thread(target=writer, args=(url, i, args, marker, timings)) for i in range(args.writers)]
-    started = time.perf_counter()
-    for thread in readers + writers:
-        thread.start()
-    for thread in writers:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    stop.set()
-    for thread in readers:
-        thread.join()
-    found = session_total(url, marker)
+    elapsed = run_writers_with_readers(writers, readers, stop)
+    found = requests.get(f"{url}/api/search", params={"q": marker, "per_page": 1}, timeout=60).json()["total"]
     return {"elapsed": elapsed, "timings": timings, "found": found}
-
-
-def session_total(url: str, marker: str) -> int:
-    return requests.get(f"{url}/api/search", params={"q": marker, "per_page": 1}, timeout=60).json()["total"]
 
 
 def main(argv: list[str] | None = None) -> int:

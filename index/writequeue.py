@@ -47,6 +47,10 @@ class QueueTimeout(TimeoutError):
     """Older writes were still queued when the timeout ran out."""
 
 
+class LeaderFailed(OSError):
+    """The disk refused the commit that held this write (the leader's ``OSError``, relayed)."""
+
+
 class Group:
     """The writes one commit holds: the leader's own, and those it claims from the queue."""
 
@@ -107,7 +111,7 @@ class WriteQueue:
                     if "error" not in outcome:
                         return outcome["ok"]
                     if outcome["error"] is not None:
-                        raise OSError(outcome["error"], outcome["message"])
+                        raise LeaderFailed(outcome["error"], outcome["message"])
                     returned = True  # the leader failed for a reason of its own: write again, alone
                 elif not self._older_held(name):
                     if self._peek(name):  # left just before the leader let go
@@ -119,28 +123,16 @@ class WriteQueue:
                 # Claimed, or still waiting: an older write is committing.
                 time.sleep(self.poll)
 
-    @contextlib.contextmanager
-    def turn(self, timeout: float) -> Iterator[None]:
-        """Wait until every write that arrived earlier is done (or dead), then hold the turn."""
-        with self._ticket(None) as name:
-            deadline = time.monotonic() + timeout
-            while self._older_held(name):
-                if time.monotonic() > deadline:
-                    raise QueueTimeout(f"older writes still queued after {timeout:g} s")
-                time.sleep(self.poll)
-            yield
-
     def tickets(self) -> list[str]:
         """Names of the tickets in the queue, oldest first (other files have a dot in their name)."""
         return sorted(entry for entry in os.listdir(self.directory) if "." not in entry)
 
     @contextlib.contextmanager
-    def _ticket(self, entries: list[dict] | None) -> Iterator[str]:
+    def _ticket(self, entries: list[dict]) -> Iterator[str]:
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"{time.time_ns():020d}-{os.getpid()}-{threading.get_ident()}"
         path = self.directory / name
-        if entries is not None:
-            self._atomic_write(name + ENTRIES, json.dumps(entries, ensure_ascii=False))
+        self._atomic_write(name + ENTRIES, json.dumps(entries, ensure_ascii=False))
         # Locked before it appears under its name, so a listed ticket never looks dead while alive.
         fd = os.open(self.directory / (name + ".new"), os.O_CREAT | os.O_RDWR, 0o644)
         try:

@@ -20,7 +20,7 @@ from index.article import Article
 from index.merging import merge_few
 from index.schema import to_document
 from index.store import IndexStore, open_writer
-from index.writequeue import Group, QueueTimeout, WriteQueue
+from index.writequeue import Group, LeaderFailed, QueueTimeout, WriteQueue
 
 
 class WriterBusy(RuntimeError):
@@ -83,7 +83,6 @@ def apply_batches(writer, batches: list[list[dict]]) -> list[WriteResult]:
                 present[doc_id] = False
             else:
                 continue
-            last.pop(doc_id, None)  # keep the order of the last entries
             last[doc_id] = entry
     for doc_id, entry in last.items():
         if entry["op"] == "upsert":
@@ -187,7 +186,7 @@ def _write_failed(exc: OSError) -> WriteFailed:
         errno.EACCES: "no permission to write the index",
         errno.EPERM: "no permission to write the index",
     }
-    if isinstance(exc, WriteFailed) or str(exc.strerror).startswith("write refused:"):
-        return WriteFailed(exc.errno, exc.strerror)  # described already (by this write, or its group's leader)
+    if isinstance(exc, WriteFailed | LeaderFailed):
+        return WriteFailed(exc.errno, exc.strerror)  # described already, by this write or its group's leader
     reason = reasons.get(exc.errno, exc.strerror or str(exc))
     return WriteFailed(exc.errno, f"write refused: {reason}; the served index is unchanged")

@@ -17,6 +17,7 @@ import json
 import os
 import random
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -55,6 +56,23 @@ def articles(count: int, *, prefix: str = "gen", seed: int = 7, sentences: int =
         body = " ".join(sentence(rng, rng.randint(10, 25)) for _ in range(sentences))
         day = f"20{rng.randint(10, 22)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         yield {"id": f"{prefix}-{i:05d}", "title": title, "body": body, "date": day}
+
+
+def run_writers_with_readers(
+    writers: list[threading.Thread], readers: list[threading.Thread], stop: threading.Event
+) -> float:
+    """Start *readers* and *writers*; when every writer is done, set *stop* and wait for the
+    readers.  Returns the seconds the writers took."""
+    started = time.perf_counter()
+    for thread in readers + writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    stop.set()
+    for thread in readers:
+        thread.join()
+    return elapsed
 
 
 def write_ndjson(path: Path, records) -> Path:

@@ -27,7 +27,7 @@ from index.article import Article
 from index.settings import load_config
 from index.store import IndexStore
 from index.writer import upsert_entry, write
-from tests.reliability import AUTH, KEY, articles, exported_ids, token
+from tests.reliability import AUTH, KEY, articles, exported_ids, run_writers_with_readers, token
 from tests.server import ROOT, copy_index, running_server
 
 pytestmark = pytest.mark.server
@@ -164,15 +164,7 @@ def test_8_writers_and_8_readers_lose_nothing_and_fail_nothing(busy_server):
 
     readers = [threading.Thread(target=reader, args=(i,)) for i in range(READERS)]
     writers = [threading.Thread(target=writer, args=(i,)) for i in range(WRITERS)]
-    started = time.perf_counter()
-    for thread in readers + writers:
-        thread.start()
-    for thread in writers:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    stop.set()
-    for thread in readers:
-        thread.join()
+    elapsed = run_writers_with_readers(writers, readers, stop)
 
     assert outcomes.failures == [], (outcomes.failures, tracebacks(server))
     assert len(outcomes.acked) == ARTICLES

@@ -1,4 +1,5 @@
-"""The write queue: writes take the index in arrival order; a dead writer's ticket never blocks."""
+"""The write queue: writes take the index in arrival order, queued writes share a commit, and a
+dead writer's ticket never blocks."""
 
 from __future__ import annotations
 
@@ -12,84 +13,27 @@ import pytest
 from index.writequeue import QueueTimeout, WriteQueue
 
 
-def test_writes_take_their_turn_in_arrival_order(tmp_path):
-    queue, order = WriteQueue(tmp_path / "q", poll=0.001), []
-    first_in, release = threading.Event(), threading.Event()
-
-    def holder():
-        with queue.turn(timeout=10):
-            first_in.set()
-            release.wait(10)
-            order.append("first")
-
-    def waiter(label: str):
-        with queue.turn(timeout=10):
-            order.append(label)
-
-    threads = [threading.Thread(target=holder)]
-    threads[0].start()
-    first_in.wait(10)
-    for label in ["second", "third", "fourth", "fifth"]:
-        thread = threading.Thread(target=waiter, args=(label,))
-        thread.start()
-        threads.append(thread)
-        time.sleep(0.02)  # each ticket is older than the next
-    release.set()
-    for thread in threads:
-        thread.join(10)
-    assert order == ["first", "second", "third", "fourth", "fifth"]
-    assert list((tmp_path / "q").iterdir()) == []  # every ticket removed
-
-
-def test_a_dead_writers_ticket_is_skipped_and_removed(tmp_path):
-    queue = WriteQueue(tmp_path / "q")
-    (tmp_path / "q").mkdir()
-    stale = tmp_path / "q" / "00000000000000000001-999999-1"  # older than anything, locked by no one
-    stale.touch()
-    started = time.monotonic()
-    with queue.turn(timeout=5):
-        assert time.monotonic() - started < 1
-    assert not stale.exists()
-
-
-def test_a_write_behind_a_live_one_times_out(tmp_path):
-    queue = WriteQueue(tmp_path / "q")
-    inside, release = threading.Event(), threading.Event()
-
-    def holder():
-        with queue.turn(timeout=5):
-            inside.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    inside.wait(5)
-    with pytest.raises(QueueTimeout), queue.turn(timeout=0.2):
-        pass
-    release.set()
-    thread.join(5)
-    with queue.turn(timeout=1):  # the timed-out write left no ticket behind
-        pass
-
-
-# --- group commit ------------------------------------------------------------------------------
-
-
 class Leaders:
     """A commit function for :meth:`WriteQueue.submit` that records what each commit held."""
 
     def __init__(
-        self, hold: threading.Event | None = None, fail_with: BaseException | None = None, poison: int | None = None
+        self,
+        hold: threading.Event | None = None,
+        fail_with: BaseException | None = None,
+        poison: int | None = None,
+        claims: bool = True,
     ):
         self.commits: list[list[list[dict]]] = []
         self.inside = threading.Event()
         self.hold = hold
         self.fail_with = fail_with
         self.poison = poison  # a commit holding this write's entries fails
+        self.claims = claims  # False: each write commits alone, as before group commit
         self.lock = threading.Lock()
 
     def __call__(self, group) -> list[dict]:
-        batches = [group.entries, *group.claim()]  # as index.writer does, once it holds Whoosh's lock
+        # As index.writer does, once it holds Whoosh's lock.
+        batches = [group.entries, *(group.claim() if self.claims else [])]
         self.inside.set()
         if self.hold is not None:
             self.hold.wait(10)
@@ -149,6 +93,25 @@ def behind_a_held_commit(tmp_path, leaders_behind: Leaders, numbers: list[int]) 
     return outcomes, errors
 
 
+def test_writes_that_commit_alone_take_their_turn_in_arrival_order(tmp_path):
+    leaders = Leaders(claims=False)
+    outcomes, errors = behind_a_held_commit(tmp_path, leaders, [1, 2, 3, 4])
+    assert errors == {} and sorted(outcomes) == [0, 1, 2, 3, 4]
+    assert [[batch[0]["n"] for batch in commit] for commit in leaders.commits] == [[1], [2], [3], [4]]
+    assert list((tmp_path / "q").iterdir()) == []  # every ticket removed
+
+
+def test_a_dead_writers_ticket_is_skipped_and_removed(tmp_path):
+    queue = WriteQueue(tmp_path / "q")
+    (tmp_path / "q").mkdir()
+    stale = tmp_path / "q" / "00000000000000000001-999999-1"  # older than anything, locked by no one
+    stale.touch()
+    started = time.monotonic()
+    assert queue.submit([{"n": 0}], timeout=5, commit=Leaders()) == {"count": 1, "first": 0}
+    assert time.monotonic() - started < 1
+    assert not stale.exists()
+
+
 def test_a_disk_error_of_the_leader_reaches_every_write_it_held(tmp_path):
     failing = Leaders(fail_with=OSError(28, "write refused: the disk is full"))
     outcomes, errors = behind_a_held_commit(tmp_path, failing, [1, 2, 3])
@@ -181,23 +144,26 @@ def _claim_and_die(directory, claimed, ready):
 def test_writes_claimed_by_a_leader_that_dies_are_written_again(tmp_path):
     directory = tmp_path / "q"
     queue = WriteQueue(directory, poll=0.001)
-    # The future leader takes the turn first and waits in its commit until the others have queued.
+    # A commit holds the queue while the future leader, and then two writes behind it, queue up.
     context = multiprocessing.get_context("fork")
     claimed, ready = context.Value("i", -1), context.Event()
-    with queue.turn(timeout=10):
-        leader = context.Process(target=_claim_and_die, args=(directory, claimed, ready))
-        leader.start()
-        time.sleep(0.2)  # the leader's ticket is in the queue
-        leaders, outcomes, errors = Leaders(), {}, {}
-        threads = submit_in_threads(queue, leaders, [1, 2], outcomes, errors)
-        time.sleep(0.2)
+    hold, outcomes, errors = threading.Event(), {}, {}
+    first = Leaders(hold)
+    threads = submit_in_threads(queue, first, [0], outcomes, errors)
+    first.inside.wait(5)
+    leader = context.Process(target=_claim_and_die, args=(directory, claimed, ready))
+    leader.start()
+    time.sleep(0.2)  # the leader's ticket is in the queue
+    threads += submit_in_threads(queue, Leaders(), [1, 2], outcomes, errors)
+    time.sleep(0.2)
+    hold.set()
     assert ready.wait(10)
     leader.join(10)
     for thread in threads:
         thread.join(10)
     assert claimed.value == 2  # the dead leader had taken both
     assert errors == {}
-    assert outcomes == {n: {"count": 2, "first": n} for n in (1, 2)}
+    assert outcomes == {n: {"count": 2, "first": n} for n in (0, 1, 2)}
 
 
 def test_a_write_that_times_out_is_never_committed_later(tmp_path):
@@ -216,3 +182,4 @@ def test_a_write_that_times_out_is_never_committed_later(tmp_path):
         thread.join(10)
     committed = [entry["n"] for leaders in (first, later) for commit in leaders.commits for b in commit for entry in b]
     assert 1 not in committed and sorted(set(committed)) == [0, 2]
+    assert list((tmp_path / "q").iterdir()) == []  # the timed-out write left nothing behind
