@@ -28,6 +28,7 @@ from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.gthread import ThreadWorker
 
 from api import accesslog
+from api.allocator import limit_arenas
 from api.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE
 from index.settings import Config, load_config_or_exit
 
@@ -87,7 +88,8 @@ class ApiServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        # Runs in each worker after the fork (preload_app is off).
+        # Runs in each worker after the fork (preload_app is off), before its threads start.
+        limit_arenas(self.config["server.malloc_arenas"])
         from api.app import create_app
         from search.searcher import Searcher
 
