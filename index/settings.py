@@ -102,7 +102,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Folder for the shared results (private to this user); empty: /dev/shm/hnp-results-<uid>-<index hash>, or the temporary folder.",
     ),
-    Setting("search", "posting_cache_mb", 48, "Memory each server process may use for decoded posting lists, in MB."),
+    Setting("search", "posting_cache_mb", 128, "Memory each server process may use for decoded posting lists, in MB."),
     Setting(
         "search",
         "abbreviations",
@@ -113,6 +113,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server", "bind", "127.0.0.1:8000", "Address gunicorn listens on."),
     Setting("server", "workers", 0, "gunicorn worker processes; 0 means 2 x cores + 1."),
     Setting("server", "threads", 4, "Threads per worker (gthread), so a slow client does not hold a worker."),
+    Setting(
+        "server",
+        "malloc_arenas",
+        1,
+        "C allocator (glibc) arenas a worker's threads share (0: glibc's default, up to 8 per core); one keeps a worker's memory from fragmenting across its threads.",
+    ),
     Setting("server", "timeout", 30, "Seconds before gunicorn restarts a silent worker."),
     Setting("server", "max_body_bytes", 10_000_000, "Largest request body accepted (413 beyond)."),
     Setting(
