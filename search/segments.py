@@ -73,7 +73,7 @@ class Leaf:
 class SegmentCache:
     """Caches that outlive a searcher: decoded postings, field lengths, columns."""
 
-    def __init__(self, posting_cache_mb: int = 48):
+    def __init__(self, posting_cache_mb: int = 128):
         self.postings = PostingCache(posting_cache_mb << 20)
         self.columns = ColumnCache()
         self._lengths: dict[tuple[str, str], np.ndarray] = {}
@@ -148,9 +148,10 @@ class IndexView:
         found = self._terms.get(key)
         if found is not None:
             return found
-        parts = [(p.docs.astype(np.int64) + leaf.offset, p.freqs) for leaf, p in self.postings(field, text) if p.size]
+        # int32 document numbers (an index holds fewer than 2**31): half the memory of int64.
+        parts = [(p.docs + np.int32(leaf.offset), p.freqs) for leaf, p in self.postings(field, text) if p.size]
         if not parts:
-            found = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+            found = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
         elif len(parts) == 1:
             found = parts[0]
         else:
@@ -161,14 +162,14 @@ class IndexView:
     def term_tf(self, field: str, text: str, b: float) -> tuple[np.ndarray, np.ndarray]:
         """Global ``(docs, length-normalised frequency)`` of a term: BM25's ``tf / (1 - b + b dl/avgdl)``."""
         key = (field, text, b)
-        found = self._tfs.get(key)
-        if found is not None:
-            return found
         docs, freqs = self.term_docs(field, text)
+        found = self._tfs.get(key)  # the frequencies only: the documents are term_docs' own array
+        if found is not None:
+            return docs, found[0]
         norm = 1.0 - b + b * self.lengths(field)[docs] / self.average_length(field)
-        found = (docs, (freqs / norm).astype(np.float32))
-        self._tfs.put(key, found)
-        return found
+        tf = (freqs / norm).astype(np.float32)
+        self._tfs.put(key, (tf,))
+        return docs, tf
 
     def term_positions(self, field: str, text: str, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Global ``(doc of each position, position)`` of a term, in the documents

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from index import varint
-from search.postings import decode_positions, decode_varints
+from search.postings import compact_freqs, decode_positions, decode_varints
 
 
 @given(st.lists(st.integers(min_value=0, max_value=(1 << 35) - 1), max_size=300))
@@ -27,3 +27,17 @@ def test_positions_restart_at_each_posting(gaps_per_posting):
     assert per_posting.tolist() == [len(g) for g in gaps_per_posting]
     expected = [(3 * d, p) for d, gaps in enumerate(gaps_per_posting) for p in np.cumsum(gaps).tolist()]
     assert list(zip(owners.tolist(), positions.tolist(), strict=True)) == expected
+
+
+@given(
+    st.lists(st.one_of(st.integers(min_value=0, max_value=70_000), st.floats(min_value=0.125, max_value=9.0, width=32)))
+)
+def test_compact_freqs_keep_every_value_in_the_smallest_type(values):
+    freqs = np.array(values, dtype=np.float32)
+    compact = compact_freqs(freqs)
+    assert compact.astype(np.float32).tolist() == freqs.tolist()
+    whole = all(float(v).is_integer() for v in freqs.tolist())
+    if values and whole:
+        assert compact.dtype == (np.uint8 if max(values) < 256 else np.uint16)
+    elif values:
+        assert compact.dtype == np.float32
