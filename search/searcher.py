@@ -29,11 +29,11 @@ from index.store import IndexMissing, IndexStore
 from search.engine import Evaluation, Evaluator, Weights
 from search.helpers import Helpers
 from search.query import ParsedQuery, parse_query
+from search.ranking import SORTS, Ranking
 from search.segments import IndexView, SegmentCache
 from search.shared_results import SharedResults, default_directory
 from search.snippets import highlight_title, snippet
 
-SORTS = ("relevance", "newest", "oldest")
 RECENT_SEARCHES = 8  # evaluations kept for paging (about 13 bytes per indexed article each)
 
 
@@ -223,10 +223,10 @@ class Searcher:
             if cached is not None:
                 self._remember(key, cached)
                 return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
-            parsed, evaluation, did_you_mean, order = self._ranked(view, request)
-            total = int(order.size)
+            parsed, evaluation, did_you_mean, ranking = self._ranked(view, request)
+            total = ranking.total
             first = (request.page - 1) * request.per_page
-            page_docs = order[first : first + request.per_page]
+            page_docs = ranking.first(first + request.per_page)[first:]
             hits = [self._hit(docnum, evaluation, highlight) for docnum in page_docs.tolist()]
             facets = self._facets(view, evaluation.matched, request)
             generation = f"{self._generation}.{self._ix.latest_generation()}"
@@ -262,7 +262,8 @@ class Searcher:
         request = self.request(query, **options)
         with self._lock:
             view = self._refresh()
-            order = self._ranked(view, request)[3].tolist()
+            ranking = self._ranked(view, request)[3]
+            order = ranking.first(ranking.total).tolist()
             searcher = self._searcher
         for start in range(0, len(order), 500):
             with self._lock:
@@ -309,7 +310,7 @@ class Searcher:
     # --- internals ------------------------------------------------------------------------
 
     def _ranked(self, view: IndexView, request: Request):
-        """``(parsed, evaluation, did_you_mean, order)`` of *request*, remembered for the
+        """``(parsed, evaluation, did_you_mean, ranking)`` of *request*, remembered for the
         last few searches of this index state: paging through results, or exporting
         them after a search, costs no second evaluation."""
         key = (self._generation, self._ix.latest_generation(), *_request_key(request)[:-2])
@@ -360,21 +361,10 @@ class Searcher:
             narrow(columns.mask("category", {v for v in columns.values["category"] if v.lower() in wanted}))
         return mask
 
-    def _order(self, view: IndexView, evaluation: Evaluation, sort: str) -> np.ndarray:
+    def _order(self, view: IndexView, evaluation: Evaluation, sort: str) -> Ranking:
         docs = np.flatnonzero(evaluation.matched)
-        if docs.size == 0:
-            return docs
         columns = view.columns
-        ts = columns.ts[docs]
-        undated = ~columns.dated[docs]
-        scores = evaluation.scores[docs]
-        if sort == "relevance":
-            keys = (docs, -ts, -scores)  # np.lexsort: last key is the primary one
-        elif sort == "newest":
-            keys = (docs, -scores, -ts, undated)
-        else:
-            keys = (docs, -scores, ts, undated)
-        return docs[np.lexsort(keys)]
+        return Ranking(docs, evaluation.scores[docs], columns.ts[docs], columns.dated[docs], sort)
 
     def _hit(self, docnum: int, evaluation: Evaluation, highlight: bool = True) -> Hit:
         stored = self._searcher.stored_fields(docnum)

@@ -1,0 +1,73 @@
+"""Matched documents in the order of a sort, sorted only as far as a page needs.
+
+A reader's question on 100,000 articles matches tens of thousands of them, and
+sorting them all (``numpy.lexsort`` on three keys) for a page of ten took some
+17 ms, a tenth of the search.  :class:`Ranking` first keeps the documents whose
+leading key is within the first *count* (``numpy.partition``, linear), ties
+included, and sorts only those by every key, so the first *count* are exactly
+those of a full sort.  An export asks for all of them and gets the full sort.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SORTS = ("relevance", "newest", "oldest")
+FULL_SORT_BELOW = 4096  # matches: fewer than this are simply sorted whole
+_LAST = np.iinfo(np.int64).max
+
+
+class Ranking:
+    """The matched documents of an evaluation, in the order of *sort*.
+
+    relevance: score, then newest, then index order; newest and oldest: dated
+    articles by date, then score, then index order, and the undated last.
+    """
+
+    def __init__(self, docs: np.ndarray, scores: np.ndarray, ts: np.ndarray, dated: np.ndarray, sort: str):
+        if sort not in SORTS:
+            raise ValueError(f"unknown sort {sort!r}")
+        self.docs = docs  # ascending document numbers
+        self.total = int(docs.size)
+        self._scores = scores  # of these documents, in the same order
+        self._ts = ts
+        self._dated = dated
+        self._sort = sort
+        self._sorted = np.zeros(0, dtype=docs.dtype)  # the longest prefix worked out so far
+        self._complete = self.total == 0
+
+    def first(self, count: int) -> np.ndarray:
+        """The first *count* documents (all when *count* is the total or more)."""
+        count = max(0, count)
+        if self._complete or count <= self._sorted.size:
+            return self._sorted[:count]
+        if count >= self.total or self.total < FULL_SORT_BELOW:
+            self._sorted, self._complete = self._sort_all(np.arange(self.total)), True
+        else:
+            # Twice what was asked, so the next page costs no second partition.  Every
+            # document left out has a later leading key than all those kept, so the
+            # kept ones, sorted, are exactly the start of the full order.
+            self._sorted = self._sort_all(self._candidates(min(2 * count, self.total)))
+        return self._sorted[:count]
+
+    def _leading_key(self) -> np.ndarray:
+        if self._sort == "relevance":
+            return -self._scores.astype(np.float64)
+        key = -self._ts if self._sort == "newest" else self._ts.copy()
+        return np.where(self._dated, key, _LAST)
+
+    def _candidates(self, count: int) -> np.ndarray:
+        """Positions (into ``docs``) of every document whose leading key is among the first *count*."""
+        leading = self._leading_key()
+        bound = np.partition(leading, count - 1)[count - 1]
+        return np.flatnonzero(leading <= bound)
+
+    def _sort_all(self, at: np.ndarray) -> np.ndarray:
+        docs, scores, ts, undated = self.docs[at], self._scores[at], self._ts[at], ~self._dated[at]
+        if self._sort == "relevance":
+            keys = (docs, -ts, -scores)  # np.lexsort: the last key is the primary one
+        elif self._sort == "newest":
+            keys = (docs, -scores, -ts, undated)
+        else:
+            keys = (docs, -scores, ts, undated)
+        return docs[np.lexsort(keys)]

@@ -1,0 +1,54 @@
+"""search.ranking: a partial sort gives exactly the start of the full sort, ties included."""
+
+import numpy as np
+import pytest
+
+from search.ranking import FULL_SORT_BELOW, Ranking
+
+
+def full_order(docs, scores, ts, dated, sort):
+    undated = ~dated
+    keys = {
+        "relevance": (docs, -ts, -scores),
+        "newest": (docs, -scores, -ts, undated),
+        "oldest": (docs, -scores, ts, undated),
+    }[sort]
+    return docs[np.lexsort(keys)]
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
+def test_first_pages_equal_the_full_sort_with_many_ties(sort):
+    rng = np.random.default_rng(7)
+    n = FULL_SORT_BELOW * 3
+    docs = np.sort(rng.choice(10 * n, n, replace=False))
+    scores = rng.integers(0, 20, n).astype(np.float32)  # few distinct scores: ties everywhere
+    ts = rng.integers(1_600_000_000, 1_600_000_000 + 50 * 86400, n) // 86400 * 86400  # 50 distinct days
+    dated = rng.random(n) > 0.1
+    ts[~dated] = 0
+    expected = full_order(docs, scores, ts, dated, sort)
+    ranking = Ranking(docs, scores, ts, dated, sort)
+    assert ranking.total == n
+    for count in (10, 20, 1, 30, 500, 7000):  # pages in any order, growing and shrinking
+        assert ranking.first(count).tolist() == expected[:count].tolist()
+    assert ranking.first(n).tolist() == expected.tolist()
+    assert ranking.first(n + 5).tolist() == expected.tolist()
+
+
+def test_small_and_empty_matches():
+    docs = np.array([3, 5, 9])
+    ranking = Ranking(
+        docs,
+        np.array([1.0, 2.0, 2.0], dtype=np.float32),
+        np.array([10, 0, 30]),
+        np.array([True, False, True]),
+        "newest",
+    )
+    assert ranking.first(10).tolist() == [9, 3, 5]  # the undated last
+    empty = Ranking(
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=np.float32),
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=bool),
+        "relevance",
+    )
+    assert empty.total == 0 and empty.first(10).size == 0
