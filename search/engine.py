@@ -201,11 +201,14 @@ class Evaluator:
             found = self._memo[("keys", field, term)]
         return found
 
-    def _decode_keys(self, wanted: list[tuple[str, str]]) -> None:
-        """Decode the position keys of every ``(field, term)`` in *wanted* not yet known, at once."""
+    def _decode_keys(self, wanted: list[tuple[str, str]], among: np.ndarray | None = None) -> None:
+        """Decode the position keys of every ``(field, term)`` in *wanted* not yet known, at once,
+        in the matched documents or only in those of *among* (then the keys must never be
+        asked about other documents)."""
         missing = list(dict.fromkeys(w for w in wanted if ("keys", *w) not in self._memo))
         if missing:
-            for request, keys in zip(missing, self.view.term_keys(missing, self._scope), strict=True):
+            scope = self._scope if among is None else among
+            for request, keys in zip(missing, self.view.term_keys(missing, scope), strict=True):
                 self._memo[("keys", *request)] = keys
 
     def _present(self, field: str, term: str) -> np.ndarray:
@@ -391,17 +394,27 @@ class Evaluator:
         if len(sequence) > 1 and tiers:
             folded = [fold(s) for s in sequence]
             accented_spellings = [accented, *spellings(accented)] if typed_accents else [reading] if reading else []
-            self._decode_keys(
-                [(f"{name}_f", term) for name in {*text_fields, *PROXIMITY_FIELDS} for term in folded]
-                + [(name, term) for name in text_fields for spelling in accented_spellings for term in spelling]
-            )
+            self._decode_keys([(f"{name}_f", term) for name in {*text_fields, *PROXIMITY_FIELDS} for term in folded])
+            # A phrase with diacritics is a phrase without them too, at the same positions:
+            # the exact views' positions are decoded only where the folded phrase is (a few
+            # articles, where the matched ones can be thousands).
             if typed_accents:
                 # kĩ thuật / kỹ thuật: each spelling of the phrase counts as the phrase.
+                folded_phrase = np.zeros(self.size, dtype=bool)
+                for spelling in accented_spellings:
+                    folded_phrase |= self._phrase_anywhere(
+                        [fold(s) for s in spelling], text_fields, matched, folded_view=True
+                    )
                 in_phrase = np.zeros(self.size, dtype=bool)
                 in_title = np.zeros(self.size, dtype=bool)
-                for spelling in accented_spellings:
-                    in_phrase |= self._phrase_anywhere(spelling, text_fields, matched, folded_view=False)
-                    in_title |= self._phrase_anywhere(spelling, ["title"], matched, folded_view=False)
+                if folded_phrase.any():
+                    self._decode_keys(
+                        [(name, term) for name in text_fields for spelling in accented_spellings for term in spelling],
+                        among=folded_phrase,
+                    )
+                    for spelling in accented_spellings:
+                        in_phrase |= self._phrase_anywhere(spelling, text_fields, folded_phrase, folded_view=False)
+                        in_title |= self._phrase_anywhere(spelling, ["title"], folded_phrase, folded_view=False)
                 scores[in_phrase] += TIER_PHRASE
                 scores[in_title] += TIER_TITLE_PHRASE
             else:
@@ -410,7 +423,8 @@ class Evaluator:
                 one_word = bool(reading) and _one_word(reading, reading_words)
                 in_title = self._phrase_anywhere(folded, ["title"], in_phrase, folded_view=True)
                 scores[in_title] += TIER_TITLE_PHRASE if one_word else TIER_READING_PHRASE
-                if reading:
+                if reading and in_phrase.any():
+                    self._decode_keys([(name, term) for name in text_fields for term in reading], among=in_phrase)
                     scores[self._phrase_anywhere(reading, text_fields, in_phrase, folded_view=False)] += (
                         TIER_READING_PHRASE if one_word else TIER_TITLE_PHRASE
                     )

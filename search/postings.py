@@ -126,6 +126,10 @@ class Postings:
     def encoded(self, select: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(position bytes, bytes per posting, document of each posting)`` of the
         postings *select*, still encoded, for :func:`decode_positions`."""
+        if select is not None and self._index is None:
+            few = self._from_few_blocks(select)
+            if few is not None:
+                return few
         data, offsets = self._value_index()
         if data.size == 0:
             return _EMPTY_U8, _EMPTY_I64, _EMPTY_I32
@@ -139,6 +143,37 @@ class Postings:
         # Gather the chosen postings' bytes into one run.
         shift = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
         return data[np.arange(int(lengths.sum())) + shift], lengths, self.docs[chosen]
+
+    def _from_few_blocks(self, select: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """:meth:`encoded` for postings that lie in at most half of the list's blocks:
+        only those blocks are inflated, and nothing is kept.  A phrase with diacritics
+        needs the positions of a common syllable in a few articles (those holding the
+        phrase without them), and inflating all of its blocks cost more than the rest
+        of the phrase.  None when most blocks are needed (index them all, once)."""
+        values = self._values
+        if len(values) < 4 or any(v[0] != "block" for v in values):
+            return None
+        chosen = np.flatnonzero(select)
+        if chosen.size == 0:
+            return _EMPTY_U8, _EMPTY_I64, _EMPTY_I32
+        starts = np.cumsum([0] + [v[1] for v in values])
+        if starts[-1] != self.size:
+            return None  # some block without positions: blocks and postings do not line up
+        owner = np.searchsorted(starts, chosen, side="right") - 1
+        blocks = np.unique(owner)
+        if blocks.size * 2 > len(values):
+            return None
+        raws, lengths = [], []
+        for block in blocks.tolist():
+            _, count, packed = values[block]
+            sizes, data = _block_values(count, packed)
+            local = chosen[owner == block] - starts[block]
+            offsets = np.concatenate(([0], np.cumsum(sizes)))
+            picked = sizes[local]
+            shift = np.repeat(offsets[local] - np.concatenate(([0], np.cumsum(picked)[:-1])), picked)
+            raws.append(data[np.arange(int(picked.sum())) + shift])
+            lengths.append(picked)
+        return np.concatenate(raws), np.concatenate(lengths), self.docs[chosen]
 
     def _value_index(self) -> tuple[np.ndarray, np.ndarray]:
         if self._index is None:
@@ -254,13 +289,9 @@ def _index_values(values: list, count: int) -> tuple[np.ndarray, np.ndarray]:
     for value in values:
         if value[0] == "block":
             _, block_count, packed = value
-            if isinstance(packed, Deflated):
-                packed = packed.inflate()
-            raw = np.frombuffer(packed, dtype=np.uint8)
-            # A block's values start with one varint length per posting.
-            ends = np.flatnonzero(raw < 0x80)[:block_count]
-            lengths_parts.append(decode_varints(raw[: ends[-1] + 1]))
-            data_parts.append(raw[ends[-1] + 1 :])
+            sizes, data = _block_values(block_count, packed)
+            lengths_parts.append(sizes)
+            data_parts.append(data)
         else:
             _, lengths, packed = value
             lengths_parts.append(np.array(lengths, dtype=np.int64))
@@ -269,6 +300,16 @@ def _index_values(values: list, count: int) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=np.uint8), np.zeros(count + 1, dtype=np.int32)
     offsets = np.concatenate(([0], np.cumsum(np.concatenate(lengths_parts)))).astype(np.int32)
     return np.concatenate(data_parts), offsets
+
+
+def _block_values(count: int, packed) -> tuple[np.ndarray, np.ndarray]:
+    """``(position bytes of each posting, the position bytes)`` of one block of *count* postings."""
+    if isinstance(packed, Deflated):
+        packed = packed.inflate()
+    raw = np.frombuffer(packed, dtype=np.uint8)
+    # A block's values start with one varint length per posting.
+    ends = np.flatnonzero(raw < 0x80)[:count]
+    return decode_varints(raw[: ends[-1] + 1]), raw[ends[-1] + 1 :]
 
 
 class PostingCache:

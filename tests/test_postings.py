@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from index import varint
-from search.postings import compact_freqs, decode_positions, decode_varints
+from search.postings import Postings, compact_freqs, decode_positions, decode_varints
 
 
 @given(st.lists(st.integers(min_value=0, max_value=(1 << 35) - 1), max_size=300))
@@ -37,7 +37,35 @@ def test_compact_freqs_keep_every_value_in_the_smallest_type(values):
     compact = compact_freqs(freqs)
     assert compact.astype(np.float32).tolist() == freqs.tolist()
     whole = all(float(v).is_integer() for v in freqs.tolist())
-    if values and whole:
-        assert compact.dtype == (np.uint8 if max(values) < 256 else np.uint16)
+    if values and whole and max(values) < 1 << 16:
+        assert compact.dtype == (np.uint8 if max(values) < 1 << 8 else np.uint16)
     elif values:
         assert compact.dtype == np.float32
+
+
+def _postings_of_blocks(gaps_per_posting: list[list[int]], block: int) -> Postings:
+    """Postings whose position bytes are in blocks of *block* postings, as index.codec writes them."""
+    values = []
+    for start in range(0, len(gaps_per_posting), block):
+        encoded = [varint.encode(gaps) for gaps in gaps_per_posting[start : start + block]]
+        packed = varint.encode([len(e) for e in encoded]) + b"".join(encoded)
+        values.append(("block", len(encoded), packed))
+    count = len(gaps_per_posting)
+    return Postings(np.arange(count, dtype=np.int32) * 2, np.ones(count, dtype=np.uint8), values)
+
+
+@given(
+    st.lists(st.lists(st.integers(min_value=1, max_value=300), min_size=1, max_size=8), min_size=1, max_size=120),
+    st.integers(min_value=1, max_value=16),
+    st.data(),
+)
+def test_positions_of_a_few_blocks_equal_those_of_the_whole_list(gaps_per_posting, block, data):
+    select = np.array(
+        data.draw(st.lists(st.booleans(), min_size=len(gaps_per_posting), max_size=len(gaps_per_posting)))
+    )
+    few = _postings_of_blocks(gaps_per_posting, block).encoded(select)  # inflates only the blocks it needs
+    whole = _postings_of_blocks(gaps_per_posting, block)
+    whole._value_index()  # every block indexed first: the other path
+    expected = whole.encoded(select)
+    for got, want in zip(few, expected, strict=True):
+        assert got.tolist() == want.tolist()
