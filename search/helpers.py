@@ -56,6 +56,7 @@ class Helpers:
         self.suggester = Suggester(self.vocabulary, self.unigrams)
         self.texts = TextCache()
         self.keys = KeyCache(24 << 20)  # phrase keys for keystrokes; the worker has 500 MB in all
+        self.frequencies: dict[tuple[str, str], int] = {}  # document frequencies, until the index changes
         self._view = None
         self._whoosh = None
         self._pending: tuple[ParsedQuery, Reading] | None = None
@@ -67,12 +68,13 @@ class Helpers:
         self._pending = None
         self.texts.clear()  # document numbers may have changed
         self.keys.clear()
+        self.frequencies.clear()
         self.suggester.index_changed()
         # Document frequencies depend on the segments only (not on deletions).
         self.unigrams.reset(tuple(leaf.key for leaf in self._view.leaves))
 
     def occurrences(self) -> Occurrences:
-        return Occurrences(self._view, self._whoosh, self.texts, self.keys)
+        return Occurrences(self._view, self._whoosh, self.texts, self.keys, self.frequencies)
 
     # --- a search ----------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ _SENTENCE_END = set(".!?:;\"'“”‘’()[]…-–—|/\n\r\t•*>")
 _BREAK = re.compile(r"[.!?:;,()\[\]\"“”…|/\n\r\t•–—]")
 _EMPTY = np.zeros(0, dtype=np.int64)
 _FAST_SYLLABLES = re.compile(rf"[\w\u0300-\u036f{INVISIBLE}]+")
+FREQUENCIES_KEPT = 200_000  # document frequencies remembered (~150 bytes each)
 _CASE_SAMPLE = 40  # syllables looked at to tell whether a text is in Title Case or capitals
 
 
@@ -156,7 +157,14 @@ class Occurrences:
     optional :class:`TextCache`.
     """
 
-    def __init__(self, view: IndexView, searcher, texts: TextCache | None = None, keys: KeyCache | None = None):
+    def __init__(
+        self,
+        view: IndexView,
+        searcher,
+        texts: TextCache | None = None,
+        keys: KeyCache | None = None,
+        frequencies: dict[tuple[str, str], int] | None = None,
+    ):
         self.view = view
         self.searcher = searcher  # Whoosh searcher, for stored fields
         self._keys: dict[tuple[str, str], np.ndarray] = {}
@@ -165,7 +173,9 @@ class Occurrences:
         self._stored: dict[int, dict] = {}
         self._texts: dict[tuple[int, str], tuple[str, list[tuple[int, int]], bool, bool]] = {}
         self._shared = texts if texts is not None else TextCache(0, 0)
-        self._df: dict[tuple[str, str], int] = {}
+        # Document frequencies: per request, or kept across requests by the caller (they
+        # change only with the index); the speller asks for dozens per question.
+        self._df: dict[tuple[str, str], int] = {} if frequencies is None else frequencies
 
     # --- positions ---------------------------------------------------------------------
 
@@ -273,6 +283,8 @@ class Occurrences:
         found = self._df.get(memo)
         if found is None:
             found = sum(leaf.reader.doc_frequency(field, term) for leaf in self.view.leaves)
+            if len(self._df) >= FREQUENCIES_KEPT:
+                self._df.clear()
             self._df[memo] = found
         return found
 
