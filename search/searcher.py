@@ -311,19 +311,24 @@ class Searcher:
 
     def _ranked(self, view: IndexView, request: Request):
         """``(parsed, evaluation, did_you_mean, ranking)`` of *request*, remembered for the
-        last few searches of this index state: paging through results, or exporting
-        them after a search, costs no second evaluation."""
-        key = (self._generation, self._ix.latest_generation(), *_request_key(request)[:-2])
+        last few searches of this index state: paging through results, sorting them
+        another way, or exporting them after a search costs no second evaluation."""
+        what = _request_key(request)
+        key = (self._generation, self._ix.latest_generation(), what[0], *what[2:-2])  # not the sort
         found = self._recent.get(key)
         if found is None:
             parsed, evaluation, did_you_mean = self._evaluate(view, request)
-            found = (parsed, evaluation, did_you_mean, self._order(view, evaluation, request.sort))
+            found = (parsed, evaluation, did_you_mean, {})
             self._recent[key] = found
             while len(self._recent) > RECENT_SEARCHES:
                 self._recent.popitem(last=False)
         else:
             self._recent.move_to_end(key)
-        return found
+        parsed, evaluation, did_you_mean, rankings = found
+        ranking = rankings.get(request.sort)
+        if ranking is None:
+            ranking = rankings[request.sort] = self._order(view, evaluation, request.sort)
+        return parsed, evaluation, did_you_mean, ranking
 
     def _evaluate(self, view: IndexView, request: Request) -> tuple[ParsedQuery, Evaluation, str | None]:
         parsed = self.parse(request.query)

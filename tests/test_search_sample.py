@@ -222,3 +222,15 @@ def test_searcher_sees_writes_and_rebuilds(tmp_path):
     generation = searcher.generation
     build(store, [ROOT / "data" / "sample"], procs=1, progress=False)
     assert searcher.generation != generation and searcher.search("").total == 25
+
+
+def test_another_sort_or_page_reuses_the_evaluation(sample_index):
+    own = Searcher(load_config(sample_index).with_overrides(search__result_cache=0, search__shared_result_cache=0))
+    by_relevance = own.search("Hà Nội", per_page=100)
+    newest = own.search("Hà Nội", sort="newest", per_page=5, page=2)
+    assert len(own._recent) == 1  # one evaluation for both sorts and pages
+    full = own.search("Hà Nội", sort="newest", per_page=100)
+    assert ids(newest) == ids(full)[5:10]
+    assert sorted(ids(full)) == sorted(ids(by_relevance)) and ids(full) != ids(by_relevance)
+    own.search("Hà Nội", date_from="2022-01-01")
+    assert len(own._recent) == 2  # a filter is another evaluation
