@@ -153,9 +153,12 @@ class Postings:
         values = self._values
         if len(values) < 4 or any(v[0] != "block" for v in values):
             return None
-        chosen = np.flatnonzero(select)
-        if chosen.size == 0:
+        wanted = int(np.count_nonzero(select))
+        if wanted == 0:
             return _EMPTY_U8, _EMPTY_I64, _EMPTY_I32
+        if wanted * 4 > self.size:
+            return None  # a large share of the postings (all of them, for a whole list): most blocks
+        chosen = np.flatnonzero(select)
         starts = np.cumsum([0] + [v[1] for v in values])
         if starts[-1] != self.size:
             return None  # some block without positions: blocks and postings do not line up

@@ -60,12 +60,23 @@ def _postings_of_blocks(gaps_per_posting: list[list[int]], block: int) -> Postin
     st.data(),
 )
 def test_positions_of_a_few_blocks_equal_those_of_the_whole_list(gaps_per_posting, block, data):
-    select = np.array(
-        data.draw(st.lists(st.booleans(), min_size=len(gaps_per_posting), max_size=len(gaps_per_posting)))
-    )
+    count = len(gaps_per_posting)
+    select = np.zeros(count, dtype=bool)  # a few postings: the path that inflates only their blocks
+    select[sorted(data.draw(st.sets(st.integers(0, count - 1), max_size=max(1, count // 5))))] = True
     few = _postings_of_blocks(gaps_per_posting, block).encoded(select)  # inflates only the blocks it needs
     whole = _postings_of_blocks(gaps_per_posting, block)
     whole._value_index()  # every block indexed first: the other path
     expected = whole.encoded(select)
     for got, want in zip(few, expected, strict=True):
         assert got.tolist() == want.tolist()
+
+
+def test_a_few_postings_take_the_path_that_inflates_only_their_blocks():
+    postings = _postings_of_blocks([[i + 1, 2] for i in range(100)], 10)
+    select = np.zeros(100, dtype=bool)
+    select[[3, 57]] = True
+    few = postings._from_few_blocks(select)
+    assert few is not None and postings._index is None  # two blocks of ten read, nothing kept
+    raw, lengths, docs = few
+    assert docs.tolist() == [6, 114] and lengths.tolist() == [2, 2]
+    assert decode_positions(raw, lengths, docs)[1].tolist() == [4, 6, 58, 60]
