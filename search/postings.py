@@ -138,11 +138,7 @@ class Postings:
         chosen = np.flatnonzero(select)
         if chosen.size == 0:
             return _EMPTY_U8, _EMPTY_I64, _EMPTY_I32
-        starts = offsets[chosen]
-        lengths = offsets[chosen + 1] - starts
-        # Gather the chosen postings' bytes into one run.
-        shift = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-        return data[np.arange(int(lengths.sum())) + shift], lengths, self.docs[chosen]
+        return *_gather(data, offsets, chosen), self.docs[chosen]
 
     def _from_few_blocks(self, select: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """:meth:`encoded` for postings that lie in at most half of the list's blocks:
@@ -166,17 +162,14 @@ class Postings:
         blocks = np.unique(owner)
         if blocks.size * 2 > len(values):
             return None
-        raws, lengths = [], []
-        for block in blocks.tolist():
-            _, count, packed = values[block]
-            sizes, data = _block_values(count, packed)
-            local = chosen[owner == block] - starts[block]
-            offsets = np.concatenate(([0], np.cumsum(sizes)))
-            picked = sizes[local]
-            shift = np.repeat(offsets[local] - np.concatenate(([0], np.cumsum(picked)[:-1])), picked)
-            raws.append(data[np.arange(int(picked.sum())) + shift])
-            lengths.append(picked)
-        return np.concatenate(raws), np.concatenate(lengths), self.docs[chosen]
+        parts = [_block_values(values[block][1], values[block][2]) for block in blocks.tolist()]
+        sizes = np.concatenate([part[0] for part in parts])
+        data = np.concatenate([part[1] for part in parts])
+        # Each chosen posting's place among the postings of the inflated blocks.
+        counts = np.diff(starts)[blocks]
+        first_of_block = np.cumsum(counts) - counts
+        local = chosen - starts[owner] + first_of_block[np.searchsorted(blocks, owner)]
+        return *_gather(data, np.concatenate(([0], np.cumsum(sizes))), local), self.docs[chosen]
 
     def _value_index(self) -> tuple[np.ndarray, np.ndarray]:
         if self._index is None:
@@ -303,6 +296,15 @@ def _index_values(values: list, count: int) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=np.uint8), np.zeros(count + 1, dtype=np.int32)
     offsets = np.concatenate(([0], np.cumsum(np.concatenate(lengths_parts)))).astype(np.int32)
     return np.concatenate(data_parts), offsets
+
+
+def _gather(data: np.ndarray, offsets: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The position bytes of the postings *chosen* in one run, and how many each has: posting
+    ``i``'s bytes are ``data[offsets[i]:offsets[i + 1]]``."""
+    starts = offsets[chosen]
+    lengths = offsets[chosen + 1] - starts
+    shift = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    return data[np.arange(int(lengths.sum())) + shift], lengths
 
 
 def _block_values(count: int, packed) -> tuple[np.ndarray, np.ndarray]:

@@ -313,8 +313,7 @@ class Searcher:
         """``(parsed, evaluation, did_you_mean, ranking)`` of *request*, remembered for the
         last few searches of this index state: paging through results, sorting them
         another way, or exporting them after a search costs no second evaluation."""
-        what = _request_key(request)
-        key = (self._generation, self._ix.latest_generation(), what[0], *what[2:-2])  # not the sort
+        key = (self._generation, self._ix.latest_generation(), *_evaluation_key(request))
         found = self._recent.get(key)
         if found is None:
             parsed, evaluation, did_you_mean = self._evaluate(view, request)
@@ -418,19 +417,21 @@ class Searcher:
         return facets
 
 
-def _request_key(request: Request) -> tuple:
-    """What identifies a search's results (page and page size last)."""
+def _evaluation_key(request: Request) -> tuple:
+    """What identifies a search's evaluation: the query and its filters, not the sort or the page."""
     return (
         request.query,
-        request.sort,
         request.date_from,
         request.date_to,
         tuple(request.authors),
         tuple(request.sources),
         tuple(request.categories),
-        request.page,
-        request.per_page,
     )
+
+
+def _request_key(request: Request) -> tuple:
+    """What identifies a search's results."""
+    return (*_evaluation_key(request), request.sort, request.page, request.per_page)
 
 
 def _article_fields(stored: dict) -> dict:
