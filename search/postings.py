@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+from whoosh.codec.whoosh3 import W3TermInfo
 from whoosh.reading import TermNotFound
 
 from index.codec import (
@@ -24,10 +25,13 @@ from index.codec import (
     Deflated,
     read_blocks,
 )
+from search.termtable import term_table
 
 # Python overhead of a cached list (its key, object and arrays' headers) and of each raw block.
 ENTRY_BYTES = 400
 BLOCK_BYTES = 120
+_FEW = 8  # postings below which a list's frequencies are checked in Python
+_FEW_BYTES = 48  # varint bytes below which they are decoded in Python
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
 _EMPTY_F32 = np.zeros(0, dtype=np.float32)
 _EMPTY_I64 = np.zeros(0, dtype=np.int64)
@@ -43,7 +47,12 @@ def decode_varints(data: bytes | np.ndarray) -> np.ndarray:
     temporaries to about 9 bytes per input byte (a broad query on 100,000
     articles decodes megabytes of positions).
     """
-    raw = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes | bytearray | memoryview) else data
+    if isinstance(data, bytes | bytearray | memoryview):
+        if len(data) <= _FEW_BYTES:  # a short list's ids: a loop beats numpy's fixed costs
+            return _decode_few_varints(data)
+        raw = np.frombuffer(data, dtype=np.uint8)
+    else:
+        raw = data
     if raw.size == 0:
         return np.zeros(0, dtype=np.int64)
     continued = np.flatnonzero(raw >= 0x80)
@@ -64,6 +73,19 @@ def decode_varints(data: bytes | np.ndarray) -> np.ndarray:
         pending = pending[~last]
     unfolded[continued + 1] = True  # reused: a byte after a continuation byte starts no varint
     return values[~unfolded[:-1]]
+
+
+def _decode_few_varints(data: bytes | bytearray | memoryview) -> np.ndarray:
+    values = []
+    value = shift = 0
+    for byte in bytes(data):
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            values.append(value)
+            value = shift = 0
+        else:
+            shift += 7
+    return np.array(values, dtype=np.int64)
 
 
 def _segmented_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -211,10 +233,17 @@ def read_postings(leaf, field: str, text: str) -> Postings:
     terms = getattr(leaf, "_terms", None)
     if not isinstance(getattr(terms, "_codec", None), CompactCodec):
         return _from_matcher(leaf.postings(field, text)) if (field, text) in leaf else EMPTY
-    try:
-        terminfo = terms.term_info(field, schema[field].to_bytes(text))
-    except (KeyError, TermNotFound):
-        return EMPTY
+    table = term_table(terms)
+    if table is None:
+        try:
+            terminfo = terms.term_info(field, schema[field].to_bytes(text))
+        except (KeyError, TermNotFound):
+            return EMPTY
+    else:
+        value = table.value(field, schema[field].to_bytes(text))
+        if value is None:
+            return EMPTY
+        terminfo = W3TermInfo.from_bytes(value)
     if terminfo.is_inlined():  # a term in a single document: its posting is in the term table
         ids, weights, values = terminfo.inlined_postings()
         encoded = [v for v in values if v]
@@ -269,6 +298,15 @@ def compact_freqs(freqs: np.ndarray) -> np.ndarray:
     holds more lists (on 100,000 articles a query's lists outgrew it)."""
     if freqs.size == 0:
         return _EMPTY_F32
+    if freqs.size <= _FEW:  # a term's one or two postings: numpy's reductions cost more than a loop
+        values = freqs.tolist()
+        if all(v >= 0 and float(v).is_integer() for v in values):
+            top = max(values)
+            if top < 1 << 8:
+                return np.array(values, dtype=np.uint8)
+            if top < 1 << 16:
+                return np.array(values, dtype=np.uint16)
+        return freqs.astype(np.float32)
     whole = freqs.dtype.kind in "iub" or bool(np.all(freqs == np.floor(freqs)))
     if whole and freqs.min() >= 0:
         top = freqs.max()

@@ -1,0 +1,85 @@
+"""Term lookups in a segment's term table, with two positioned reads each.
+
+A segment's terms live in Whoosh's on-disk hash file (``.trm``).  Whoosh's
+``HashReader`` looks a term up through its ``StructFile``: a seek and a read
+for each slot probed, again for the key's lengths, for the key, for the value
+-- about nine system calls and as many layers of Python per term.  A question
+on 100,000 articles looks up some 120 terms that are not in the posting cache,
+and a worker that has just started looks up dozens per request, so the lookup
+was most of the cost of reading a short posting list.
+
+Here the same file is read with ``os.pread`` (no seek, no buffer to invalidate,
+safe to share between threads): one read for the slot, one for the key and its
+value together.  The file is not memory-mapped: on 100,000 articles the term
+tables are some 80 MB that would count, page by page, towards a worker's RSS.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+
+from whoosh.filedb.filetables import HashReader
+
+_LENGTHS = struct.Struct("!ii")  # key length, value length (whoosh.filedb.filetables._lengths)
+_POINTER = struct.Struct("!Iq")  # key hash, item position (whoosh.filedb.filetables._pointer)
+_USHORT = struct.Struct("!H")  # a term's field number, before its bytes (W3TermsReader._keycoder)
+_READ_AHEAD = 256  # bytes read with the lengths: most keys and values fit
+
+
+class TermTable:
+    """Values of one segment's terms file, looked up like ``W3TermsReader._tindex[key]``."""
+
+    def __init__(self, terms_reader) -> None:
+        index: HashReader = terms_reader._tindex
+        self._file = terms_reader._dbfile
+        self._fd = self._file.file.fileno()
+        self._tables = index.tables
+        self._hash = index.hashfn
+        self._fields = terms_reader._fieldmap
+
+    def value(self, field: str, text: bytes) -> bytes | None:
+        """The stored term info of *text* in *field*, or None when the segment lacks it."""
+        if self._file.is_closed:  # its descriptor's number may belong to another file by now
+            raise ValueError(f"the terms file {self._file} is closed")
+        number = self._fields.get(field)
+        if number is None:
+            return None
+        key = _USHORT.pack(number) + text
+        keyhash = self._hash(key)
+        start, slots = self._tables[keyhash & 255]
+        if not slots:
+            return None
+        fd = self._fd
+        end = start + slots * _POINTER.size
+        slot = start + ((keyhash >> 8) % slots) * _POINTER.size
+        for _ in range(slots):
+            slothash, position = _POINTER.unpack(os.pread(fd, _POINTER.size, slot))
+            if not position:
+                return None
+            if slothash == keyhash:
+                head = os.pread(fd, _READ_AHEAD, position)
+                keylength, valuelength = _LENGTHS.unpack_from(head)
+                if keylength == len(key):
+                    needed = _LENGTHS.size + keylength + valuelength
+                    if len(head) < needed:
+                        head = os.pread(fd, needed, position)
+                    if head[_LENGTHS.size : _LENGTHS.size + keylength] == key:
+                        return head[_LENGTHS.size + keylength : needed]
+            slot += _POINTER.size
+            if slot == end:
+                slot = start
+        return None
+
+
+def term_table(terms_reader) -> TermTable | None:
+    """The :class:`TermTable` of a segment's terms reader, made once and kept on it; None
+    when its file is not a real one (an index in memory)."""
+    table = getattr(terms_reader, "_hnp_table", None)
+    if table is None:
+        try:
+            table = TermTable(terms_reader)
+        except (AttributeError, OSError, ValueError):  # io.BytesIO and the like have no descriptor
+            return None
+        terms_reader._hnp_table = table
+    return table
