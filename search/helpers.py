@@ -23,6 +23,7 @@ its vocabulary (:mod:`search.vocabulary`, read on first use).  So
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from index.analysis import fold
@@ -40,6 +41,7 @@ from search.vocabulary import Vocabulary
 log = logging.getLogger(__name__)
 
 MAX_RESTORED = 32  # syllables: longer queries are pasted text, not typed words
+READINGS_KEPT = 20_000  # restored stretches remembered (a few hundred bytes each)
 FEW_HITS = 3  # fewer matches than this and a spelling correction is worth offering
 MIN_SHARE = 0.75  # a lone syllable is restored only if one form has most of its uses
 
@@ -57,6 +59,7 @@ class Helpers:
         self.texts = TextCache()
         self.keys = KeyCache(24 << 20)  # phrase keys for keystrokes; the worker has 500 MB in all
         self.frequencies: dict[tuple[str, str], int] = {}  # document frequencies, until the index changes
+        self.readings: dict[tuple[str, ...], Reading] = {}  # restored stretches, until the index changes
         self._view = None
         self._whoosh = None
         self._pending: tuple[ParsedQuery, Reading] | None = None
@@ -69,6 +72,7 @@ class Helpers:
         self.texts.clear()  # document numbers may have changed
         self.keys.clear()
         self.frequencies.clear()
+        self.readings.clear()
         self.suggester.index_changed()
         # Document frequencies depend on the segments only (not on deletions).
         self.unigrams.reset(tuple(leaf.key for leaf in self._view.leaves))
@@ -102,7 +106,7 @@ class Helpers:
         for clause in [*clauses, None]:
             if clause is None or clause.prefix:
                 if stretch:
-                    restored = restorer.restore(stretch)
+                    restored = self._restore(restorer, stretch)
                     syllables += restored.syllables
                     display += restored.display
                     share = restored.share
@@ -116,6 +120,17 @@ class Helpers:
             return None
         self._pending = (parsed, Reading(syllables, display, share))
         return syllables
+
+    def _restore(self, restorer: Restorer, stretch: list[str]) -> Reading:
+        # The same words come back with another sort, page or filter, and as part of other
+        # queries' stretches; their reading depends on the index alone.
+        key = tuple(stretch)
+        found = self.readings.get(key)
+        if found is None:
+            if len(self.readings) >= READINGS_KEPT:
+                self.readings.clear()
+            found = self.readings[key] = restorer.restore(stretch)
+        return replace(found, syllables=list(found.syllables), display=list(found.display))
 
     def did_you_mean(self, parsed: ParsedQuery, reading: list[str] | None, evaluation) -> str | None:
         """A query to offer instead (accents restored, spelling corrected), or None."""

@@ -6,6 +6,7 @@ The sample's README (data/sample/README.md) says what each article holds.
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -234,3 +235,25 @@ def test_another_sort_or_page_reuses_the_evaluation(sample_index):
     assert sorted(ids(full)) == sorted(ids(by_relevance)) and ids(full) != ids(by_relevance)
     own.search("Hà Nội", date_from="2022-01-01")
     assert len(own._recent) == 2  # a filter is another evaluation
+
+
+def test_a_restored_reading_is_reused_by_other_filters_and_forgotten_when_the_index_changes(sample_index, tmp_path):
+    from index.store import IndexStore
+    from index.writer import delete_entry, write
+
+    copy = tmp_path / "index"
+    shutil.copytree(load_config(sample_index).path("index.path"), copy)
+    config = load_config(sample_index).with_overrides(
+        index__path=str(copy), search__result_cache=0, search__shared_result_cache=0
+    )
+    own = Searcher(config)
+    first = own.search("dan van")
+    memo = own.helpers.readings
+    reading = memo[("dan", "van")]
+    assert reading.syllables == ["dân", "vận"]
+    filtered = own.search("dan van", date_from="2000-01-01")
+    assert memo[("dan", "van")] is reading  # not restored a second time
+    assert ids(filtered) == [h.id for h in first.hits if h.published]
+    write(IndexStore(copy), [delete_entry(first.hits[-1].id)])
+    own.search("dan van")
+    assert memo[("dan", "van")] is not reading  # read again from the changed index
