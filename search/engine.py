@@ -48,6 +48,7 @@ import numpy as np
 from index.analysis import fold, has_diacritics, segment_words
 from search.query import FIELDS, Clause, ParsedQuery
 from search.segments import POSITION_BITS, IndexView, contains
+from search.snippets import Terms, prepare
 from search.variants import other_spelling, spellings
 
 COMMON_SHARE = 0.2  # a long query's syllables in more articles than this are not marked
@@ -98,8 +99,8 @@ class Evaluation:
     matched: np.ndarray  # bool mask over documents
     scores: np.ndarray  # float32, meaningful where matched
     relaxed: bool = False  # not every word could be required
-    terms: dict = field(default_factory=dict)  # what to mark in the text: see highlight_terms()
-    title_terms: dict = field(default_factory=dict)  # and in the title
+    terms: Terms | dict = field(default_factory=dict)  # what to mark in the text: see highlight_terms()
+    title_terms: Terms | dict = field(default_factory=dict)  # and in the title
 
 
 class Evaluator:
@@ -352,8 +353,9 @@ class Evaluator:
             matched=matched,
             scores=scores,
             relaxed=relaxed,
-            terms=highlight_terms(query, reading, skip=common),
-            title_terms=highlight_terms(query, reading, "title", skip=common),
+            # Prepared here, once for every hit of every page of this evaluation.
+            terms=prepare(highlight_terms(query, reading, skip=common)),
+            title_terms=prepare(highlight_terms(query, reading, "title", skip=common)),
         )
 
     def _common_syllables(self, query: ParsedQuery) -> set[str]:

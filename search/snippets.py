@@ -94,14 +94,35 @@ def _candidates(folded: str, words: frozenset[str], prefixes: frozenset[str]) ->
     return sorted(found)
 
 
-def find_hits(text: str, terms: dict) -> list[Hit]:
-    """Spans of *text* that the query matched."""
-    accented = terms.get("accented", set())
-    folded_terms = set(terms.get("folded", set()))
+class Terms(NamedTuple):
+    """What to mark, prepared once for every text of a page of hits (see :func:`prepare`)."""
+
+    accented: frozenset[str]
+    folded: frozenset[str]
+    prefixes: frozenset[str]
+    prefix_tuple: tuple[str, ...]
+    phrases: list[list[str]]
+    wanted: frozenset[str]  # every folded syllable to look for
+
+
+def prepare(terms: dict | Terms) -> Terms:
+    """*terms* as :func:`search.engine.highlight_terms` gives them, ready for :func:`find_hits`."""
+    if isinstance(terms, Terms):
+        return terms
+    accented = frozenset(terms.get("accented", ()))
+    folded_terms = frozenset(terms.get("folded", ()))
     prefixes = frozenset(p for p in terms.get("prefixes", ()) if p)
-    phrases = terms.get("phrases", [])
-    wanted = frozenset(folded_terms | {fold(s) for s in accented} | {w for p in phrases for w in p})
+    phrases = list(terms.get("phrases", []))
+    wanted = folded_terms | {fold(s) for s in accented} | {w for p in phrases for w in p}
     wanted = frozenset(w for w in wanted if w)
+    return Terms(accented, folded_terms, prefixes, tuple(prefixes), phrases, wanted)
+
+
+def find_hits(text: str, terms: dict | Terms) -> list[Hit]:
+    """Spans of *text* that the query matched."""
+    terms = prepare(terms)
+    accented, folded_terms, prefixes, phrases = terms.accented, terms.folded, terms.prefixes, terms.phrases
+    wanted = terms.wanted
     if not wanted and not prefixes:
         return []
     folded = fold_letters(text)
@@ -115,7 +136,7 @@ def find_hits(text: str, terms: dict) -> list[Hit]:
     marked = [
         syllable in accented
         or (key in folded_terms and key not in exact_keys)
-        or (bool(prefixes) and key.startswith(tuple(prefixes)))
+        or (bool(prefixes) and key.startswith(terms.prefix_tuple))
         for _, _, syllable, key in found
     ]
     for phrase in phrases:
@@ -153,17 +174,18 @@ def mark(text: str, hits: list[Hit], start: int = 0, end: int | None = None) -> 
     return "".join(out)
 
 
-def highlight_title(title: str, terms: dict) -> str:
+def highlight_title(title: str, terms: dict | Terms) -> str:
     return mark(title, find_hits(title, terms))
 
 
-def snippet(texts: list[str], terms: dict, size: int = 200, fragments: int = 3) -> str:
+def snippet(texts: list[str], terms: dict | Terms, size: int = 200, fragments: int = 3) -> str:
     """One to *fragments* pieces of about *size* characters around the best hits.
 
     *texts* are the article's parts in reading order (summary, body, captions);
     a fragment never spans two parts.  Without any hit, the opening of the
     first non-empty part is returned.
     """
+    terms = prepare(terms)
     candidates = []
     hits_of: dict[int, list[Hit]] = {}
     for part, text in enumerate(texts):
