@@ -21,7 +21,7 @@ from api.site.state import SearchState, toggled
 from index.analysis import fold
 from index.schema import UNDATED, author_key
 from search.searcher import Hit, SearchResult
-from search.snippets import find_hits, mark
+from search.snippets import find_hits, mark, prepare
 
 SITE_NAME = "Tra cứu tin bài HNP"
 SORT_LABELS = {"relevance": "Liên quan nhất", "newest": "Mới nhất", "oldest": "Cũ nhất"}
@@ -495,12 +495,13 @@ def _safe_link(address: str) -> str | None:
 def article_main(doc: dict, q: str, terms: dict | None) -> tuple[str, Markup]:
     """(title, main) of an article, the words of *q* marked when *terms* is given."""
     marked = 0
+    prepared = prepare(terms) if terms else None  # once for the title and every paragraph
 
     def show(text: str) -> Markup:
         nonlocal marked
-        if not terms:
+        if prepared is None:
             return escape(text)
-        shown = mark(text, find_hits(text, terms))
+        shown = mark(text, find_hits(text, prepared))
         marked += shown.count("<mark>")
         return Markup(shown)
 
