@@ -151,12 +151,19 @@ class Searcher:
             self.helpers.index_changed(self)
         return self._view
 
+    def _read_generation(self) -> int:
+        """The commit this searcher reads, after :meth:`_refresh`.  Not the newest commit on
+        disk: one landing after the refresh would label results computed from the commit
+        before, and the results shared by workers would serve them as its own."""
+        found = self._searcher.ixreader.generation()
+        return self._ix.latest_generation() if found is None else found  # None: no segments yet
+
     @property
     def generation(self) -> str:
         """Identifies the index contents: changes with every commit and every rebuild."""
         with self._lock:
             self._refresh()
-            return f"{self._generation}.{self._ix.latest_generation()}"
+            return f"{self._generation}.{self._read_generation()}"
 
     def document_count(self) -> int:
         with self._lock:
@@ -213,7 +220,7 @@ class Searcher:
         started = time.perf_counter()
         with self._lock:
             view = self._refresh()
-            key = (self._generation, self._ix.latest_generation(), highlight, *_request_key(request))
+            key = (self._generation, self._read_generation(), highlight, *_request_key(request))
             cached = self._results.get(key)
             if cached is not None:
                 self._results.move_to_end(key)
@@ -229,7 +236,7 @@ class Searcher:
             page_docs = ranking.first(first + request.per_page)[first:]
             hits = [self._hit(docnum, evaluation, highlight) for docnum in page_docs.tolist()]
             facets = self._facets(view, evaluation.matched, request)
-            generation = f"{self._generation}.{self._ix.latest_generation()}"
+            generation = f"{self._generation}.{self._read_generation()}"
             result = SearchResult(
                 query=parsed.text,
                 total=total,
@@ -313,7 +320,7 @@ class Searcher:
         """``(parsed, evaluation, did_you_mean, ranking)`` of *request*, remembered for the
         last few searches of this index state: paging through results, sorting them
         another way, or exporting them after a search costs no second evaluation."""
-        key = (self._generation, self._ix.latest_generation(), *_evaluation_key(request))
+        key = (self._generation, self._read_generation(), *_evaluation_key(request))
         found = self._recent.get(key)
         if found is None:
             parsed, evaluation, did_you_mean = self._evaluate(view, request)

@@ -257,3 +257,21 @@ def test_a_restored_reading_is_reused_by_other_filters_and_forgotten_when_the_in
     write(IndexStore(copy), [delete_entry(first.hits[-1].id)])
     own.search("dan van")
     assert memo[("dan", "van")] is not reading  # read again from the changed index
+
+
+def test_results_are_labelled_with_the_commit_read_not_the_newest_on_disk(sample_index, tmp_path):
+    from index.store import IndexStore
+    from index.writer import delete_entry, write
+
+    copy = tmp_path / "index"
+    shutil.copytree(load_config(sample_index).path("index.path"), copy)
+    own = Searcher(load_config(sample_index).with_overrides(index__path=str(copy)))
+    first = own.search("dan van")
+    read = own._read_generation()
+    assert first.generation.endswith(f".{read}")
+    write(IndexStore(copy), [delete_entry(first.hits[0].id)])
+    # A commit landed after the last refresh: until the next one, results come from the commit
+    # before, and must not be keyed (or shared with other workers) under the new one.
+    assert own._ix.latest_generation() > read == own._read_generation()
+    after = own.search("dan van")
+    assert after.generation != first.generation and first.hits[0].id not in ids(after)
