@@ -99,8 +99,8 @@ class Evaluation:
     matched: np.ndarray  # bool mask over documents
     scores: np.ndarray  # float32, meaningful where matched
     relaxed: bool = False  # not every word could be required
-    terms: Terms | dict = field(default_factory=dict)  # what to mark in the text: see highlight_terms()
-    title_terms: Terms | dict = field(default_factory=dict)  # and in the title
+    terms: Terms = field(default_factory=lambda: prepare({}))  # what to mark in the text: see highlight_terms()
+    title_terms: Terms = field(default_factory=lambda: prepare({}))  # and in the title
 
 
 class Evaluator:

@@ -14,8 +14,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3TermInfo
-from whoosh.reading import TermNotFound
 
 from index.codec import (
     _WEIGHTS_FLOATS,
@@ -25,7 +23,7 @@ from index.codec import (
     Deflated,
     read_blocks,
 )
-from search.termtable import term_table
+from search.termtable import term_info
 
 # Python overhead of a cached list (its key, object and arrays' headers) and of each raw block.
 ENTRY_BYTES = 400
@@ -233,17 +231,9 @@ def read_postings(leaf, field: str, text: str) -> Postings:
     terms = getattr(leaf, "_terms", None)
     if not isinstance(getattr(terms, "_codec", None), CompactCodec):
         return _from_matcher(leaf.postings(field, text)) if (field, text) in leaf else EMPTY
-    table = term_table(terms)
-    if table is None:
-        try:
-            terminfo = terms.term_info(field, schema[field].to_bytes(text))
-        except (KeyError, TermNotFound):
-            return EMPTY
-    else:
-        value = table.value(field, schema[field].to_bytes(text))
-        if value is None:
-            return EMPTY
-        terminfo = W3TermInfo.from_bytes(value)
+    terminfo = term_info(terms, field, schema[field].to_bytes(text))
+    if terminfo is None:
+        return EMPTY
     if terminfo.is_inlined():  # a term in a single document: its posting is in the term table
         ids, weights, values = terminfo.inlined_postings()
         encoded = [v for v in values if v]
@@ -300,16 +290,12 @@ def compact_freqs(freqs: np.ndarray) -> np.ndarray:
         return _EMPTY_F32
     if freqs.size <= _FEW:  # a term's one or two postings: numpy's reductions cost more than a loop
         values = freqs.tolist()
-        if all(v >= 0 and float(v).is_integer() for v in values):
-            top = max(values)
-            if top < 1 << 8:
-                return np.array(values, dtype=np.uint8)
-            if top < 1 << 16:
-                return np.array(values, dtype=np.uint16)
-        return freqs.astype(np.float32)
-    whole = freqs.dtype.kind in "iub" or bool(np.all(freqs == np.floor(freqs)))
-    if whole and freqs.min() >= 0:
-        top = freqs.max()
+        whole = all(float(v).is_integer() for v in values)
+        low, top = min(values), max(values)
+    else:
+        whole = freqs.dtype.kind in "iub" or bool(np.all(freqs == np.floor(freqs)))
+        low, top = (freqs.min(), freqs.max()) if whole else (0, 0)
+    if whole and low >= 0:
         if top < 1 << 8:
             return freqs.astype(np.uint8)
         if top < 1 << 16:

@@ -73,7 +73,7 @@ class Leaf:
 class SegmentCache:
     """Caches that outlive a searcher: decoded postings, field lengths, columns."""
 
-    def __init__(self, posting_cache_mb: int = 128):
+    def __init__(self, posting_cache_mb: int):  # search.posting_cache_mb
         self.postings = PostingCache(posting_cache_mb << 20)
         self.columns = ColumnCache()
         self._lengths: dict[tuple[str, str], np.ndarray] = {}

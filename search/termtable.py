@@ -19,7 +19,9 @@ from __future__ import annotations
 import os
 import struct
 
+from whoosh.codec.whoosh3 import W3TermInfo
 from whoosh.filedb.filetables import HashReader
+from whoosh.reading import TermNotFound
 
 _LENGTHS = struct.Struct("!ii")  # key length, value length (whoosh.filedb.filetables._lengths)
 _POINTER = struct.Struct("!Iq")  # key hash, item position (whoosh.filedb.filetables._pointer)
@@ -72,14 +74,18 @@ class TermTable:
         return None
 
 
-def term_table(terms_reader) -> TermTable | None:
-    """The :class:`TermTable` of a segment's terms reader, made once and kept on it; None
-    when its file is not a real one (an index in memory)."""
+def term_info(terms_reader, field: str, text: bytes) -> W3TermInfo | None:
+    """The term info of *text* in *field* of one segment's terms reader, or None when the
+    segment lacks it.  A file that is not a real one (an index in memory) is looked up
+    through Whoosh."""
     table = getattr(terms_reader, "_hnp_table", None)
     if table is None:
         try:
-            table = TermTable(terms_reader)
+            table = terms_reader._hnp_table = TermTable(terms_reader)
         except (AttributeError, OSError, ValueError):  # io.BytesIO and the like have no descriptor
-            return None
-        terms_reader._hnp_table = table
-    return table
+            try:
+                return terms_reader.term_info(field, text)
+            except (KeyError, TermNotFound):
+                return None
+    value = table.value(field, text)
+    return None if value is None else W3TermInfo.from_bytes(value)
