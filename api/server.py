@@ -29,6 +29,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from api import accesslog
 from api.allocator import limit_arenas
+from api.balance import Board, EvenAccept, arbiter_hooks
 from api.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE
 from index.settings import Config, load_config_or_exit
 
@@ -81,10 +82,12 @@ class ApiServer(BaseApplication):
     def __init__(self, config: Config, options: dict):
         self.config = config
         self.options = options
+        # Made before the first fork, so every worker shares it (see api/balance.py).
+        self.board = Board()
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in self.options.items():
+        for key, value in {**self.options, **arbiter_hooks(self.board)}.items():
             self.cfg.set(key, value)
 
     def load(self):
@@ -181,8 +184,9 @@ def json_error_response(status: int, reason: str, description: str) -> bytes:
     return head.encode("latin-1") + body
 
 
-class JsonErrorWorker(ThreadWorker):
-    """gunicorn's gthread worker, answering malformed or oversized requests with JSON errors."""
+class JsonErrorWorker(EvenAccept, ThreadWorker):
+    """gunicorn's gthread worker, answering malformed or oversized requests with JSON errors,
+    and taking new connections only when no other worker holds fewer (:class:`EvenAccept`)."""
 
     def handle_error(self, req, client, addr, exc):
         answer = client_error(exc)

@@ -1,0 +1,114 @@
+"""Connections spread evenly over the workers (api/balance.py): the shared board, and a real gunicorn."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import threading
+from collections import Counter
+from types import SimpleNamespace
+
+import pytest
+
+from api.balance import BUSY, Board, arbiter_hooks
+from tests.server import running_server
+
+
+def test_a_worker_sees_the_fewest_connections_held_by_any_other_occupied_slot():
+    board = Board(slots=4)
+    assert board.least_elsewhere(0) is None  # alone: nobody to leave a connection to
+    board.occupy(0, 101)
+    board.occupy(2, 103)
+    assert board.least_elsewhere(0) == BUSY  # occupied, not yet counting
+    board.publish(0, 5)
+    board.publish(2, 3)
+    assert board.least_elsewhere(0) == 3
+    assert board.least_elsewhere(2) == 5  # its own slot does not count
+    board.occupy(3, 104)
+    board.publish(3, 1)
+    assert board.least_elsewhere(0) == 1
+    board.release(3)  # exited: no longer counted
+    assert board.least_elsewhere(0) == 3
+
+
+def test_counts_written_in_a_forked_worker_are_read_by_the_others():
+    board = Board(slots=2)
+    board.occupy(0, os.getpid())
+    board.publish(0, 7)
+    child = os.fork()
+    if child == 0:  # the child writes its own slot, as a gunicorn worker does
+        board.occupy(1, os.getpid())
+        board.publish(1, 2)
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert board.least_elsewhere(0) == 2
+    assert board.least_elsewhere(1) == 7
+
+
+def test_the_arbiter_gives_each_worker_a_free_slot_and_takes_it_back_when_it_exits():
+    board = Board(slots=3)
+    hooks = arbiter_hooks(board)
+    workers = {pid: SimpleNamespace() for pid in (11, 12, 13, 14)}
+    arbiter = SimpleNamespace(WORKERS={})
+    for pid, worker in workers.items():
+        hooks["pre_fork"](arbiter, worker)
+        arbiter.WORKERS[pid] = worker
+    assert [w.board_slot for w in workers.values()] == [0, 1, 2, None]  # a fourth: no slot, accepts freely
+    board.occupy(1, 12)
+    board.publish(1, 4)
+    hooks["child_exit"](arbiter, workers[12])
+    del arbiter.WORKERS[12]
+    assert board.least_elsewhere(0) is None
+    replacement = SimpleNamespace()
+    hooks["pre_fork"](arbiter, replacement)
+    assert replacement.board_slot == 1
+
+
+def burst(port: int, connections: int) -> list[int]:
+    """Open *connections* keep-alive connections at once, search on each, and return how many
+    each worker holds (the worker that answers /api/health on a connection holds it)."""
+    pids: list[int | None] = [None] * connections
+    start = threading.Barrier(connections)
+
+    def one(i: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            start.wait()
+            connection.request("GET", f"/api/search?q=ha+noi&page={i + 1}")
+            connection.getresponse().read()
+            connection.request("GET", "/api/health")
+            pids[i] = json.loads(connection.getresponse().read())["worker"]
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert None not in pids
+    return sorted(Counter(pids).values())
+
+
+@pytest.mark.server
+def test_connections_opened_together_are_spread_evenly_over_the_workers(corpus_index):
+    # Without the board, the first burst after a start went 13-3, 11-5 or 10-6 in 6 of 8 starts:
+    # whichever worker wakes first takes connection after connection.
+    with running_server(corpus_index, workers=2) as server:
+        assert burst(server.port, 16) in ([8, 8], [7, 9])
+        assert burst(server.port, 16) in ([8, 8], [7, 9])
+
+
+@pytest.mark.server
+def test_a_worker_that_replaces_a_killed_one_takes_its_share_of_connections(corpus_index):
+    with running_server(corpus_index, workers=2) as server:
+        first = sorted(server.worker_pids)
+        os.kill(first[0], signal.SIGKILL)
+        others = "|".join(map(str, first))
+        server.wait_for_log(rf"worker (?!(?:{others}) )\d+ ready")
+        spread = burst(server.port, 16)
+        # The replacement has a slot on the board (the dead worker's, freed), or it would
+        # take connections without looking and the survivor would not leave it any.
+        assert spread in ([8, 8], [7, 9])
