@@ -4,7 +4,8 @@ gunicorn forks the workers first and each worker then builds its own app and
 opens the index (never ``--preload``: Whoosh readers and file handles must
 not be shared across processes), and runs a first search so the first request
 is not the slow one.  Workers are ``gthread``: ``server.threads`` threads per
-process, so a slow client does not hold a whole worker.  Requests gunicorn
+process, so a slow client does not hold a whole worker; a new connection goes
+to a worker holding no more connections than the others (api/balance.py).  Requests gunicorn
 rejects before the app sees them (request line or headers too long,
 malformed HTTP) are answered with the same JSON error shape as the app's.
 """
