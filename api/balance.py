@@ -133,7 +133,12 @@ class EvenAccept:
         if now - self._last_left > _NEW_WAIT:
             self._waiting_since = now
         self._last_left = now
-        return now - self._waiting_since < MAX_WAIT
+        if now - self._waiting_since < MAX_WAIT:
+            return True
+        # Waited long enough: this connection is taken here, and the next one waits its own turn
+        # (not all of those queued behind it, which would pile onto the busiest worker).
+        self._waiting_since = now
+        return False
 
     def accept(self, listener) -> None:
         # Several at a time while this worker holds no more than the others: a worker whose
@@ -153,9 +158,10 @@ class EvenAccept:
         super().set_accept_enabled(enabled)
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
-        # Runs at the top of every turn of gthread's loop: a good moment to publish the count.
-        self._publish()
+        # Every turn of gthread's loop: connections close in its callbacks, and an idle worker
+        # would otherwise show its old count for the whole wait that follows (up to a second).
         remaining = self._paused_until - time.monotonic()
         if remaining > 0:
             timeout = min(timeout, remaining)
         super().wait_for_and_dispatch_events(timeout)
+        self._publish()
