@@ -259,6 +259,31 @@ def test_a_restored_reading_is_reused_by_other_filters_and_forgotten_when_the_in
     assert memo[("dan", "van")] is not reading  # read again from the changed index
 
 
+def test_every_commit_and_rebuild_is_seen_by_the_next_search(sample_index, tmp_path):
+    # The check before each search looks at CURRENT's stamp and at two tables of contents (the
+    # one read and the next) instead of reading CURRENT and listing the folder.  Two commits
+    # between searches leave neither the table read nor the next one: still a change.
+    from index.writer import delete_entry, write
+
+    copy = tmp_path / "index"
+    shutil.copytree(load_config(sample_index).path("index.path"), copy)
+    own = Searcher(load_config(sample_index).with_overrides(index__path=str(copy)))
+    store = IndexStore(copy)
+    first = own.search("dan van")
+    assert own.search("dan van").generation == first.generation  # nothing changed, nothing moves
+    write(store, [delete_entry(first.hits[0].id)])
+    one = own.search("dan van")
+    assert first.hits[0].id not in ids(one) and one.generation != first.generation
+    write(store, [delete_entry(one.hits[0].id)])
+    write(store, [delete_entry(one.hits[1].id)])
+    two = own.search("dan van")
+    assert not {one.hits[0].id, one.hits[1].id} & set(ids(two)) and two.generation != one.generation
+    build(store, [ROOT / "data" / "sample"], procs=1, progress=False)  # a new generation, CURRENT replaced
+    rebuilt = own.search("dan van")
+    assert rebuilt.generation.split(".")[0] != two.generation.split(".")[0]
+    assert ids(rebuilt) == ids(two)  # the journal's deletes replayed into the new generation
+
+
 def test_results_are_labelled_with_the_commit_read_not_the_newest_on_disk(sample_index, tmp_path):
     from index.store import IndexStore
     from index.writer import delete_entry, write
