@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 
 import falcon
@@ -20,8 +19,6 @@ from api.search import ExportResource, SearchResource, SuggestResource
 from api.site import add_site_routes
 from index.settings import Config
 from search.searcher import Searcher
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def create_app(
@@ -75,11 +72,13 @@ def create_app(
     return app
 
 
-def _dumps_utf8(obj) -> str:
-    # Vietnamese stays readable (and ~3x smaller than \\u escapes).
-    text = json.dumps(obj, ensure_ascii=False)
-    # A lone surrogate (a client's broken JSON escape, echoed in a bulk error) cannot be sent as UTF-8.
-    return json.dumps(obj) if _SURROGATE.search(text) else text
+def _dumps_utf8(obj) -> bytes:
+    # Vietnamese stays readable (and ~3x smaller than \\u escapes).  Bytes: Falcon sends them as they are.
+    try:
+        return json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (a client's broken JSON escape, echoed in a bulk error) cannot be sent as UTF-8.
+        return json.dumps(obj).encode("ascii")
 
 
 class _VaryOrigin:
