@@ -9,12 +9,13 @@ import signal
 import threading
 import time
 from collections import Counter
-from types import SimpleNamespace
 
 import pytest
 
-from api.balance import BUSY, MAX_WAIT, Board, EvenAccept, arbiter_hooks
-from tests.server import running_server
+from api.balance import BUSY, MAX_WAIT, Board
+from api.server import ApiServer, gunicorn_options
+from index.settings import load_config
+from tests.server import ROOT, running_server
 
 
 def test_a_worker_sees_the_fewest_connections_held_by_any_other_occupied_slot():
@@ -48,46 +49,61 @@ def test_counts_written_in_a_forked_worker_are_read_by_the_others():
     assert board.least_elsewhere(1) == 7
 
 
-class Worker(EvenAccept):
-    """Just the state :class:`EvenAccept` reads, to ask it where a connection should go."""
+@pytest.fixture
+def arbiter_and_spawn():
+    """gunicorn's own arbiter for the API, as ``python -m api`` makes it (nothing forked), and a
+    function making a worker as the arbiter does before forking it."""
+    from gunicorn.arbiter import Arbiter
 
-    def __init__(self, board: Board, slot: int, connections: int):
-        self._board, self.board_slot, self.nr_conns = board, slot, connections
+    config = load_config(ROOT / "config.toml")
+    arbiter = Arbiter(ApiServer(config, gunicorn_options(config, "127.0.0.1:0", 3)))
+    made = []
+
+    def new_worker():
+        # As Arbiter.spawn_worker makes one before forking it, pre_fork hook included.
+        worker = arbiter.worker_class(len(made) + 1, os.getpid(), [], arbiter.app, 15, arbiter.cfg, arbiter.log)
+        arbiter.cfg.pre_fork(arbiter, worker)
+        made.append(worker)
+        return worker
+
+    yield arbiter, new_worker
+    for worker in made:
+        worker.tmp.close()
 
 
-def test_a_connection_left_to_a_worker_that_does_not_take_it_is_taken_after_max_wait_and_only_that_one():
-    board = Board(slots=2)
-    board.occupy(0, 1)
-    board.occupy(1, 2)
-    board.publish(1, 0)  # the other worker holds none, and is not taking this one
-    busier = Worker(board, 0, connections=3)
+def test_the_arbiter_gives_each_worker_a_free_slot_and_takes_it_back_when_it_exits(arbiter_and_spawn):
+    arbiter, new_worker = arbiter_and_spawn
+    board = arbiter.app.board
+    workers = {}
+    for pid in (11, 12, 13):
+        workers[pid] = arbiter.WORKERS[pid] = new_worker()
+    assert [w.board_slot for w in workers.values()] == [0, 1, 2]
+    board.occupy(1, 12)
+    board.publish(1, 4)
+    arbiter.cfg.child_exit(arbiter, arbiter.WORKERS.pop(12))
+    assert board.least_elsewhere(0) is None  # slot 1 is free again: nobody is counted there
+    assert new_worker().board_slot == 1
+
+
+def test_a_connection_left_to_a_worker_that_does_not_take_it_is_taken_after_max_wait_and_only_that_one(
+    arbiter_and_spawn,
+):
+    arbiter, new_worker = arbiter_and_spawn
+    busier = arbiter.WORKERS[21] = new_worker()
+    other = arbiter.WORKERS[22] = new_worker()
+    board = busier._board = arbiter.app.board  # as the worker's run() sets it
+    board.occupy(busier.board_slot, 21)
+    board.occupy(other.board_slot, 22)
+    board.publish(other.board_slot, 0)  # the other worker holds none, and is not taking this one
+    busier.nr_conns = 3
     assert busier._leave_to_others()
     time.sleep(MAX_WAIT / 2)
     assert busier._leave_to_others()  # the same wait, not yet long enough
     time.sleep(MAX_WAIT / 2 + 0.02)
     assert not busier._leave_to_others()  # waited MAX_WAIT: taken here
     assert busier._leave_to_others()  # the next connection waits its own turn
-    board.publish(1, 3)
-    assert not Worker(board, 0, connections=3)._leave_to_others()  # no worker holds fewer
-
-
-def test_the_arbiter_gives_each_worker_a_free_slot_and_takes_it_back_when_it_exits():
-    board = Board(slots=3)
-    hooks = arbiter_hooks(board)
-    workers = {pid: SimpleNamespace() for pid in (11, 12, 13, 14)}
-    arbiter = SimpleNamespace(WORKERS={})
-    for pid, worker in workers.items():
-        hooks["pre_fork"](arbiter, worker)
-        arbiter.WORKERS[pid] = worker
-    assert [w.board_slot for w in workers.values()] == [0, 1, 2, None]  # a fourth: no slot, accepts freely
-    board.occupy(1, 12)
-    board.publish(1, 4)
-    hooks["child_exit"](arbiter, workers[12])
-    del arbiter.WORKERS[12]
-    assert board.least_elsewhere(0) is None
-    replacement = SimpleNamespace()
-    hooks["pre_fork"](arbiter, replacement)
-    assert replacement.board_slot == 1
+    board.publish(other.board_slot, 3)
+    assert not busier._leave_to_others()  # no worker holds fewer
 
 
 def burst(port: int, connections: int) -> list[int]:
