@@ -21,6 +21,7 @@ from datetime import time as dtime
 
 import numpy as np
 from whoosh import scoring
+from whoosh.index import TOC  # its file names: _same_commit
 
 from index.analysis import fold, has_diacritics
 from index.article import LOCAL_TZ
@@ -147,7 +148,7 @@ class Searcher:
             self._folder = str(self.store.path / current)
             # An index deleted and built again reuses generation names: the folder's
             # identity tells the shared results of one from the other's.
-            folder = (self.store.path / current).stat()
+            folder = os.stat(self._folder)
             self._instance = f"{folder.st_ino}:{folder.st_ctime_ns}"
             self._view = None
         elif not self._searcher.up_to_date():
@@ -174,9 +175,9 @@ class Searcher:
         generation = self._searcher.ixreader.generation()
         if generation is None:
             return False
-        folder = self._folder
-        return os.path.exists(f"{folder}/_{self._ix.indexname}_{generation}.toc") and not os.path.exists(
-            f"{folder}/_{self._ix.indexname}_{generation + 1}.toc"
+        name = self._ix.indexname
+        return os.path.exists(os.path.join(self._folder, TOC._filename(name, generation))) and not os.path.exists(
+            os.path.join(self._folder, TOC._filename(name, generation + 1))
         )
 
     def _read_generation(self) -> int:
