@@ -5,23 +5,24 @@ whether the index changed -- a new commit, or a rebuild switched in as a new
 generation -- and reopens only then.  Decoded postings and per-document
 columns are cached per index segment, so a refresh after a small write reuses
 almost everything.  Whoosh readers are not safe to share between threads, so
-a searcher serves one request at a time (a lock; the work is CPU-bound anyway).
+a searcher serves one request at a time (a lock, taken in arrival order; the work
+is CPU-bound anyway).
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from datetime import time as dtime
+from typing import NamedTuple
 
 import numpy as np
 from whoosh import scoring
-from whoosh.index import TOC  # its file names: _same_commit
+from whoosh.index import TOC  # its file names: _Commit
 
 from index.analysis import fold, has_diacritics
 from index.article import LOCAL_TZ
@@ -29,6 +30,7 @@ from index.schema import UNDATED, author_key
 from index.settings import Config
 from index.store import IndexMissing, IndexStore
 from search.engine import Evaluation, Evaluator, Weights
+from search.fair_lock import FairLock
 from search.helpers import Helpers
 from search.query import ParsedQuery, parse_query
 from search.ranking import SORTS, Ranking
@@ -103,7 +105,7 @@ class Searcher:
         self.store = IndexStore(config.path("index.path"))
         self.weights = Weights.from_config(config)
         self._cache = SegmentCache(config["search.posting_cache_mb"])
-        self._lock = threading.RLock()
+        self._lock = FairLock()  # searches take turns in the order they came
         self._recent: OrderedDict[tuple, tuple] = OrderedDict()
         # Whole results of recent searches, for the current index state only: popular
         # searches, paging back and forth, the same search from the page and the API.
@@ -120,7 +122,9 @@ class Searcher:
         self._settings_key = repr(sorted((k, v) for k, v in config.as_dict().items() if k.startswith("search.")))
         self._generation: str | None = None
         self._folder = ""  # the live generation's folder
-        self._current_stamp: tuple | None = None  # CURRENT as of the last full check (_file_stamp)
+        # What the last full check found; replaced whole, so a reader without the lock never
+        # sees half of one refresh and half of another.
+        self._known: _Commit | None = None
         self._instance = ""
         self._ix = None
         self._searcher = None
@@ -131,14 +135,16 @@ class Searcher:
     # --- keeping up with the index -----------------------------------------------------
 
     def _refresh(self) -> IndexView:
+        known = self._known
+        if known is not None and self._view is not None and known.holds(self.store.current_file):
+            return self._view
         # Taken before CURRENT is read: if it is replaced in between, the stamp is the old file's
         # and the next request reads it again.
         stamp = _file_stamp(self.store.current_file)
-        if stamp is not None and stamp == self._current_stamp and self._view is not None and self._same_commit():
-            return self._view
         current = self.store.current()
         if current is None:
             raise IndexMissing(f"no index at {self.store.path}: run `python -m index build` first")
+        self._known = None
         if current != self._generation or self._searcher is None:
             # The old searcher is not closed here: an export may still be streaming from
             # it; it closes its files when the last reference goes.
@@ -159,25 +165,20 @@ class Searcher:
         if self._view is None:
             self._view = IndexView(self._searcher, self._cache)
             self.helpers.index_changed(self)
-        self._current_stamp = stamp
+        self._known = self._commit(stamp)
         return self._view
 
-    def _same_commit(self) -> bool:
-        """True only when the commit this searcher reads is surely still the newest: its table of
-        contents is there and the next one is not.  Three stat() calls in all with the stamp of
-        CURRENT, where reading CURRENT and listing the generation's folder took ~150 us, twice
-        a request (the ETag, then the search).
-
-        Whoosh numbers commits one after another, and each commit deletes every older table of
-        contents before it returns.  So once any newer commit is acknowledged, either the next
-        table exists or this one is gone.  Anything else (an empty index, a missing file) is left
-        to the full check."""
+    def _commit(self, stamp: tuple | None) -> _Commit | None:
+        """What the refresh just read, for :meth:`_Commit.holds` (None: check fully every time)."""
         generation = self._searcher.ixreader.generation()
-        if generation is None:
-            return False
+        if stamp is None or generation is None:
+            return None
         name = self._ix.indexname
-        return os.path.exists(os.path.join(self._folder, TOC._filename(name, generation))) and not os.path.exists(
-            os.path.join(self._folder, TOC._filename(name, generation + 1))
+        return _Commit(
+            stamp,
+            os.path.join(self._folder, TOC._filename(name, generation)),
+            os.path.join(self._folder, TOC._filename(name, generation + 1)),
+            f"{self._generation}.{generation}",
         )
 
     def _read_generation(self) -> int:
@@ -189,7 +190,14 @@ class Searcher:
 
     @property
     def generation(self) -> str:
-        """Identifies the index contents: changes with every commit and every rebuild."""
+        """Identifies the index contents: changes with every commit and every rebuild.
+
+        Answered without waiting for the searches' lock while the index is as last seen:
+        it is asked before each search (for the ETag), and waiting in line twice, once for
+        the ETag and once for the search, doubled a request's wait under load."""
+        known = self._known
+        if known is not None and known.holds(self.store.current_file):
+            return known.label
         with self._lock:
             self._refresh()
             return f"{self._generation}.{self._read_generation()}"
@@ -546,6 +554,28 @@ def _values(value) -> list[str]:
 
 def _timestamp(day: date, at: dtime) -> int:
     return int(datetime.combine(day, at, LOCAL_TZ).timestamp())
+
+
+class _Commit(NamedTuple):
+    """The commit a searcher reads, with how to tell cheaply that it is still the newest.
+
+    Three ``stat()`` calls: ``CURRENT`` (replaced by a rename when a rebuild is switched
+    in, so a new one is a new inode), this commit's table of contents and the next one's.
+    Whoosh numbers commits one after another, and each commit deletes every older table
+    of contents before it returns.  So once any newer commit is acknowledged, either the
+    next table exists or this one is gone.  Reading ``CURRENT`` and listing the
+    generation's folder instead took ~150 us, twice a request.
+    """
+
+    stamp: tuple[int, int, int]  # CURRENT's (_file_stamp), taken before it was read
+    toc: str
+    next_toc: str
+    label: str  # Searcher.generation
+
+    def holds(self, current_file) -> bool:
+        return (
+            _file_stamp(current_file) == self.stamp and os.path.exists(self.toc) and not os.path.exists(self.next_toc)
+        )
 
 
 def _file_stamp(path) -> tuple[int, int, int] | None:

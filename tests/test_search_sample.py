@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 
 import pytest
 
@@ -270,18 +271,48 @@ def test_every_commit_and_rebuild_is_seen_by_the_next_search(sample_index, tmp_p
     own = Searcher(load_config(sample_index).with_overrides(index__path=str(copy)))
     store = IndexStore(copy)
     first = own.search("dan van")
-    assert own.search("dan van").generation == first.generation  # nothing changed, nothing moves
+    assert own.search("dan van").generation == first.generation == own.generation  # nothing changed
     write(store, [delete_entry(first.hits[0].id)])
+    # Searcher.generation (the ETag, asked before each search) sees each change as the search does.
+    label = own.generation
     one = own.search("dan van")
-    assert first.hits[0].id not in ids(one) and one.generation != first.generation
+    assert first.hits[0].id not in ids(one) and one.generation == label != first.generation
     write(store, [delete_entry(one.hits[0].id)])
     write(store, [delete_entry(one.hits[1].id)])
+    label = own.generation
     two = own.search("dan van")
-    assert not {one.hits[0].id, one.hits[1].id} & set(ids(two)) and two.generation != one.generation
+    assert not {one.hits[0].id, one.hits[1].id} & set(ids(two)) and two.generation == label != one.generation
     build(store, [ROOT / "data" / "sample"], procs=1, progress=False)  # a new generation, CURRENT replaced
+    assert own.generation.split(".")[0] != two.generation.split(".")[0]
     rebuilt = own.search("dan van")
     assert rebuilt.generation.split(".")[0] != two.generation.split(".")[0]
     assert ids(rebuilt) == ids(two)  # the journal's deletes replayed into the new generation
+
+
+def test_the_generation_is_answered_while_a_search_holds_the_lock(sample_index, tmp_path):
+    # Each request asks for the generation (its ETag) before it searches.  While the index is
+    # as last seen, that answer must not queue behind the searches; after a commit it does,
+    # because reopening the index is the searches' business.
+    from index.writer import delete_entry, write
+
+    copy = tmp_path / "index"
+    shutil.copytree(load_config(sample_index).path("index.path"), copy)
+    own = Searcher(load_config(sample_index).with_overrides(index__path=str(copy)))
+    first = own.search("dan van")
+    answers: list[str] = []
+    with own._lock:  # as a long search in another thread would
+        asking = threading.Thread(target=lambda: answers.append(own.generation))
+        asking.start()
+        asking.join(5)
+        assert answers == [first.generation]
+        write(IndexStore(copy), [delete_entry(first.hits[0].id)])
+        asking = threading.Thread(target=lambda: answers.append(own.generation))
+        asking.start()
+        asking.join(0.5)
+        assert asking.is_alive() and len(answers) == 1  # waits for the lock: the index changed
+    asking.join(5)
+    after = own.search("dan van")
+    assert answers[1] == after.generation != first.generation and first.hits[0].id not in ids(after)
 
 
 def test_results_are_labelled_with_the_commit_read_not_the_newest_on_disk(sample_index, tmp_path):
