@@ -14,6 +14,14 @@ holds more than the least busy other worker leaves a waiting connection to
 it, a few milliseconds at a time (:class:`EvenAccept`).  A connection that no
 other worker takes within ``MAX_WAIT`` is accepted anyway, so a busy, stuck
 or exiting worker never keeps a client waiting longer than that.
+
+Connections already open move too.  A worker started late (a replacement for
+one that died, or one still warming up when clients connected) would otherwise
+get nothing from clients that keep their connections: 16 connections opened
+while one of two workers was starting stayed 16 to 0, at half the throughput.
+A worker holding two or more connections more than another answers one request
+in ``SHED_EVERY`` with ``Connection: close``; the client opens a new connection,
+and the accepting rule above gives it to the worker that holds fewer.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ BUSY = 2**62  # what a worker that cannot take connections (full, or stopping) w
 PAUSE = 0.005  # seconds a more loaded worker stops listening, each time it leaves a connection
 MAX_WAIT = 0.2  # seconds a connection may be left to others before it is accepted anyway
 _NEW_WAIT = 0.25  # a connection arriving longer than this after the last one left starts a new wait
+SHED_EVERY = 0.05  # seconds between two connections a crowded worker closes (its count must catch up)
+SHED_QUIET = 2.0  # seconds without closing any after a connection was left and nobody took it
 
 
 class Board:
@@ -105,12 +115,15 @@ class EvenAccept:
     _paused_until = 0.0
     _waiting_since = 0.0
     _last_left = float("-inf")
+    _last_shed = float("-inf")
+    _last_gave_up = float("-inf")
 
     def run(self) -> None:
         board, slot = getattr(self.app, "board", None), getattr(self, "board_slot", None)
         self._board = board if slot is not None else None
         if self._board is None:
             return super().run()
+        self.wsgi = self._shedding(self.wsgi)
         # Taken only now, with the app loaded and warmed: a worker still starting takes no connection.
         board.occupy(slot, os.getpid())
         try:
@@ -138,7 +151,37 @@ class EvenAccept:
         # Waited long enough: this connection is taken here, and the next one waits its own turn
         # (not all of those queued behind it, which would pile onto the busiest worker).
         self._waiting_since = now
+        self._last_gave_up = now
         return False
+
+    def _crowded(self) -> bool:
+        """Whether the request being answered should close its connection, to move it elsewhere."""
+        if self._board is None:
+            return False
+        least = self._board.least_elsewhere(self.board_slot)
+        now = time.monotonic()
+        if least is None or self.nr_conns < least + 2 or now - self._last_shed < SHED_EVERY:
+            return False
+        # The worker holding fewer did not take the last connection left to it: a moved
+        # connection would come back here after MAX_WAIT, and its client would wait that long.
+        if now - self._last_gave_up < SHED_QUIET:
+            return False
+        self._last_shed = now
+        return True
+
+    def _shedding(self, app):
+        """*app*, closing a connection after its answer while this worker is crowded."""
+
+        def wsgi(environ, start_response):
+            if self._crowded():
+                # gunicorn's start_response is its Response's method: that response then says
+                # "Connection: close" and the worker closes the connection once it is sent.
+                response = getattr(start_response, "__self__", None)
+                if response is not None and hasattr(response, "force_close"):
+                    response.force_close()
+            return app(environ, start_response)
+
+        return wsgi
 
     def accept(self, listener) -> None:
         # Several at a time while this worker holds no more than the others: a worker whose

@@ -167,3 +167,34 @@ def test_bursts_one_after_another_are_spread_over_five_workers(sample_index):
             time.sleep(0.2)
             spread = burst(server.port, connections)
             assert len(spread) == 5 and spread[-1] - spread[0] <= 2, (connections, spread)
+
+
+@pytest.mark.server
+def test_connections_held_by_one_worker_move_to_a_worker_that_starts_later(sample_index):
+    # Sixteen clients connect while one of the two workers is being replaced: all land on the
+    # survivor.  They keep their connections, so without moving some the newcomer would stay idle
+    # for as long as they search, and the survivor would serve them all at half the throughput.
+    with running_server(sample_index, workers=2) as server:
+        first = sorted(server.worker_pids)
+        os.kill(first[0], signal.SIGKILL)
+        connections = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=30) for _ in range(16)]
+
+        def worker_of(connection: http.client.HTTPConnection) -> int:
+            # http.client opens a new connection by itself after an answer that said "close".
+            connection.request("GET", "/api/health")
+            response = connection.getresponse()
+            assert response.status == 200
+            return json.loads(response.read())["worker"]
+
+        assert {worker_of(c) for c in connections} == {first[1]}  # the replacement is not ready yet
+        others = "|".join(map(str, first))
+        server.wait_for_log(rf"worker (?!(?:{others}) )\d+ ready")
+        deadline = time.monotonic() + 20
+        while True:
+            spread = sorted(Counter(worker_of(c) for c in connections).values())
+            if spread in ([8, 8], [7, 9]) or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        for connection in connections:
+            connection.close()
+        assert spread in ([8, 8], [7, 9])
