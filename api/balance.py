@@ -105,7 +105,8 @@ def arbiter_hooks(board: Board) -> dict:
 
 class EvenAccept:
     """Mixin for gunicorn's gthread ``ThreadWorker``: accept only when no other worker holds fewer
-    connections, or once a connection has waited ``MAX_WAIT`` for one that does.
+    connections, or once a connection has waited ``MAX_WAIT`` for one that does; and while
+    holding two or more more than another, close a connection after its answer now and then.
 
     The board is the application's ``board`` attribute and the slot the worker's
     ``board_slot`` (set by :func:`arbiter_hooks`); without either the worker
