@@ -38,7 +38,15 @@ class FairLock:
             turn = threading.Lock()
             turn.acquire()
             self._queue.append((me, turn))
-        turn.acquire()  # released by release(), which has made this thread the owner
+        try:
+            turn.acquire()  # released by release(), which has made this thread the owner
+        except BaseException:  # interrupted (a signal handler raised): leave the line
+            with self._mutex:
+                if (me, turn) in self._queue:
+                    self._queue.remove((me, turn))
+                    raise
+            self.release()  # handed over meanwhile: pass it on rather than hold it forever
+            raise
         return True
 
     def release(self) -> None:

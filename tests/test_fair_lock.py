@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 
@@ -104,3 +105,39 @@ def test_one_holder_at_a_time():
     for thread in threads:
         thread.join(30)
     assert state == {"inside": 0, "most": 1, "count": 16000}
+
+
+def test_a_wait_interrupted_by_a_signal_leaves_the_line():
+    # A signal handler that raises (a timeout, Ctrl-C) interrupts the wait: the thread must not
+    # stay queued, or the lock would one day be handed to a thread that no longer wants it.
+    lock = FairLock()
+    holding, done = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with lock:
+            holding.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    holding.wait(5)
+
+    def interrupt(signum, frame):
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        with pytest.raises(TimeoutError):
+            lock.acquire()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert lock.waiting() == 0
+    done.set()
+    thread.join(5)
+    taken = threading.Event()
+    other = threading.Thread(target=lambda: (lock.acquire(), taken.set(), lock.release()))
+    other.start()
+    assert taken.wait(5)
+    other.join(5)
