@@ -14,7 +14,8 @@ from a fixed mix of the judged queries in ``../shared/queries``:
 
 Requests of the first ``--warmup`` seconds are not counted.  An error is any
 status other than 200, or a failed connection.  Prints a table: requests/s,
-latency percentiles, errors.
+latency percentiles, errors; and how many connections each worker held at the
+end (a run with one worker idle measures half a server).
 
     .venv/bin/python bench/load.py --config /work/devindex/news00.toml
 
@@ -82,6 +83,7 @@ class Client(threading.Thread):
         self.latencies: list[float] = []
         self.errors: dict[str, int] = {}
         self.by_kind: dict[str, list[float]] = {}
+        self.worker: int | None = None  # the server process holding this connection at the end
 
     def run(self) -> None:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
@@ -104,6 +106,11 @@ class Client(threading.Thread):
                 self.errors[outcome] = self.errors.get(outcome, 0) + 1
             self.latencies.append(elapsed)
             self.by_kind.setdefault(kind, []).append(elapsed)
+        try:
+            connection.request("GET", "/api/health")
+            self.worker = json.loads(connection.getresponse().read()).get("worker")
+        except (OSError, http.client.HTTPException, ValueError):
+            pass
         connection.close()
 
 
@@ -141,6 +148,9 @@ def run_load(url: str, seconds: float, connections: int, warmup: float, seed: in
     for client in clients:
         client.join()
     latencies = [t for c in clients for t in c.latencies]
+    held: dict[int | None, int] = {}
+    for client in clients:
+        held[client.worker] = held.get(client.worker, 0) + 1
     errors: dict[str, int] = {}
     by_kind: dict[str, list[float]] = {}
     for client in clients:
@@ -159,6 +169,8 @@ def run_load(url: str, seconds: float, connections: int, warmup: float, seed: in
         "errors": sum(errors.values()),
         "error_kinds": errors,
         "client_cpu_s": (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system),
+        # How the connections were spread over the workers at the end (None: no answer).
+        "connections_per_worker": sorted(held.values(), reverse=True),
         "server_cpu_s": None if group is None else server_after - server_before,
         "by_kind": {
             kind: {"requests": len(v), "p50_ms": percentile(v, 0.5) * 1000, "p99_ms": percentile(v, 0.99) * 1000}
@@ -195,6 +207,8 @@ def print_table(result: dict, info: dict) -> None:
         print(f"| {kind} | {share:.0%} | {row['requests']} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} |")
     if result["error_kinds"]:
         print(f"\nerrors: {result['error_kinds']}")
+    spread = result["connections_per_worker"]
+    print(f"\nconnections per worker at the end: {'-'.join(map(str, spread))}")
     line = f"\nCPU during the measured {result['seconds']:g} s: client {result['client_cpu_s']:.1f} s"
     if result["server_cpu_s"] is not None and result["requests"]:
         per_request = result["server_cpu_s"] / result["requests"] * 1000
