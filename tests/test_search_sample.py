@@ -30,6 +30,13 @@ def ids(result):
     return [hit.id for hit in result.hits]
 
 
+def searcher_on_a_copy(sample_index, tmp_path, **overrides) -> tuple[Searcher, IndexStore]:
+    """A searcher of its own over a copy of the sample index, which the test may write to."""
+    copy = tmp_path / "index"
+    shutil.copytree(load_config(sample_index).path("index.path"), copy)
+    return Searcher(load_config(sample_index).with_overrides(index__path=str(copy), **overrides)), IndexStore(copy)
+
+
 def test_dan_van_with_and_without_diacritics_puts_the_seed_first(searcher):
     for query in ("dan van", "Dân vận", "dân vận", "DÂN VẬN"):
         result = searcher.search(query)
@@ -239,15 +246,9 @@ def test_another_sort_or_page_reuses_the_evaluation(sample_index):
 
 
 def test_a_restored_reading_is_reused_by_other_filters_and_forgotten_when_the_index_changes(sample_index, tmp_path):
-    from index.store import IndexStore
     from index.writer import delete_entry, write
 
-    copy = tmp_path / "index"
-    shutil.copytree(load_config(sample_index).path("index.path"), copy)
-    config = load_config(sample_index).with_overrides(
-        index__path=str(copy), search__result_cache=0, search__shared_result_cache=0
-    )
-    own = Searcher(config)
+    own, store = searcher_on_a_copy(sample_index, tmp_path, search__result_cache=0, search__shared_result_cache=0)
     first = own.search("dan van")
     memo = own.helpers.readings
     reading = memo[("dan", "van")]
@@ -255,7 +256,7 @@ def test_a_restored_reading_is_reused_by_other_filters_and_forgotten_when_the_in
     filtered = own.search("dan van", date_from="2000-01-01")
     assert memo[("dan", "van")] is reading  # not restored a second time
     assert ids(filtered) == [h.id for h in first.hits if h.published]
-    write(IndexStore(copy), [delete_entry(first.hits[-1].id)])
+    write(store, [delete_entry(first.hits[-1].id)])
     own.search("dan van")
     assert memo[("dan", "van")] is not reading  # read again from the changed index
 
@@ -266,10 +267,7 @@ def test_every_commit_and_rebuild_is_seen_by_the_next_search(sample_index, tmp_p
     # between searches leave neither the table read nor the next one: still a change.
     from index.writer import delete_entry, write
 
-    copy = tmp_path / "index"
-    shutil.copytree(load_config(sample_index).path("index.path"), copy)
-    own = Searcher(load_config(sample_index).with_overrides(index__path=str(copy)))
-    store = IndexStore(copy)
+    own, store = searcher_on_a_copy(sample_index, tmp_path)
     first = own.search("dan van")
     assert own.search("dan van").generation == first.generation == own.generation  # nothing changed
     write(store, [delete_entry(first.hits[0].id)])
@@ -295,9 +293,7 @@ def test_the_generation_is_answered_while_a_search_holds_the_lock(sample_index, 
     # because reopening the index is the searches' business.
     from index.writer import delete_entry, write
 
-    copy = tmp_path / "index"
-    shutil.copytree(load_config(sample_index).path("index.path"), copy)
-    own = Searcher(load_config(sample_index).with_overrides(index__path=str(copy)))
+    own, store = searcher_on_a_copy(sample_index, tmp_path)
     first = own.search("dan van")
     answers: list[str] = []
     with own._lock:  # as a long search in another thread would
@@ -305,7 +301,7 @@ def test_the_generation_is_answered_while_a_search_holds_the_lock(sample_index, 
         asking.start()
         asking.join(5)
         assert answers == [first.generation]
-        write(IndexStore(copy), [delete_entry(first.hits[0].id)])
+        write(store, [delete_entry(first.hits[0].id)])
         asking = threading.Thread(target=lambda: answers.append(own.generation))
         asking.start()
         asking.join(0.5)
@@ -316,16 +312,13 @@ def test_the_generation_is_answered_while_a_search_holds_the_lock(sample_index, 
 
 
 def test_results_are_labelled_with_the_commit_read_not_the_newest_on_disk(sample_index, tmp_path):
-    from index.store import IndexStore
     from index.writer import delete_entry, write
 
-    copy = tmp_path / "index"
-    shutil.copytree(load_config(sample_index).path("index.path"), copy)
-    own = Searcher(load_config(sample_index).with_overrides(index__path=str(copy)))
+    own, store = searcher_on_a_copy(sample_index, tmp_path)
     first = own.search("dan van")
     read = own._read_generation()
     assert first.generation.endswith(f".{read}")
-    write(IndexStore(copy), [delete_entry(first.hits[0].id)])
+    write(store, [delete_entry(first.hits[0].id)])
     # A commit landed after the last refresh: until the next one, results come from the commit
     # before, and must not be keyed (or shared with other workers) under the new one.
     assert own._ix.latest_generation() > read == own._read_generation()
