@@ -193,7 +193,8 @@ def json_error_response(status: int, reason: str, description: str) -> bytes:
 
 class JsonErrorWorker(EvenAccept, ThreadWorker):
     """gunicorn's gthread worker, answering malformed or oversized requests with JSON errors,
-    and taking new connections only when no other worker holds fewer (:class:`EvenAccept`)."""
+    taking new connections only when no other worker holds fewer, and moving one elsewhere
+    while it holds more than another (:class:`EvenAccept`)."""
 
     def handle_error(self, req, client, addr, exc):
         answer = client_error(exc)

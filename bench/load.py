@@ -35,6 +35,7 @@ import shutil
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -148,9 +149,7 @@ def run_load(url: str, seconds: float, connections: int, warmup: float, seed: in
     for client in clients:
         client.join()
     latencies = [t for c in clients for t in c.latencies]
-    held: dict[int | None, int] = {}
-    for client in clients:
-        held[client.worker] = held.get(client.worker, 0) + 1
+    held = Counter(client.worker for client in clients)
     errors: dict[str, int] = {}
     by_kind: dict[str, list[float]] = {}
     for client in clients:

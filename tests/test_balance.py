@@ -134,6 +134,18 @@ def burst(port: int, connections: int) -> list[int]:
     return sorted(Counter(pids).values())
 
 
+def kill_first_worker(server) -> tuple[int, ...]:
+    """SIGKILL the server's first worker; returns every worker pid known before (the survivors)."""
+    known = tuple(sorted(server.worker_pids))
+    os.kill(known[0], signal.SIGKILL)
+    return known
+
+
+def wait_for_replacement(server, known: tuple[int, ...]) -> None:
+    """Until a worker other than *known* has logged that it is ready."""
+    server.wait_for_log(rf"worker (?!(?:{'|'.join(map(str, known))}) )\d+ ready")
+
+
 @pytest.mark.server
 def test_connections_opened_together_are_spread_evenly_over_the_workers(corpus_index):
     # Without the board, the first burst after a start went 13-3, 11-5 or 10-6 in 6 of 8 starts:
@@ -146,10 +158,7 @@ def test_connections_opened_together_are_spread_evenly_over_the_workers(corpus_i
 @pytest.mark.server
 def test_a_worker_that_replaces_a_killed_one_takes_its_share_of_connections(corpus_index):
     with running_server(corpus_index, workers=2) as server:
-        first = sorted(server.worker_pids)
-        os.kill(first[0], signal.SIGKILL)
-        others = "|".join(map(str, first))
-        server.wait_for_log(rf"worker (?!(?:{others}) )\d+ ready")
+        wait_for_replacement(server, kill_first_worker(server))
         spread = burst(server.port, 16)
         # The replacement has a slot on the board (the dead worker's, freed), or it would
         # take connections without looking and the survivor would not leave it any.
@@ -175,8 +184,7 @@ def test_connections_held_by_one_worker_move_to_a_worker_that_starts_later(sampl
     # survivor.  They keep their connections, so without moving some the newcomer would stay idle
     # for as long as they search, and the survivor would serve them all at half the throughput.
     with running_server(sample_index, workers=2) as server:
-        first = sorted(server.worker_pids)
-        os.kill(first[0], signal.SIGKILL)
+        first = kill_first_worker(server)
         connections = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=30) for _ in range(16)]
 
         def worker_of(connection: http.client.HTTPConnection) -> int:
@@ -187,8 +195,7 @@ def test_connections_held_by_one_worker_move_to_a_worker_that_starts_later(sampl
             return json.loads(response.read())["worker"]
 
         assert {worker_of(c) for c in connections} == {first[1]}  # the replacement is not ready yet
-        others = "|".join(map(str, first))
-        server.wait_for_log(rf"worker (?!(?:{others}) )\d+ ready")
+        wait_for_replacement(server, first)
         deadline = time.monotonic() + 20
         while True:
             spread = sorted(Counter(worker_of(c) for c in connections).values())
