@@ -9,7 +9,8 @@ Telex keystrokes would have typed with the input method off (``hooij`` ->
 often it stands next to the query's neighbouring words in the index, so the
 correction fits its context (``truc tuyn`` -> ``trực tuyến``, not ``trực tuyển``).
 The corrected query then gets its diacritics back from :mod:`search.restore`,
-keeping those the reader typed.
+keeping the words the reader typed as typed (capitals too) when the query has
+diacritics, and reading each corrected syllable among its near neighbours only.
 
 The vocabulary is :mod:`search.vocabulary` (every folded syllable of titles,
 summaries and bodies, read once per index segment).
@@ -33,6 +34,7 @@ ACCENTED_FIELDS = ("title", "summary", "body")
 RARE = 3  # a folded syllable in fewer articles than this is suspect
 BETTER = 20  # a candidate must be in this many times more articles
 MAX_CANDIDATES = 12  # checked against the context, the most common first
+CONTEXT = 2  # neighbours either side that decide how a corrected syllable is written
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _TELEX_TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
 _TELEX_LETTERS = (("uow", "ươ"), ("aa", "â"), ("aw", "ă"), ("ee", "ê"), ("oo", "ô"), ("ow", "ơ"), ("uw", "ư"))
@@ -75,7 +77,8 @@ class Speller:
                 fixed[i] = best
         if not any(fixed):
             return None
-        return self._accented(occ, unigrams, words, folded, fixed)
+        typed = [word for c in clauses for word in _as_typed(c)]
+        return self._accented(occ, unigrams, typed, folded, fixed)
 
     def _best(self, occ, vocabulary, syllable: str, left: str | None, right: str | None) -> tuple[str, ...] | None:
         floor = max(RARE, BETTER * _frequency(occ, syllable))
@@ -115,20 +118,56 @@ class Speller:
             for syllable in replacement or (folded[i],):
                 sequence.append(fold(syllable))
                 owner.append(i)
-        restored = Restorer(occ, unigrams).restore(sequence).display
+        # A reader who types diacritics leaves a syllable bare on purpose (cho, ai, Alle), as
+        # the search itself assumes: such a query gets no restored reading.
+        typed_accents = any(has_diacritics(word) for word in words)
+        kept = [_kept(word, replacement, typed_accents) for word, replacement in zip(words, fixed, strict=True)]
+        restorer = Restorer(occ, unigrams)
         out: list[list[str]] = [[] for _ in words]
-        for i, shown in zip(owner, restored, strict=True):
-            out[i].append(shown)
-        result = []
-        for i, word in enumerate(words):
-            replacement = fixed[i]
-            if replacement is None and has_diacritics(word):
-                result.append(word)  # typed with diacritics and found: the reader's own
-            elif replacement is not None and len(replacement) == 1 and has_diacritics(replacement[0]):
-                result.append(replacement[0])  # Telex said exactly which marks
-            else:
-                result.append(" ".join(out[i]))
-        return result
+        for start, end in _windows([kept[i] is None for i in owner]):
+            restored = restorer.restore(sequence[start:end]).display
+            for i, shown in zip(owner[start:end], restored, strict=True):
+                out[i].append(shown)
+        return [word if word is not None else " ".join(out[i]) for i, word in enumerate(kept)]
+
+
+def _as_typed(clause) -> list[str]:
+    """The syllables of *clause* with the reader's capitals, where its text lines up with them."""
+    tokens = clause.raw.split()
+    if len(tokens) == len(clause.syllables) and all(
+        t.lower() == s for t, s in zip(tokens, clause.syllables, strict=True)
+    ):
+        return tokens
+    return list(clause.syllables)
+
+
+def _kept(word: str, replacement: tuple[str, ...] | None, typed_accents: bool) -> str | None:
+    """What stays of a query word as the reader or Telex wrote it, or None: restore it."""
+    if replacement is None and (typed_accents or has_diacritics(word)):
+        return word  # found as typed: the reader's own
+    if replacement is not None and len(replacement) == 1 and has_diacritics(replacement[0]):
+        return replacement[0]  # Telex said exactly which marks
+    return None
+
+
+def _windows(needed: list[bool]) -> list[tuple[int, int]]:
+    """Stretches of a corrected query to restore: each syllable that needs its diacritics
+    with up to :data:`CONTEXT` neighbours either side, overlapping stretches merged.
+
+    A reader's question typed with diacritics and one typo needs one syllable back:
+    restoring all twenty read every pair of them in the bodies (100 ms), and the
+    reading of one syllable depends on its neighbours, not on the far end of the sentence.
+    """
+    windows: list[tuple[int, int]] = []
+    for i, wanted in enumerate(needed):
+        if not wanted:
+            continue
+        start, end = max(0, i - CONTEXT), min(len(needed), i + CONTEXT + 1)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
 
 
 def _frequency(occ: Occurrences, folded: str) -> int:

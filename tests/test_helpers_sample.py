@@ -12,6 +12,7 @@ from index.settings import load_config
 from index.store import IndexStore
 from index.writer import delete_entry, upsert_entry, write
 from search.searcher import Searcher
+from search.spelling import _windows
 from tests.conftest import write_config
 
 
@@ -119,6 +120,25 @@ def test_operators_survive_in_did_you_mean(searcher):
 def test_spelling_corrections(searcher, typed, meant):
     offered = searcher.search(typed).did_you_mean
     assert offered is not None and syllables(offered) == syllables(meant)
+
+
+def test_a_long_question_typed_with_diacritics_keeps_all_but_its_typo_as_typed(searcher):
+    offered = searcher.search("Ban dân vận Hà Nội tổ chức hội nghị trực tuyn như thế nào cho cán bộ?").did_you_mean
+    assert offered == "Ban dân vận Hà Nội tổ chức hội nghị trực tuyến như thế nào cho cán bộ?"
+
+
+@pytest.mark.parametrize(
+    ("needed", "windows"),
+    [
+        ([False] * 9, []),
+        ([True, False, False, False, False, False, False], [(0, 3)]),
+        ([False] * 4 + [True] + [False] * 4, [(2, 7)]),
+        ([False] * 3 + [True, False, True] + [False] * 3, [(1, 8)]),  # overlapping: one stretch
+        ([True] + [False] * 8 + [True], [(0, 3), (7, 10)]),
+    ],
+)
+def test_a_corrected_query_is_restored_around_the_syllables_that_need_it(needed, windows):
+    assert _windows(needed) == windows
 
 
 def test_no_correction_when_the_words_are_known(searcher):
