@@ -137,7 +137,10 @@ class IndexView:
         self._lengths: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
         self._terms = ArrayLRU(TERMS_BYTES)
-        self._tfs = ArrayLRU(TERMS_BYTES)
+        # Read only when a term's BM25F over a set of fields is not yet in `contributions`
+        # (search.engine.Evaluator.bm25f): a smaller share of the budget.
+        self._tfs = ArrayLRU(TERMS_BYTES // 4)
+        self.contributions = ArrayLRU(TERMS_BYTES)
 
     def postings(self, field: str, text: str) -> list[tuple[Leaf, Postings]]:
         return [(leaf, self.cache.postings.get(leaf.key, leaf.reader, field, text)) for leaf in self.leaves]

@@ -87,3 +87,28 @@ def test_batched_position_keys_equal_the_keys_of_each_term_decoded_alone(sample_
             assert np.array_equal(keys, alone)
             assert np.all(np.diff(keys) > 0)  # sorted, no repeats: phrases intersect them
         assert batched[0].size > 0 and batched[3].size == 0
+
+
+def test_a_terms_remembered_bm25f_adds_what_computing_it_added(sample_index):
+    from index.settings import load_config
+    from search.engine import FIELDS, Evaluator
+    from search.searcher import Searcher
+
+    searcher = Searcher(load_config(sample_index))
+    searcher.search("")
+    view = searcher._refresh()
+    evaluator = Evaluator(view, searcher.weights)
+    # Over several fields (their sum saturated once), and over one field (the other branch).
+    for text, fields in (("dân", evaluator._weighted(FIELDS)), ("thu", [("author", 1.0)])):
+        added = []
+        for _ in range(2):  # computed, then from the view's memory
+            scores, mask = np.zeros(view.size, dtype=np.float32), np.zeros(view.size, dtype=bool)
+            idf = evaluator.bm25f(text, fields, scores, 1.0, mask)
+            added.append((idf, scores, mask))
+        (idf, scores, mask), (again, remembered, remembered_mask) = added
+        assert mask.any() and idf > 0, text
+        assert again == idf and np.array_equal(remembered, scores) and np.array_equal(remembered_mask, mask)
+        assert np.array_equal(np.flatnonzero(scores), np.flatnonzero(mask))
+        halved = np.zeros(view.size, dtype=np.float32)
+        evaluator.bm25f(text, fields, halved, 0.5)
+        assert np.allclose(halved, scores * 0.5)
