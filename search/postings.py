@@ -29,6 +29,12 @@ from search.termtable import term_info
 ENTRY_BYTES = 400
 BLOCK_BYTES = 120
 _FEW = 8  # postings below which a list's frequencies are checked in Python
+POSITION_BITS = 21  # positions below 2 million; a position key is doc << 21 | position
+# A list with at most this many positions keeps them decoded once asked (8 bytes each): the
+# syllables of titles and names come back query after query, and gathering and decoding the
+# same postings again was most of the phrase tiers' time.  Longer lists (a common syllable in
+# the bodies of 100,000 articles) are decoded for the documents asked about only.
+KEEP_POSITIONS = 16_384
 _FEW_BYTES = 48  # varint bytes below which they are decoded in Python
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
 _EMPTY_F32 = np.zeros(0, dtype=np.float32)
@@ -129,6 +135,7 @@ class Postings:
     _values: list  # raw encoded values (positions), per block, until indexed
     _index: tuple[np.ndarray, np.ndarray] | None = None  # (value bytes, byte offset of each posting; len+1)
     on_grow: object = None  # called with the bytes added by indexing (the cache's accounting)
+    _keys: np.ndarray | None = None  # every position key (local documents), once kept
 
     @property
     def size(self) -> int:
@@ -191,6 +198,23 @@ class Postings:
         local = chosen - starts[owner] + first_of_block[np.searchsorted(blocks, owner)]
         return *_gather(data, np.concatenate(([0], np.cumsum(sizes))), local), self.docs[chosen]
 
+    def keys(self) -> np.ndarray | None:
+        """Sorted ``doc << POSITION_BITS | position`` of every occurrence (documents local to
+        the segment), decoded once and kept; None for a list too long to keep
+        (:data:`KEEP_POSITIONS`), or whose frequencies do not count its positions."""
+        if self._keys is None:
+            if self.freqs.dtype.kind != "u" or int(self.freqs.sum(dtype=np.int64)) > KEEP_POSITIONS:
+                return None
+            data, offsets = self._value_index()
+            if data.size == 0:
+                self._keys = _EMPTY_I64
+            else:
+                owners, positions, _ = decode_positions(data, np.diff(offsets), self.docs)
+                self._keys = (owners << POSITION_BITS) | positions
+            if self.on_grow is not None:
+                self.on_grow(self._keys.nbytes)
+        return self._keys
+
     def _value_index(self) -> tuple[np.ndarray, np.ndarray]:
         if self._index is None:
             before = self.nbytes()
@@ -206,6 +230,8 @@ class Postings:
         size = ENTRY_BYTES + self.docs.nbytes + self.freqs.nbytes
         if self._index is not None:
             size += self._index[0].nbytes + self._index[1].nbytes
+        if self._keys is not None:
+            size += self._keys.nbytes
         return size + sum(BLOCK_BYTES + len(v[-1]) for v in self._values)
 
 

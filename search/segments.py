@@ -15,14 +15,14 @@ import numpy as np
 from whoosh.util.numeric import byte_to_length
 
 from search.columns import ColumnCache, Columns
-from search.postings import ENTRY_BYTES, PostingCache, Postings, decode_positions
+from search.postings import ENTRY_BYTES, POSITION_BITS, PostingCache, Postings, decode_positions
 
 # Global term arrays kept per view (a view lasts until the next commit), bounded in bytes: on
 # 100,000 articles one common syllable's arrays take 1-2 MB, and a bound by count (2,048 terms)
 # let a serving worker grow past 700 MB.
 TERMS_BYTES = 24 << 20
 BATCH_BYTES = 1 << 20  # encoded position bytes decoded together by IndexView.term_keys
-POSITION_BITS = 21  # positions below 2 million; a position key is doc << 21 | position
+_NO_KEYS = np.zeros(0, dtype=np.int64)
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
 
@@ -196,47 +196,58 @@ class IndexView:
         """For each ``(field, term)`` of *requests*: ``doc << POSITION_BITS | position`` of every
         occurrence in the documents of the boolean mask *among*, sorted.
 
-        All lists are gathered and decoded together: a query's phrases need the
-        positions of each of its syllables in four fields, two views and every
-        segment, and decoding them one by one cost more in per-call overhead than
-        in decoding.
+        A short list keeps its positions decoded (:meth:`Postings.keys`): picking the
+        documents asked about is then a mask.  Longer lists are gathered and decoded
+        together, for the documents asked about only: a query's phrases need the
+        positions of each of its syllables in four fields, two views and every segment,
+        and decoding them one by one cost more in per-call overhead than in decoding.
         """
-        found: list[np.ndarray] = []
-        raws, lengths, docs, postings_of = [], [], [], []
+        pieces: list[list[np.ndarray | int]] = []  # per request, in segment order: keys, or a slot
+        decoded: list[np.ndarray] = []  # keys of each slot, in slot order
+        raws, lengths, docs, slots = [], [], [], []  # the pending slots' encoded postings
         pending = 0  # encoded bytes gathered and not yet decoded
 
         def decode() -> None:
             nonlocal pending
-            if not raws:
-                found.extend(np.zeros(0, dtype=np.int64) for _ in postings_of)
-            else:
-                owners, positions, per_posting = decode_positions(
-                    np.concatenate(raws), np.concatenate(lengths), np.concatenate(docs)
-                )
-                keys = (owners << POSITION_BITS) | positions
-                ends = np.concatenate(([0], np.cumsum(per_posting)))[np.cumsum(postings_of)]
-                found.extend(np.split(keys, ends[:-1]))
-            raws.clear(), lengths.clear(), docs.clear(), postings_of.clear()
+            owners, positions, per_posting = decode_positions(
+                np.concatenate(raws), np.concatenate(lengths), np.concatenate(docs)
+            )
+            keys = (owners << POSITION_BITS) | positions
+            ends = np.concatenate(([0], np.cumsum(per_posting)))[np.cumsum(slots)]
+            decoded.extend(np.split(keys, ends[:-1]))
+            raws.clear(), lengths.clear(), docs.clear(), slots.clear()
             pending = 0
 
         for field, text in requests:
-            count = 0
+            own: list[np.ndarray | int] = []
             for leaf, postings in self.postings(field, text):
-                if postings.size:
-                    raw, sizes, owners = postings.encoded(among[postings.docs + leaf.offset])
-                    if sizes.size:
-                        raws.append(raw)
-                        lengths.append(sizes)
-                        docs.append(owners.astype(np.int64) + leaf.offset)
-                        count += sizes.size
-                        pending += raw.size
-            postings_of.append(count)
+                if not postings.size:
+                    continue
+                kept = postings.keys()
+                if kept is not None:
+                    chosen = kept[among[leaf.offset : leaf.offset + leaf.count][kept >> POSITION_BITS]]
+                    if chosen.size:
+                        own.append(chosen + (leaf.offset << POSITION_BITS) if leaf.offset else chosen)
+                    continue
+                raw, sizes, owners = postings.encoded(among[postings.docs + leaf.offset])
+                if sizes.size:
+                    own.append(len(decoded) + len(slots))
+                    raws.append(raw)
+                    lengths.append(sizes)
+                    docs.append(owners.astype(np.int64) + leaf.offset)
+                    slots.append(sizes.size)
+                    pending += raw.size
+            pieces.append(own)
             # Decoding takes some 40 bytes of temporary arrays per encoded byte: batches are
             # cut at *batch_bytes* so a broad query on 100,000 articles stays within memory.
             if pending >= batch_bytes:
                 decode()
-        if postings_of:
+        if slots:
             decode()
+        found = []
+        for own in pieces:
+            arrays = [decoded[piece] if isinstance(piece, int) else piece for piece in own]
+            found.append(arrays[0] if len(arrays) == 1 else np.concatenate(arrays) if arrays else _NO_KEYS)
         return found
 
     def lengths(self, field: str) -> np.ndarray:

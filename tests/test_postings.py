@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from index import varint
-from search.postings import Postings, compact_freqs, decode_positions, decode_varints
+from search import postings as postings_module
+from search.postings import POSITION_BITS, Postings, compact_freqs, decode_positions, decode_varints
 
 
 @given(st.lists(st.integers(min_value=0, max_value=(1 << 35) - 1), max_size=300))
@@ -80,3 +81,28 @@ def test_a_few_postings_take_the_path_that_inflates_only_their_blocks():
     raw, lengths, docs = few
     assert docs.tolist() == [6, 114] and lengths.tolist() == [2, 2]
     assert decode_positions(raw, lengths, docs)[1].tolist() == [4, 6, 58, 60]
+
+
+@given(
+    st.lists(st.lists(st.integers(min_value=1, max_value=300), min_size=1, max_size=8), min_size=1, max_size=120),
+    st.integers(min_value=1, max_value=16),
+)
+def test_kept_position_keys_are_the_decoded_positions(gaps_per_posting, block):
+    postings = _postings_of_blocks(gaps_per_posting, block)
+    postings.freqs = np.array([len(g) for g in gaps_per_posting], dtype=np.uint8)  # as the index writes them
+    grown = []
+    postings.on_grow = grown.append
+    owners, positions = _postings_of_blocks(gaps_per_posting, block).positions()
+    keys = postings.keys()
+    assert keys.tolist() == ((owners << POSITION_BITS) | positions).tolist()
+    assert keys.tolist() == sorted(keys.tolist())
+    assert postings.keys() is keys and grown[-1] == keys.nbytes  # decoded once, and counted
+
+
+def test_a_list_with_more_positions_than_kept_is_not_kept(monkeypatch):
+    postings = _postings_of_blocks([[1, 2, 3]] * 10, 4)
+    postings.freqs = np.full(10, 3, dtype=np.uint8)
+    monkeypatch.setattr(postings_module, "KEEP_POSITIONS", 29)
+    assert postings.keys() is None and postings._keys is None
+    monkeypatch.setattr(postings_module, "KEEP_POSITIONS", 30)
+    assert postings.keys().size == 30

@@ -112,3 +112,38 @@ def test_a_terms_remembered_bm25f_adds_what_computing_it_added(sample_index):
         halved = np.zeros(view.size, dtype=np.float32)
         evaluator.bm25f(text, fields, halved, 0.5)
         assert np.allclose(halved, scores * 0.5)
+
+
+def test_position_keys_are_the_same_from_kept_lists_and_from_decoding(sample_index, tmp_path, monkeypatch):
+    import shutil
+
+    from index.article import Article
+    from index.settings import load_config
+    from index.store import IndexStore
+    from index.writer import upsert_entry, write
+    from search import postings
+    from search.searcher import Searcher
+
+    # A second segment, so documents of the second are numbered from an offset.
+    copy = tmp_path / "index"
+    shutil.copytree(load_config(sample_index).path("index.path"), copy)
+    write(IndexStore(copy), [upsert_entry(Article(id="n1", title="Dân vận Hà Nội", body="Công tác dân vận ở Hà Nội."))])
+    config = load_config(sample_index).with_overrides(index__path=str(copy))
+    requests = [(f"{field}_f", term) for field in ("title", "summary", "body") for term in ("dan", "van", "ha", "noi")]
+    found = []
+    for keep in (0, postings.KEEP_POSITIONS):  # nothing kept, then the short lists kept
+        monkeypatch.setattr(postings, "KEEP_POSITIONS", keep)
+        searcher = Searcher(config)
+        searcher.search("")
+        view = searcher._refresh()
+        assert len(view.leaves) == 2
+        among = np.ones(view.size, dtype=bool)
+        among[1::3] = False  # not every article...
+        among[view.leaves[-1].offset :] = True  # ...but the new one
+        found.append([keys.tolist() for keys in view.term_keys(requests, among)])
+        kept = [p for _, p in view.postings("body_f", "dan") if p._keys is not None]
+        assert len(kept) == (2 if keep else 0)
+    decoded, from_kept = found
+    assert from_kept == decoded
+    last = view.leaves[-1].offset
+    assert any(key >> postings.POSITION_BITS >= last for keys in decoded for key in keys)
