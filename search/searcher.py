@@ -29,6 +29,7 @@ from index.article import LOCAL_TZ
 from index.schema import UNDATED, author_key
 from index.settings import Config
 from index.store import IndexMissing, IndexStore
+from search.articles import ArticleCache
 from search.engine import Evaluation, Evaluator, Weights
 from search.fair_lock import FairLock
 from search.helpers import Helpers
@@ -129,6 +130,7 @@ class Searcher:
         self._ix = None
         self._searcher = None
         self._view: IndexView | None = None
+        self._articles = ArticleCache()  # the stored articles of recent hits
         # Accent restoration, spelling, abbreviations, suggestions: search/helpers.py.
         self.helpers = Helpers(config)
 
@@ -164,6 +166,7 @@ class Searcher:
             self._view = None
         if self._view is None:
             self._view = IndexView(self._searcher, self._cache)
+            self._articles.clear()  # document numbers may have changed
             self.helpers.index_changed(self)
         self._known = self._commit(stamp)
         return self._view
@@ -415,10 +418,11 @@ class Searcher:
         return Ranking(docs, evaluation.scores[docs], columns.ts[docs], columns.dated[docs], sort)
 
     def _hit(self, docnum: int, evaluation: Evaluation, highlight: bool = True) -> Hit:
-        stored = self._searcher.stored_fields(docnum)
-        article = _article_fields(stored)
-        terms = evaluation.terms
-        texts = [article["summary"], article["body"], "\n".join(article["captions"])] if highlight else []
+        if highlight:
+            shown = self._articles.get(docnum, self._article)
+            article = shown.fields
+        else:
+            article = self._article(docnum)
         return Hit(
             id=article["id"],
             title=article["title"],
@@ -430,11 +434,18 @@ class Searcher:
             score=round(float(evaluation.scores[docnum]), 4),
             title_html=highlight_title(article["title"], evaluation.title_terms) if highlight else "",
             snippet_html=snippet(
-                texts, terms, self.config["search.snippet_chars"], self.config["search.snippet_fragments"]
+                shown.texts,
+                evaluation.terms,
+                self.config["search.snippet_chars"],
+                self.config["search.snippet_fragments"],
+                folded=shown.folded,
             )
             if highlight
             else "",
         )
+
+    def _article(self, docnum: int) -> dict:
+        return _article_fields(self._searcher.stored_fields(docnum))
 
     def _facets(self, view: IndexView, matched: np.ndarray, request: Request) -> dict[str, list[dict]]:
         columns = view.columns

@@ -118,14 +118,15 @@ def prepare(terms: dict | Terms) -> Terms:
     return Terms(accented, folded_terms, prefixes, tuple(prefixes), phrases, wanted)
 
 
-def find_hits(text: str, terms: dict | Terms) -> list[Hit]:
-    """Spans of *text* that the query matched."""
+def find_hits(text: str, terms: dict | Terms, folded: str | None = None) -> list[Hit]:
+    """Spans of *text* that the query matched; *folded* is ``fold_letters(text)`` if known."""
     terms = prepare(terms)
     accented, folded_terms, prefixes, phrases = terms.accented, terms.folded, terms.prefixes, terms.phrases
     wanted = terms.wanted
     if not wanted and not prefixes:
         return []
-    folded = fold_letters(text)
+    if folded is None:
+        folded = fold_letters(text)
     found = []
     for start, end in _candidates(folded, wanted, prefixes):
         # Only an accented query term needs the syllable as written (tone placement ignored).
@@ -178,12 +179,14 @@ def highlight_title(title: str, terms: dict | Terms) -> str:
     return mark(title, find_hits(title, terms))
 
 
-def snippet(texts: list[str], terms: dict | Terms, size: int = 200, fragments: int = 3) -> str:
+def snippet(
+    texts: list[str], terms: dict | Terms, size: int = 200, fragments: int = 3, folded: list[str] | None = None
+) -> str:
     """One to *fragments* pieces of about *size* characters around the best hits.
 
     *texts* are the article's parts in reading order (summary, body, captions);
     a fragment never spans two parts.  Without any hit, the opening of the
-    first non-empty part is returned.
+    first non-empty part is returned.  *folded*: each part's ``fold_letters``, if known.
     """
     terms = prepare(terms)
     candidates = []
@@ -191,7 +194,7 @@ def snippet(texts: list[str], terms: dict | Terms, size: int = 200, fragments: i
     for part, text in enumerate(texts):
         if not text:
             continue
-        hits = hits_of[part] = find_hits(text, terms)
+        hits = hits_of[part] = find_hits(text, terms, folded[part] if folded is not None else None)
         last = 0  # hits[i:last] lie inside the window that starts at hit i (two pointers)
         keys: dict[str, int] = {}  # how many of hits[i:last] have each key
         for i, hit in enumerate(hits):

@@ -233,6 +233,19 @@ def test_searcher_sees_writes_and_rebuilds(tmp_path):
     assert searcher.generation != generation and searcher.search("").total == 25
 
 
+def test_a_rebuild_that_numbers_other_articles_the_same_shows_the_new_ones(tmp_path):
+    config = load_config(write_config(tmp_path, index={"path": str(tmp_path / "index"), "procs": 1}))
+    store = IndexStore(config.path("index.path"))
+    sample = sorted((ROOT / "data" / "sample").glob("*.txt"))
+    build(store, [sample[0]], procs=1, progress=False)
+    searcher = Searcher(config)
+    first = searcher.search("").hits  # article number 0, shown and kept with its text
+    build(store, [sample[1]], procs=1, progress=False)  # another article, numbered 0 too
+    again = searcher.search("").hits
+    assert [h.id for h in first] != [h.id for h in again]
+    assert [(h.id, h.title) for h in again] == [(h.id, searcher.document(h.id)["title"]) for h in again]
+
+
 def test_another_sort_or_page_reuses_the_evaluation(sample_index):
     own = Searcher(load_config(sample_index).with_overrides(search__result_cache=0, search__shared_result_cache=0))
     by_relevance = own.search("Hà Nội", per_page=100)

@@ -1,0 +1,64 @@
+"""The stored articles a page of results shows, kept per index view with their folded text.
+
+A page of hits reads each article's stored fields (decompressed and unpickled)
+and folds its summary, body and captions letter for letter to find what the
+query matched.  Readers' searches return the same articles again and again
+(seven in ten hits of the load benchmark's mix had been shown before), so the
+recent ones are kept, bounded in bytes.  Document numbers change with
+every commit, so the cache is emptied whenever the searcher's view changes.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import OrderedDict
+from typing import NamedTuple
+
+from search.snippets import fold_letters
+
+MAX_BYTES = 16 << 20  # 1,000-1,500 news articles, folded copies included
+
+
+class ShownArticle(NamedTuple):
+    fields: dict  # as search.searcher._article_fields gives them
+    texts: list[str]  # summary, body, captions (one per line): the snippet's parts, in order
+    folded: list[str]  # the same, lower case and without diacritics, letter for letter
+
+
+class ArticleCache:
+    """Recently shown articles by document number, least recently used dropped first."""
+
+    def __init__(self, max_bytes: int = MAX_BYTES):
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[int, ShownArticle] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, docnum: int, read) -> ShownArticle:
+        """The article *docnum*, read with ``read(docnum)`` (its fields) when not kept."""
+        found = self._items.get(docnum)
+        if found is not None:
+            self._items.move_to_end(docnum)
+            return found
+        fields = read(docnum)
+        texts = [fields["summary"], fields["body"], "\n".join(fields["captions"])]
+        found = ShownArticle(fields, texts, [fold_letters(text) for text in texts])
+        self._items[docnum] = found
+        self._bytes += _size(found)
+        while self._bytes > self.max_bytes and len(self._items) > 1:
+            _, evicted = self._items.popitem(last=False)
+            self._bytes -= _size(evicted)
+        return found
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _size(article: ShownArticle) -> int:
+    """Bytes held: the texts (two bytes a character once a text has a Vietnamese letter)
+    and the other fields, with their dictionary."""
+    strings = [*article.texts, *article.folded, *(v for v in article.fields.values() if isinstance(v, str))]
+    return sum(sys.getsizeof(text) for text in strings) + sys.getsizeof(article.fields)
