@@ -282,7 +282,7 @@ class Occurrences:
         memo = (field, term)
         found = self._df.get(memo)
         if found is None:
-            found = sum(leaf.reader.doc_frequency(field, term) for leaf in self.view.leaves)
+            found = self.view.doc_frequency(field, term)
             if len(self._df) >= FREQUENCIES_KEPT:
                 self._df.clear()
             self._df[memo] = found

@@ -16,6 +16,7 @@ from whoosh.util.numeric import byte_to_length
 
 from search.columns import ColumnCache, Columns
 from search.postings import ENTRY_BYTES, POSITION_BITS, PostingCache, Postings, decode_positions
+from search.termtable import doc_frequency
 
 # Global term arrays kept per view (a view lasts until the next commit), bounded in bytes: on
 # 100,000 articles one common syllable's arrays take 1-2 MB, and a bound by count (2,048 terms)
@@ -250,6 +251,10 @@ class IndexView:
             found.append(arrays[0] if len(arrays) == 1 else np.concatenate(arrays) if arrays else _NO_KEYS)
         return found
 
+    def doc_frequency(self, field: str, text: str) -> int:
+        """Documents holding *text* in *field* in every segment, deleted ones included."""
+        return sum(doc_frequency(leaf.reader, field, text) for leaf in self.leaves)
+
     def lengths(self, field: str) -> np.ndarray:
         found = self._lengths.get(field)
         if found is None:
@@ -272,7 +277,7 @@ class IndexView:
         for leaf in self.leaves:
             for term in leaf.reader.expand_prefix(field, prefix):
                 text = term.decode("utf-8") if isinstance(term, bytes) else term
-                frequencies[text] = frequencies.get(text, 0) + leaf.reader.doc_frequency(field, text)
+                frequencies[text] = frequencies.get(text, 0) + doc_frequency(leaf.reader, field, text)
                 if len(frequencies) > limit * 20:
                     break
         return sorted(frequencies, key=lambda t: -frequencies[t])[:limit]

@@ -86,7 +86,7 @@ def similar(searcher, doc_id: str, limit: int) -> list[dict] | None:
 
 
 def _df(view, field: str, term: str) -> int:
-    return sum(leaf.reader.doc_frequency(field, term) for leaf in view.leaves)
+    return view.doc_frequency(field, term)
 
 
 def _distinctive(counts: Counter, frequency, total: int, keep: int) -> list[tuple[str, float]]:

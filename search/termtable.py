@@ -89,3 +89,17 @@ def term_info(terms_reader, field: str, text: bytes) -> W3TermInfo | None:
                 return None
     value = table.value(field, text)
     return None if value is None else W3TermInfo.from_bytes(value)
+
+
+def doc_frequency(reader, field: str, text: str) -> int:
+    """How many documents of one segment *reader* hold *text* in *field*, deleted ones
+    included, as ``reader.doc_frequency`` counts them: read from the term table with two
+    reads instead of Whoosh's nine (accent restoration asks for hundreds a query)."""
+    terms = getattr(reader, "_terms", None)
+    schema = getattr(reader, "schema", None)
+    if schema is not None and field not in schema:
+        return 0
+    if terms is None or schema is None:
+        return reader.doc_frequency(field, text)
+    found = term_info(terms, field, schema[field].to_bytes(text))
+    return 0 if found is None else found.doc_frequency()
