@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,6 +42,9 @@ _SENTENCE_END = set(".!?:;\"'“”‘’()[]…-–—|/\n\r\t•*>")
 _BREAK = re.compile(r"[.!?:;,()\[\]\"“”…|/\n\r\t•–—]")
 _EMPTY = np.zeros(0, dtype=np.int64)
 _FAST_SYLLABLES = re.compile(rf"[\w\u0300-\u036f{INVISIBLE}]+")
+# What can make a run of _FAST_SYLLABLES other than one syllable: an underscore, an invisible
+# character, a combining mark (none in normalised text but a stray one between words).
+_SPECIAL = re.compile(f"[_\u0300-\u036f{INVISIBLE}]")
 FREQUENCIES_KEPT = 200_000  # document frequencies remembered (~150 bytes each)
 _CASE_SAMPLE = 40  # syllables looked at to tell whether a text is in Title Case or capitals
 
@@ -388,20 +392,30 @@ def _spans(text: str, count: int) -> tuple[list[tuple[int, int]], bool]:
     index), found with a simpler expression that is twice as fast: letters,
     digits, combining marks and invisible characters, then split at ``_`` (which
     the analyzer's expression excludes), and a run made only of invisible
-    characters is no syllable.
+    characters and combining marks is no syllable.  A text without any of those
+    (nearly all) needs no check run by run.
     """
+    if _SPECIAL.search(text) is None:  # nearly every article: each run is one syllable
+        spans = [match.span() for match in itertools.islice(_FAST_SYLLABLES.finditer(text), count)]
+        return spans, len(spans) < count
     spans = []
     for match in _FAST_SYLLABLES.finditer(text):
         start, end = match.span()
         if "_" in match.group():
             for part in re.finditer(r"[^_]+", match.group()):
-                if part.group().strip(INVISIBLE):
+                if _is_syllable(part.group()):
                     spans.append((start + part.start(), start + part.end()))
-        elif match.group().strip(INVISIBLE):
+        elif _is_syllable(match.group()):
             spans.append((start, end))
         if len(spans) >= count:
             return spans, False
     return spans, True
+
+
+def _is_syllable(run: str) -> bool:
+    """Whether the analyzer makes a syllable of *run*: not when it is only invisible characters
+    and combining marks (a stray mark between words, which would fold to nothing)."""
+    return any(ch not in INVISIBLE and not unicodedata.combining(ch) for ch in run)
 
 
 def _token(text: str, start: int, end: int) -> Token:

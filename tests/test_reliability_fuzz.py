@@ -150,6 +150,18 @@ def test_offsets_lie_in_the_text_and_point_at_the_syllable(text):
     assert [(s, e, t) for t, _, s, e in accented] == list(syllable_spans(text))
 
 
+@PROPERTY
+@given(any_text, st.integers(min_value=1, max_value=60))
+def test_the_stored_texts_syllables_are_where_the_analyzer_puts_them(text, count):
+    from search.occurrences import _spans
+
+    text = normalize(text)  # as stored
+    expected = [(start, end) for start, end, _ in syllable_spans(text)]
+    spans, complete = _spans(text, count)
+    assert spans == expected[:count]
+    assert complete == (len(expected) < count)
+
+
 # --- the query parser and the search ----------------------------------------------------------
 
 operators = st.sampled_from(
