@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from index import varint
 from search import postings as postings_module
-from search.postings import POSITION_BITS, Postings, compact_freqs, decode_positions, decode_varints
+from search.postings import POSITION_BITS, Postings, _few_keys, compact_freqs, decode_positions, decode_varints
 
 
 @given(st.lists(st.integers(min_value=0, max_value=(1 << 35) - 1), max_size=300))
@@ -106,3 +106,31 @@ def test_a_list_with_more_positions_than_kept_is_not_kept(monkeypatch):
     assert postings.keys() is None and postings._keys is None
     monkeypatch.setattr(postings_module, "KEEP_POSITIONS", 30)
     assert postings.keys().size == 30
+
+
+def _inlined(gaps_per_posting: list[list[int]]) -> Postings:
+    """Postings of a term in few documents, kept in the term table as one list."""
+    encoded = [varint.encode(gaps) for gaps in gaps_per_posting]
+    count = len(encoded)
+    values = [("list", [len(e) for e in encoded], b"".join(encoded))]
+    return Postings(np.arange(count, dtype=np.int32) * 3, np.ones(count, dtype=np.uint8), values)
+
+
+@given(
+    st.lists(st.lists(st.integers(min_value=1, max_value=5000), min_size=1, max_size=8), min_size=1, max_size=12),
+    st.integers(min_value=1, max_value=16),
+    st.booleans(),
+)
+def test_a_few_positions_walked_in_python_are_what_numpy_decodes(gaps_per_posting, block, inlined):
+    def make() -> Postings:
+        return _inlined(gaps_per_posting) if inlined else _postings_of_blocks(gaps_per_posting, block)
+
+    walked = _few_keys(make()._values, make().docs)
+    owners, positions = make().positions()
+    assert walked is not None and walked.tolist() == ((owners << POSITION_BITS) | positions).tolist()
+
+
+def test_blocks_that_do_not_line_up_with_the_postings_are_left_to_numpy():
+    postings = _postings_of_blocks([[1], [2], [3]], 2)
+    assert _few_keys(postings._values, postings.docs[:2]) is None  # more positions than postings
+    assert _few_keys(postings._values, np.arange(4, dtype=np.int32)) is None  # fewer
