@@ -147,3 +147,32 @@ def test_position_keys_are_the_same_from_kept_lists_and_from_decoding(sample_ind
     assert from_kept == decoded
     last = view.leaves[-1].offset
     assert any(key >> postings.POSITION_BITS >= last for keys in decoded for key in keys)
+
+
+def test_small_posting_lists_read_in_python_equal_those_read_with_numpy(sample_index, monkeypatch):
+    from index.codec import read_blocks
+    from index.settings import load_config
+    from search import postings
+    from search.searcher import Searcher
+    from search.termtable import term_info
+
+    searcher = Searcher(load_config(sample_index))
+    searcher.search("")
+    checked = 0
+    for leaf in searcher._refresh().leaves:
+        terms = leaf.reader._terms
+        for field, text in leaf.reader.all_terms():
+            info = term_info(terms, field, text)
+            if info.is_inlined() or info.doc_frequency() > postings._FEW:
+                continue
+            offset, length = (v[0] if isinstance(v, tuple) else v for v in info.extent())
+            blocks = list(read_blocks(terms._postfile, offset, length))
+            small = postings._from_blocks(blocks)
+            with monkeypatch.context() as patch:
+                patch.setattr(postings, "_FEW", 0)  # every list down numpy's path
+                general = postings._from_blocks(blocks)
+            assert small.docs.tolist() == general.docs.tolist() and small.docs.dtype == general.docs.dtype
+            assert small.freqs.tolist() == general.freqs.tolist() and small.freqs.dtype == general.freqs.dtype
+            assert small.positions()[1].tolist() == general.positions()[1].tolist()
+            checked += 1
+    assert checked > 100
