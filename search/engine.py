@@ -52,6 +52,7 @@ from search.snippets import Terms, prepare
 from search.variants import other_spelling, spellings
 
 COMMON_SHARE = 0.2  # a long query's syllables in more articles than this are not marked
+DENSE_SHARE = 0.25  # a term's BM25F is kept for every article when in more than this share
 TIER_ACCENTED = 2000.0  # every syllable with the diacritics typed
 TIER_PHRASE = 1000.0  # the whole query side by side (accented when typed so)
 TIER_READING_PHRASE = 600.0  # within the phrase tier: the restored reading of one word, exactly
@@ -140,6 +141,12 @@ class Evaluator:
         if found is None:
             found = self._contribution(text, fields)
             self.view.contributions.put(key, found)
+        if len(found) == 2:  # over most documents: kept for every document (see _contribution)
+            contribution, idf = found
+            scores += contribution if weight == 1.0 else np.float32(weight) * contribution
+            if mask is not None:
+                mask |= contribution > 0
+            return float(idf[0])
         docs, contribution, idf = found
         if docs.size:
             scores[docs] += contribution if weight == 1.0 else np.float32(weight) * contribution
@@ -150,7 +157,12 @@ class Evaluator:
     def _contribution(self, text: str, fields: list[tuple[str, float]]) -> tuple[np.ndarray, ...]:
         """``(docs, BM25F of each, [idf])`` of *text* over *fields*, remembered for the view: a
         reader's question holds words found in most questions (là, gì, của, như thế nào),
-        and three in four of its terms had been scored by an earlier one."""
+        and three in four of its terms had been scored by an earlier one.
+
+        A term in over a quarter of the documents is kept as ``(BM25F of every document, 0
+        where absent, [idf])``: at most twice the memory of listing them, and one whole-array
+        addition instead of a scattered one, 7 us against 45-140 us on 10,000 articles (a
+        question's common words: là, có, được)."""
         present = []
         for name, field_weight in fields:
             if field_weight:
@@ -169,7 +181,12 @@ class Evaluator:
             hit = np.flatnonzero(pseudo).astype(np.int32)
             tf = pseudo[hit]
         idf = self._idf(int(hit.size))
-        return hit, idf * tf * (self.w.k1 + 1.0) / (tf + self.w.k1), np.array([idf])
+        contribution = idf * tf * (self.w.k1 + 1.0) / (tf + self.w.k1)
+        if hit.size > DENSE_SHARE * self.size:
+            dense = np.zeros(self.size, dtype=np.float32)
+            dense[hit] = contribution
+            return dense, np.array([idf])
+        return hit, contribution, np.array([idf])
 
     def _weighted(self, names, suffix: str = "") -> list[tuple[str, float]]:
         return [(f"{name}{suffix}", self.w.fields[name]) for name in names]

@@ -98,8 +98,10 @@ def test_a_terms_remembered_bm25f_adds_what_computing_it_added(sample_index):
     searcher.search("")
     view = searcher._refresh()
     evaluator = Evaluator(view, searcher.weights)
-    # Over several fields (their sum saturated once), and over one field (the other branch).
-    for text, fields in (("dân", evaluator._weighted(FIELDS)), ("thu", [("author", 1.0)])):
+    # Over several fields (their sum saturated once), over one field (the other branch), and a
+    # word in most articles (kept for every article).
+    every = evaluator._weighted(FIELDS)
+    for text, fields in (("dân", every), ("thu", [("author", 1.0)]), ("và", every)):
         added = []
         for _ in range(2):  # computed, then from the view's memory
             scores, mask = np.zeros(view.size, dtype=np.float32), np.zeros(view.size, dtype=bool)
@@ -112,6 +114,8 @@ def test_a_terms_remembered_bm25f_adds_what_computing_it_added(sample_index):
         halved = np.zeros(view.size, dtype=np.float32)
         evaluator.bm25f(text, fields, halved, 0.5)
         assert np.allclose(halved, scores * 0.5)
+    kept = [len(found) for found in view.contributions._items.values()]
+    assert 2 in kept and 3 in kept  # both forms were checked
 
 
 def test_position_keys_are_the_same_from_kept_lists_and_from_decoding(sample_index, tmp_path, monkeypatch):
