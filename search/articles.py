@@ -23,6 +23,7 @@ class ShownArticle(NamedTuple):
     fields: dict  # as search.searcher._article_fields gives them
     texts: list[str]  # summary, body, captions (one per line): the snippet's parts, in order
     folded: list[str]  # the same, lower case and without diacritics, letter for letter
+    size: int = 0  # bytes held, once kept
 
 
 class ArticleCache:
@@ -42,11 +43,12 @@ class ArticleCache:
         fields = read(docnum)
         texts = [fields["summary"], fields["body"], "\n".join(fields["captions"])]
         found = ShownArticle(fields, texts, [fold_letters(text) for text in texts])
+        found = found._replace(size=_size(found))
         self._items[docnum] = found
-        self._bytes += _size(found)
+        self._bytes += found.size
         while self._bytes > self.max_bytes and len(self._items) > 1:
             _, evicted = self._items.popitem(last=False)
-            self._bytes -= _size(evicted)
+            self._bytes -= evicted.size
         return found
 
     def clear(self) -> None:
