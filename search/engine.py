@@ -171,22 +171,29 @@ class Evaluator:
                     present.append((docs, tf, field_weight))
         if not present:
             return _NO_DOCS32, _NO_SCORES, np.zeros(1)
+        k1 = self.w.k1
         if len(present) == 1:
             hit, tf, field_weight = present[0]
             tf = tf * field_weight
-        else:
-            pseudo = np.zeros(self.size, dtype=np.float32)
-            for docs, tf, field_weight in present:
-                pseudo[docs] += field_weight * tf
-            hit = np.flatnonzero(pseudo).astype(np.int32)
-            tf = pseudo[hit]
-        idf = self._idf(int(hit.size))
-        contribution = idf * tf * (self.w.k1 + 1.0) / (tf + self.w.k1)
-        if hit.size > DENSE_SHARE * self.size:
+            idf = self._idf(int(hit.size))
+            contribution = idf * tf * (k1 + 1.0) / (tf + k1)
+            if hit.size <= DENSE_SHARE * self.size:
+                return hit, contribution, np.array([idf])
             dense = np.zeros(self.size, dtype=np.float32)
             dense[hit] = contribution
             return dense, np.array([idf])
-        return hit, contribution, np.array([idf])
+        pseudo = np.zeros(self.size, dtype=np.float32)
+        for docs, tf, field_weight in present:
+            pseudo[docs] += field_weight * tf
+        found = int(np.count_nonzero(pseudo))
+        idf = self._idf(found)
+        if found > DENSE_SHARE * self.size:
+            # Whole-array arithmetic (0 where absent): listing the documents first cost a
+            # quarter more on 100,000 articles, where most terms are new to the view.
+            return idf * pseudo * (k1 + 1.0) / (pseudo + k1), np.array([idf])
+        hit = np.flatnonzero(pseudo).astype(np.int32)
+        tf = pseudo[hit]
+        return hit, idf * tf * (k1 + 1.0) / (tf + k1), np.array([idf])
 
     def _weighted(self, names, suffix: str = "") -> list[tuple[str, float]]:
         return [(f"{name}{suffix}", self.w.fields[name]) for name in names]

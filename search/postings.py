@@ -199,6 +199,10 @@ class Postings:
         local = chosen - starts[owner] + first_of_block[np.searchsorted(blocks, owner)]
         return *_gather(data, np.concatenate(([0], np.cumsum(sizes))), local), self.docs[chosen]
 
+    def kept_keys(self) -> np.ndarray | None:
+        """:meth:`keys` if already decoded, else None."""
+        return self._keys
+
     def keys(self) -> np.ndarray | None:
         """Sorted ``doc << POSITION_BITS | position`` of every occurrence (documents local to
         the segment), decoded once and kept; None for a list too long to keep

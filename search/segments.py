@@ -224,13 +224,20 @@ class IndexView:
             for leaf, postings in self.postings(field, text):
                 if not postings.size:
                     continue
-                kept = postings.keys()
+                kept = postings.kept_keys()
+                select = None
+                if kept is None:
+                    select = among[postings.docs + leaf.offset]
+                    # Decoded whole only when a good share of it is asked for: on 100,000
+                    # articles most lists a query meets are new, and it wants a few documents.
+                    if np.count_nonzero(select) * 4 >= postings.size:
+                        kept = postings.keys()
                 if kept is not None:
                     chosen = kept[among[leaf.offset : leaf.offset + leaf.count][kept >> POSITION_BITS]]
                     if chosen.size:
                         own.append(chosen + (leaf.offset << POSITION_BITS) if leaf.offset else chosen)
                     continue
-                raw, sizes, owners = postings.encoded(among[postings.docs + leaf.offset])
+                raw, sizes, owners = postings.encoded(select)
                 if sizes.size:
                     own.append(len(decoded) + len(slots))
                     raws.append(raw)
