@@ -4,8 +4,8 @@
 
 The requests ``bench/load.py`` sends in a 30 s run (the same mix, the same
 seeds: 16 clients, taken in turn) are searched in order by one ``Searcher``,
-warmed up as a server worker is (``api.server.WARM_QUERIES``), with the
-worker's own result memory and without the results shared between workers.
+warmed up as a server worker is (``api.server.WARM_QUERIES``), remembering as
+many results as the server's workers share (``search.shared_result_cache``).
 A request seen before is a repeat (answered from memory); the others are
 searched in full.  CPU time (``time.process_time``), not wall time, so a busy
 machine shows less in it; still, compare commits back to back.
@@ -44,7 +44,11 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16, help="clients whose streams are interleaved")
     args = parser.parse_args()
 
-    searcher = Searcher(load_config(args.config).with_overrides(search__shared_result_cache=0))
+    config = load_config(args.config)
+    # The results the server's workers share (search.shared_result_cache), held by this process.
+    searcher = Searcher(
+        config.with_overrides(search__shared_result_cache=0, search__result_cache=config["search.shared_result_cache"])
+    )
     for query in WARM_QUERIES:
         searcher.search(query)
     searcher.suggest("ha")
