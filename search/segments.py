@@ -197,8 +197,8 @@ class IndexView:
         """For each ``(field, term)`` of *requests*: ``doc << POSITION_BITS | position`` of every
         occurrence in the documents of the boolean mask *among*, sorted.
 
-        A short list keeps its positions decoded (:meth:`Postings.keys`): picking the
-        documents asked about is then a mask.  Longer lists are gathered and decoded
+        A short list keeps its positions decoded (:meth:`Postings.keys`) once a quarter of
+        it or more is asked for: picking the documents asked about is then a mask.  Longer lists are gathered and decoded
         together, for the documents asked about only: a query's phrases need the
         positions of each of its syllables in four fields, two views and every segment,
         and decoding them one by one cost more in per-call overhead than in decoding.
