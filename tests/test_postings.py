@@ -44,15 +44,21 @@ def test_compact_freqs_keep_every_value_in_the_smallest_type(values):
         assert compact.dtype == np.float32
 
 
-def _postings_of_blocks(gaps_per_posting: list[list[int]], block: int) -> Postings:
-    """Postings whose position bytes are in blocks of *block* postings, as index.codec writes them."""
-    values = []
-    for start in range(0, len(gaps_per_posting), block):
-        encoded = [varint.encode(gaps) for gaps in gaps_per_posting[start : start + block]]
-        packed = varint.encode([len(e) for e in encoded]) + b"".join(encoded)
-        values.append(("block", len(encoded), packed))
-    count = len(gaps_per_posting)
-    return Postings(np.arange(count, dtype=np.int32) * 2, np.ones(count, dtype=np.uint8), values)
+def _postings_of_blocks(gaps_per_posting: list[list[int]], block: int | None) -> Postings:
+    """Postings whose position bytes are in blocks of *block* postings, as index.codec writes them,
+    or (*block* None) one list, as the term table keeps a term in few documents; each posting's
+    frequency is its number of positions, as the index writes it."""
+    encoded = [varint.encode(gaps) for gaps in gaps_per_posting]
+    if block is None:
+        values = [("list", [len(e) for e in encoded], b"".join(encoded))]
+    else:
+        values = []
+        for start in range(0, len(encoded), block):
+            part = encoded[start : start + block]
+            values.append(("block", len(part), varint.encode([len(e) for e in part]) + b"".join(part)))
+    count = len(encoded)
+    freqs = np.array([len(gaps) for gaps in gaps_per_posting], dtype=np.uint8)
+    return Postings(np.arange(count, dtype=np.int32) * 2, freqs, values)
 
 
 @given(
@@ -89,7 +95,6 @@ def test_a_few_postings_take_the_path_that_inflates_only_their_blocks():
 )
 def test_kept_position_keys_are_the_decoded_positions(gaps_per_posting, block):
     postings = _postings_of_blocks(gaps_per_posting, block)
-    postings.freqs = np.array([len(g) for g in gaps_per_posting], dtype=np.uint8)  # as the index writes them
     grown = []
     postings.on_grow = grown.append
     owners, positions = _postings_of_blocks(gaps_per_posting, block).positions()
@@ -101,19 +106,10 @@ def test_kept_position_keys_are_the_decoded_positions(gaps_per_posting, block):
 
 def test_a_list_with_more_positions_than_kept_is_not_kept(monkeypatch):
     postings = _postings_of_blocks([[1, 2, 3]] * 10, 4)
-    postings.freqs = np.full(10, 3, dtype=np.uint8)
     monkeypatch.setattr(postings_module, "KEEP_POSITIONS", 29)
     assert postings.keys() is None and postings._keys is None
     monkeypatch.setattr(postings_module, "KEEP_POSITIONS", 30)
     assert postings.keys().size == 30
-
-
-def _inlined(gaps_per_posting: list[list[int]]) -> Postings:
-    """Postings of a term in few documents, kept in the term table as one list."""
-    encoded = [varint.encode(gaps) for gaps in gaps_per_posting]
-    count = len(encoded)
-    values = [("list", [len(e) for e in encoded], b"".join(encoded))]
-    return Postings(np.arange(count, dtype=np.int32) * 3, np.ones(count, dtype=np.uint8), values)
 
 
 @given(
@@ -123,7 +119,7 @@ def _inlined(gaps_per_posting: list[list[int]]) -> Postings:
 )
 def test_a_few_positions_walked_in_python_are_what_numpy_decodes(gaps_per_posting, block, inlined):
     def make() -> Postings:
-        return _inlined(gaps_per_posting) if inlined else _postings_of_blocks(gaps_per_posting, block)
+        return _postings_of_blocks(gaps_per_posting, None if inlined else block)
 
     walked = _few_keys(make()._values, make().docs)
     owners, positions = make().positions()
