@@ -143,10 +143,16 @@ def _spans(text: str) -> tuple[tuple[int, int, str], ...]:
     spans = []
     for match in SYLLABLE_RE.finditer(text):
         normalised = _normalize_token(match.group())
-        # A stray combining mark between words (typing noise) is no syllable: it would fold to "".
-        if normalised and not all(unicodedata.combining(ch) for ch in normalised):
+        if is_syllable(normalised):
             spans.append((match.start(), match.end(), normalised))
     return tuple(spans)
+
+
+def is_syllable(run: str) -> bool:
+    """Whether a run of :data:`SYLLABLE_RE` is a syllable: not when it holds only invisible
+    characters and combining marks (a stray mark between words, typing noise, which would
+    fold to nothing)."""
+    return any(ch not in INVISIBLE and not unicodedata.combining(ch) for ch in run)
 
 
 class SyllableTokenizer(Tokenizer):

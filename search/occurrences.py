@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from index.analysis import INVISIBLE, canonical_syllable, fold, has_diacritics, normalize
+from index.analysis import INVISIBLE, canonical_syllable, fold, has_diacritics, is_syllable, normalize
 from search.postings import ENTRY_BYTES
 from search.segments import POSITION_BITS, IndexView, contains
 
@@ -403,19 +402,13 @@ def _spans(text: str, count: int) -> tuple[list[tuple[int, int]], bool]:
         start, end = match.span()
         if "_" in match.group():
             for part in re.finditer(r"[^_]+", match.group()):
-                if _is_syllable(part.group()):
+                if is_syllable(part.group()):
                     spans.append((start + part.start(), start + part.end()))
-        elif _is_syllable(match.group()):
+        elif is_syllable(match.group()):
             spans.append((start, end))
         if len(spans) >= count:
             return spans, False
     return spans, True
-
-
-def _is_syllable(run: str) -> bool:
-    """Whether the analyzer makes a syllable of *run*: not when it is only invisible characters
-    and combining marks (a stray mark between words, which would fold to nothing)."""
-    return any(ch not in INVISIBLE and not unicodedata.combining(ch) for ch in run)
 
 
 def _token(text: str, start: int, end: int) -> Token:
