@@ -181,7 +181,7 @@ class Searcher:
             stamp,
             os.path.join(self._folder, TOC._filename(name, generation)),
             os.path.join(self._folder, TOC._filename(name, generation + 1)),
-            f"{self._generation}.{generation}",
+            self._label(),
         )
 
     def _read_generation(self) -> int:
@@ -190,6 +190,10 @@ class Searcher:
         before, and the results shared by workers would serve them as its own."""
         found = self._searcher.ixreader.generation()
         return self._ix.latest_generation() if found is None else found  # None: no segments yet
+
+    def _label(self) -> str:
+        """:attr:`generation` of what this searcher reads, after :meth:`_refresh`."""
+        return f"{self._generation}.{self._read_generation()}"
 
     @property
     def generation(self) -> str:
@@ -203,7 +207,7 @@ class Searcher:
             return known.label
         with self._lock:
             self._refresh()
-            return f"{self._generation}.{self._read_generation()}"
+            return self._label()
 
     def document_count(self) -> int:
         with self._lock:
@@ -276,7 +280,7 @@ class Searcher:
             page_docs = ranking.first(first + request.per_page)[first:]
             hits = [self._hit(docnum, evaluation, highlight) for docnum in page_docs.tolist()]
             facets = self._facets(view, evaluation.matched, request)
-            generation = f"{self._generation}.{self._read_generation()}"
+            generation = self._label()
             result = SearchResult(
                 query=parsed.text,
                 total=total,
