@@ -15,7 +15,7 @@ from api.health import HealthResource
 from api.limits import LimitsMiddleware
 from api.metrics import Metrics, MetricsMiddleware, MetricsResource
 from api.openapi import DocsResource, OpenApiResource, build_spec
-from api.search import ExportResource, SearchResource, SuggestResource
+from api.search import CoverageResource, ExportResource, SearchResource, SuggestResource
 from api.site import add_site_routes
 from index.settings import Config
 from search.searcher import Searcher
@@ -60,6 +60,7 @@ def create_app(
     spec = build_spec(config)
     app.add_route("/api/search", SearchResource(searcher))
     app.add_route("/api/search/export", ExportResource(searcher))
+    app.add_route("/api/coverage", CoverageResource(searcher))
     app.add_route("/api/suggest", SuggestResource(searcher))
     app.add_route("/api/documents", BulkResource(searcher, writes, keys, config))
     app.add_route("/api/documents/{doc_id}", DocumentResource(searcher, writes, keys, config))

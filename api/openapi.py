@@ -73,6 +73,7 @@ def build_spec(config: Config) -> dict:
     """The OpenAPI document for a server running *config*."""
     max_per_page = config["search.max_per_page"]
     filters = [_ref("parameters", n) for n in ("sort", "from", "to", "author", "source", "category")]
+    counting = [_ref("parameters", n) for n in ("match", "diacritics")]
     facet_list = {"type": "array", "items": _ref("schemas", "FacetValue")}
     spec = {
         "openapi": "3.0.3",
@@ -109,7 +110,13 @@ def build_spec(config: Config) -> dict:
                     "description": (
                         'Words may be typed with or without diacritics; `"quoted phrases"` must be adjacent. '
                         "An empty `q` lists articles (newest first) and still applies the filters. "
-                        "Sort defaults to `relevance` with a query and `newest` without."
+                        "Sort defaults to `relevance` with a query and `newest` without.\n\n"
+                        "**What `total` (and `facets`, and the export) counts**: the articles matching the query "
+                        "(all its words, or with `match=phrase` the words as one phrase). For a query typed with "
+                        "diacritics, when some articles hold its words with exactly those diacritics (tone placement "
+                        "and i/y aside), only those (`diacritics: exact` in the answer); the articles matching only "
+                        "once diacritics are removed are counted in `folded_only` and listed with `diacritics=any`. "
+                        "When none does (a wrong accent), every folded match is counted, with `did_you_mean`."
                     ),
                     "parameters": [
                         _ref("parameters", "q"),
@@ -120,6 +127,7 @@ def build_spec(config: Config) -> dict:
                             "description": f"Hits per page, 1 to {max_per_page} (default {config['search.per_page']}).",
                             "schema": _optional({"type": "integer", "minimum": 1, "maximum": max_per_page}),
                         },
+                        *counting,
                         *filters,
                     ],
                     "x-example": "/api/search?q=dan+van&per_page=5",
@@ -143,7 +151,9 @@ def build_spec(config: Config) -> dict:
                         "All matching articles (`id, published, title, author, url, source`), newest first unless "
                         "`sort` says otherwise, as a download (`Content-Disposition: attachment`). The body is "
                         "streamed: a transfer cut short means the export failed. In CSV, a cell starting with "
-                        "`=`, `+`, `@`, tab or CR is prefixed with `'` so spreadsheets do not run it."
+                        "`=`, `+`, `@`, tab or CR is prefixed with `'` so spreadsheets do not run it. The CSV "
+                        "starts with a UTF-8 byte-order mark, so Excel reads its Vietnamese text as UTF-8. "
+                        "The rows are the articles `total` counts in `/api/search` with the same parameters."
                     ),
                     "parameters": [
                         _ref("parameters", "q"),
@@ -153,6 +163,7 @@ def build_spec(config: Config) -> dict:
                             "description": "csv (default) or ndjson.",
                             "schema": _optional({"type": "string", "enum": ["csv", "ndjson"]}),
                         },
+                        *counting,
                         *filters,
                     ],
                     "x-example": "/api/search/export?q=Huy+Ki%C3%AAn&format=ndjson",
@@ -170,6 +181,31 @@ def build_spec(config: Config) -> dict:
                                 "text/csv": {"schema": {"type": "string"}},
                                 "application/x-ndjson": {"schema": {"type": "string"}},
                             },
+                        },
+                        **_NOT_MODIFIED,
+                        **_COMMON,
+                    },
+                }
+            },
+            "/api/coverage": {
+                "get": {
+                    "tags": ["search"],
+                    "operationId": "coverage",
+                    "summary": "How many articles mention a name or phrase, per month and per spelling",
+                    "description": (
+                        "The numbers of the coverage view (`/coverage`), for dashboards. A query without operators "
+                        "is read as one phrase (`match` defaults to `phrase` here): `nguyen van phong` counts the "
+                        "articles where the three syllables stand side by side in one field, with any diacritics; "
+                        "`Nguyễn Văn Phong` those that write them so. Quotes, `author:`, `OR`, `-` keep their "
+                        "meaning. `total` is the number of rows the export with the same parameters gives."
+                    ),
+                    "parameters": [_ref("parameters", "q"), *counting, *filters[1:]],
+                    "x-example": "/api/coverage?q=nguyen+van+phong",
+                    "responses": {
+                        "200": {
+                            "description": "The coverage numbers.",
+                            "headers": _CACHE_HEADERS,
+                            "content": _json("Coverage"),
                         },
                         **_NOT_MODIFIED,
                         **_COMMON,
@@ -434,6 +470,27 @@ def build_spec(config: Config) -> dict:
                     "style": "form",
                     "explode": True,
                 },
+                "match": {
+                    "name": "match",
+                    "in": "query",
+                    "description": (
+                        "What a query without operators matches: `all` its words, anywhere (the default of "
+                        "/api/search and the export), or the words as one `phrase`, side by side in one field "
+                        "(the default of /api/coverage). A query with quotes, `name:`, `author:`, `field:`, `OR`, "
+                        "`-` or `*` is taken as written either way."
+                    ),
+                    "schema": _optional({"type": "string", "enum": ["all", "phrase"]}),
+                },
+                "diacritics": {
+                    "name": "diacritics",
+                    "in": "query",
+                    "description": (
+                        "For a query typed with diacritics: `exact` (default) counts the articles holding its "
+                        "words with those diacritics when there are any; `any` counts every match found once "
+                        "diacritics are removed too (they rank after the exact ones)."
+                    ),
+                    "schema": _optional({"type": "string", "enum": ["exact", "any"]}),
+                },
                 "doc_id": {
                     "name": "doc_id",
                     "in": "path",
@@ -539,6 +596,73 @@ def build_spec(config: Config) -> dict:
                             "True when not every word could be matched and the best partial matches are shown."
                         ),
                         "truncated": _boolean("True when the query was cut at the length limit."),
+                        "generation": _string("The index generation searched."),
+                        "match": {
+                            "type": "string",
+                            "enum": ["all", "phrase"],
+                            "description": "How the query was read: all its words, or one phrase (match=phrase "
+                            "and no operators).",
+                        },
+                        "diacritics": {
+                            "type": "string",
+                            "enum": ["exact", "any"],
+                            "description": "What total counts: `exact`, the articles with the diacritics typed; "
+                            "`any`, every match whatever its diacritics (a query typed without them, a wrong "
+                            "accent, or diacritics=any).",
+                        },
+                        "folded_only": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "A query typed with diacritics: the matches that hold its words only "
+                            "once diacritics are removed. Not in total when diacritics is `exact` "
+                            "(ask diacritics=any to list them), in it when `any`.",
+                        },
+                        "phrase_total": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "nullable": True,
+                            "description": "When the query looks like a name (capitalised syllables, or written "
+                            "as a name in the index) and is read as all its words: how many of the matches hold "
+                            "it as one phrase. Otherwise null.",
+                        },
+                        "spellings": _ref("schemas", "Spellings"),
+                    },
+                },
+                "Spellings": {
+                    "type": "array",
+                    "description": "A phrase typed without diacritics, read as a phrase: how the matches write "
+                    "it, the most frequent first (an article writing it two ways counts for each). Empty otherwise.",
+                    "items": {
+                        "type": "object",
+                        "required": ["text", "count"],
+                        "properties": {
+                            "text": _string("The phrase as written (canonical tone placement)."),
+                            "count": {"type": "integer", "minimum": 1},
+                        },
+                    },
+                },
+                "Coverage": {
+                    "type": "object",
+                    "required": ["query", "match", "diacritics", "total", "months", "undated", "spellings"],
+                    "properties": {
+                        "query": _string("The query as understood."),
+                        "match": {"type": "string", "enum": ["all", "phrase"]},
+                        "diacritics": {"type": "string", "enum": ["exact", "any"]},
+                        "total": {"type": "integer", "minimum": 0, "description": "Articles counted."},
+                        "folded_only": {"type": "integer", "minimum": 0},
+                        "months": {
+                            "type": "array",
+                            "description": "Dated articles per month (YYYY-MM), oldest first; months without any "
+                            "are left out.",
+                            "items": {
+                                "type": "object",
+                                "required": ["month", "count"],
+                                "properties": {"month": {"type": "string"}, "count": {"type": "integer"}},
+                            },
+                        },
+                        "undated": {"type": "integer", "minimum": 0, "description": "Articles without a date."},
+                        "spellings": _ref("schemas", "Spellings"),
+                        "did_you_mean": {"type": "string", "nullable": True},
                         "generation": _string("The index generation searched."),
                     },
                 },

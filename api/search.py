@@ -1,4 +1,4 @@
-"""Reading endpoints over the searcher: ``/api/search``, ``/api/search/export``, ``/api/suggest``."""
+"""Reading endpoints over the searcher: ``/api/search``, ``/api/search/export``, ``/api/coverage``, ``/api/suggest``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import falcon
 from api.caching import weak_etag
 from api.errors import BadParameter
 from index.analysis import fold
+from index.schema import UNDATED
 
 log = logging.getLogger("api")
 
@@ -41,6 +42,8 @@ def many(req: falcon.Request, name: str) -> list[str]:
 def search_options(req: falcon.Request) -> dict:
     """The filters shared by search and export, named as the searcher wants them."""
     return {
+        "match": one(req, "match"),
+        "diacritics": one(req, "diacritics"),
         "sort": one(req, "sort"),
         "date_from": one(req, "from"),
         "date_to": one(req, "to"),
@@ -88,6 +91,42 @@ class ExportResource:
         resp.stream = _streamed(_csv_lines(rows) if fmt == "csv" else _ndjson_lines(rows))
 
 
+class CoverageResource:
+    """``GET /api/coverage?q=``: the numbers of the coverage view (``/coverage``), for dashboards:
+    how many articles, month by month, and the spellings found.  ``match`` defaults to
+    ``phrase`` here, as on the page: a name is counted where it is written."""
+
+    cache = "index"
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        options = search_options(req)
+        options["match"] = options["match"] or "phrase"
+        options["sort"] = "newest"
+        result = self.searcher.search(one(req, "q", ""), per_page=1, highlight=False, **options)
+        resp.set_header("ETag", weak_etag(result.generation))
+        resp.media = coverage_numbers(result)
+
+
+def coverage_numbers(result) -> dict:
+    """The coverage of a search result: its count, per month (dated articles) and per spelling."""
+    months = [m for m in result.facets.get("month", []) if m["value"] != UNDATED]
+    return {
+        "query": result.query,
+        "match": result.match,
+        "diacritics": result.diacritics,
+        "total": result.total,
+        "folded_only": result.folded_only,
+        "months": [{"month": m["value"], "count": m["count"]} for m in months],
+        "undated": result.total - sum(m["count"] for m in months),
+        "spellings": result.spellings,
+        "did_you_mean": result.did_you_mean,
+        "generation": result.generation,
+    }
+
+
 def _shallow_dict(result) -> dict:
     """``result.as_dict()`` without its deep copy (``dataclasses.asdict`` cost ~6 ms a page)."""
     body = {name: getattr(result, name) for name in _field_names(type(result))}
@@ -115,7 +154,8 @@ def _csv_lines(rows: Iterator[dict]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(EXPORT_FIELDS)
-    yield buffer.getvalue()
+    # A byte-order mark: Excel on Windows reads UTF-8 without one as a legacy code page.
+    yield "\ufeff" + buffer.getvalue()
     for row in rows:
         buffer.seek(0)
         buffer.truncate()

@@ -132,6 +132,12 @@ class Helpers:
             found = self.readings[key] = restorer.restore(stretch)
         return replace(found, syllables=list(found.syllables), display=list(found.display))
 
+    def display(self, parsed: ParsedQuery) -> list[str] | None:
+        """How the reading :meth:`reading` just restored for *parsed* is written (capitals
+        restored: ``Nguyễn Văn Phong``), or None."""
+        pending = self._pending
+        return list(pending[1].display) if pending and pending[0] is parsed else None
+
     def did_you_mean(self, parsed: ParsedQuery, reading: list[str] | None, evaluation) -> str | None:
         """A query to offer instead (accents restored, spelling corrected), or None."""
         if self._view is None or parsed.is_empty:
@@ -146,6 +152,15 @@ class Helpers:
         if display is None:
             return None
         return render(parsed, display)
+
+    def respelled(self, parsed: ParsedQuery) -> str | None:
+        """*parsed*, typed with diacritics nobody writes it with (``Đà Nẳng``), written with
+        those its folded syllables have in the index (``Đà Nẵng``); None if that changes nothing."""
+        folded = [fold(s) for s in parsed.positive_syllables()]
+        if self._view is None or not folded or len(folded) > MAX_RESTORED:
+            return None
+        restored = self._restore(Restorer(self.occurrences(), self.unigrams), folded)
+        return render(parsed, restored.display)
 
     # --- other requests ----------------------------------------------------------------
 

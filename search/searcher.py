@@ -30,6 +30,7 @@ from index.schema import UNDATED, author_key
 from index.settings import Config
 from index.store import IndexMissing, IndexStore
 from search.articles import ArticleCache
+from search.counting import DIACRITICS, MATCHES, as_phrase, exact_mask, looks_like_name, spellings_found
 from search.engine import Evaluation, Evaluator, Weights
 from search.fair_lock import FairLock
 from search.helpers import Helpers
@@ -78,6 +79,13 @@ class SearchResult:
     relaxed: bool = False
     truncated: bool = False
     generation: str = ""
+    # What the counts count (search/counting.py): the query read as "all" its words or one "phrase";
+    # "exact": total counts the articles with the diacritics typed, "any": every folded match.
+    match: str = "all"
+    diacritics: str = "any"
+    folded_only: int = 0  # typed with diacritics: matches found only once folded (outside total when exact)
+    phrase_total: int | None = None  # a name read as all its words: the articles holding it as one phrase
+    spellings: list[dict] = field(default_factory=list)  # a folded phrase: [{"text", "count"}] as written
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -96,6 +104,19 @@ class Request:
     authors: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    match: str = "all"  # search/counting.py: MATCHES
+    diacritics: str = "exact"  # search/counting.py: DIACRITICS
+
+
+@dataclass
+class Counted:
+    """What the counts of an evaluation mean: the SearchResult fields of the same names."""
+
+    match: str = "all"
+    diacritics: str = "any"
+    folded_only: int = 0
+    phrase_total: int | None = None
+    spellings: list[dict] = field(default_factory=list)
 
 
 class Searcher:
@@ -226,6 +247,8 @@ class Searcher:
         author: str | list[str] | None = None,
         source: str | list[str] | None = None,
         category: str | list[str] | None = None,
+        match: str | None = None,
+        diacritics: str | None = None,
     ) -> Request:
         """Validate search parameters; raises :class:`SearchError` naming the bad one."""
         max_per_page = self.config["search.max_per_page"]
@@ -239,6 +262,12 @@ class Searcher:
             sort = "relevance" if query.strip() else "newest"
         if sort not in SORTS:
             raise SearchError("sort", f"sort must be one of {', '.join(SORTS)}")
+        match = match or "all"
+        if match not in MATCHES:
+            raise SearchError("match", f"match must be one of {', '.join(MATCHES)}")
+        diacritics = diacritics or "exact"
+        if diacritics not in DIACRITICS:
+            raise SearchError("diacritics", f"diacritics must be one of {', '.join(DIACRITICS)}")
         start, end = _day("from", date_from), _day("to", date_to)
         if start and end and start > end:
             raise SearchError("from", "'from' must not be after 'to'")
@@ -252,6 +281,8 @@ class Searcher:
             authors=_values(author),
             sources=_values(source),
             categories=_values(category),
+            match=match,
+            diacritics=diacritics,
         )
 
     def search(self, query: str = "", *, highlight: bool = True, **options) -> SearchResult:
@@ -274,7 +305,7 @@ class Searcher:
             if cached is not None:
                 self._remember(key, cached)
                 return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
-            parsed, evaluation, did_you_mean, ranking = self._ranked(view, request)
+            parsed, evaluation, did_you_mean, ranking, counted = self._ranked(view, request)
             total = ranking.total
             first = (request.page - 1) * request.per_page
             page_docs = ranking.first(first + request.per_page)[first:]
@@ -294,6 +325,11 @@ class Searcher:
                 relaxed=evaluation.relaxed,
                 truncated=parsed.truncated,
                 generation=generation,
+                match=counted.match,
+                diacritics=counted.diacritics,
+                folded_only=counted.folded_only,
+                phrase_total=counted.phrase_total,
+                spellings=counted.spellings,
             )
             self._remember(key, result)
             self._shared.put(shared_key, result)
@@ -361,31 +397,72 @@ class Searcher:
     # --- internals ------------------------------------------------------------------------
 
     def _ranked(self, view: IndexView, request: Request):
-        """``(parsed, evaluation, did_you_mean, ranking)`` of *request*, remembered for the
+        """``(parsed, evaluation, did_you_mean, ranking, counted)`` of *request*, remembered for the
         last few searches of this index state: paging through results, sorting them
         another way, or exporting them after a search costs no second evaluation."""
         key = (self._generation, self._read_generation(), *_evaluation_key(request))
         found = self._recent.get(key)
         if found is None:
-            parsed, evaluation, did_you_mean = self._evaluate(view, request)
-            found = (parsed, evaluation, did_you_mean, {})
+            parsed, evaluation, did_you_mean, counted = self._evaluate(view, request)
+            found = (parsed, evaluation, did_you_mean, {}, counted)
             self._recent[key] = found
             while len(self._recent) > RECENT_SEARCHES:
                 self._recent.popitem(last=False)
         else:
             self._recent.move_to_end(key)
-        parsed, evaluation, did_you_mean, rankings = found
+        parsed, evaluation, did_you_mean, rankings, counted = found
         ranking = rankings.get(request.sort)
         if ranking is None:
             ranking = rankings[request.sort] = self._order(view, evaluation, request.sort)
-        return parsed, evaluation, did_you_mean, ranking
+        return parsed, evaluation, did_you_mean, ranking, counted
 
-    def _evaluate(self, view: IndexView, request: Request) -> tuple[ParsedQuery, Evaluation, str | None]:
-        parsed = self.parse(request.query)
+    def _evaluate(self, view: IndexView, request: Request) -> tuple[ParsedQuery, Evaluation, str | None, Counted]:
+        """Evaluate *request*, then make its counts mean what was typed (search/counting.py)."""
+        typed = self.parse(request.query)
+        phrase = as_phrase(self.parse(request.query)) if request.match == "phrase" else None
+        parsed = phrase or typed
+        counted = Counted(match="phrase" if phrase else "all")
         self.helpers.expand(parsed)
         reading = self.helpers.reading(parsed)
-        evaluation = Evaluator(view, self.weights).evaluate(parsed, self._filters(view, request), reading)
-        return parsed, evaluation, self.helpers.did_you_mean(parsed, reading, evaluation)
+        display = self.helpers.display(parsed)
+        filters = self._filters(view, request)
+        evaluator = Evaluator(view, self.weights)
+        evaluation = evaluator.evaluate(parsed, filters, reading)
+        judged = evaluation  # what a spelling correction is offered on
+        wrong_accent = False
+        if parsed.accented and not evaluation.relaxed:
+            everywhere = int(evaluation.matched.sum())
+            exact = exact_mask(view, parsed, evaluation.matched)
+            found = int(exact.sum())
+            if found == 0:
+                # A wrong accent (Đà Nẳng): the folded matches, as a query without diacritics
+                # finds them, and a correction offered as when nothing is found.
+                judged = replace(evaluation, matched=exact)
+                wrong_accent = True
+                if phrase:
+                    folded = as_phrase(self.parse(fold(request.query)))
+                    self.helpers.expand(folded)
+                    evaluation = evaluator.evaluate(folded, filters, None)
+            else:
+                counted.diacritics = "exact" if request.diacritics == "exact" or found == everywhere else "any"
+                counted.folded_only = everywhere - found
+                if counted.diacritics == "exact":
+                    evaluation = replace(evaluation, matched=exact)
+        did_you_mean = self.helpers.did_you_mean(parsed, reading, judged)
+        if wrong_accent and did_you_mean is None:
+            did_you_mean = self.helpers.respelled(parsed)
+        if phrase and (wrong_accent or not parsed.accented) and evaluation.matched.any():
+            # Staff tell two people apart by how the articles write the name.
+            name = looks_like_name(typed, display, None)
+            counted.spellings = [
+                {"text": " ".join(s.capitalize() for s in spelling) if name else " ".join(spelling), "count": count}
+                for spelling, count in spellings_found(view, parsed.positive_syllables(), evaluation.matched)
+            ]
+        elif not phrase and not wrong_accent and looks_like_name(typed, display, self.helpers.occurrences()):
+            named = as_phrase(self.parse(request.query))
+            self.helpers.expand(named)
+            counted.phrase_total = int(evaluator.clause_mask(named.clauses[0], None, evaluation.matched).sum())
+        return parsed, evaluation, did_you_mean, counted
 
     def _filters(self, view: IndexView, request: Request) -> np.ndarray | None:
         columns = view.columns
@@ -485,6 +562,8 @@ def _evaluation_key(request: Request) -> tuple:
         tuple(request.authors),
         tuple(request.sources),
         tuple(request.categories),
+        request.match,
+        request.diacritics,
     )
 
 

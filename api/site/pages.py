@@ -18,7 +18,7 @@ from api.site.charts import counts, coverage_chart, coverage_table, month_series
 from api.site.formatting import articles, month_label, number, period_label, published_label
 from api.site.html import Markup, attrs, escape, join, render, url
 from api.site.state import SearchState, toggled
-from index.analysis import fold
+from index.analysis import fold, has_diacritics
 from index.schema import UNDATED, author_key
 from search.searcher import Hit, SearchResult
 from search.snippets import find_hits, mark, prepare
@@ -337,6 +337,16 @@ def search_main(
         )
     if result.truncated:
         notices.append(Markup('<p class="notice">Câu tìm kiếm quá dài: chỉ phần đầu của nó được dùng.</p>'))
+    if result.phrase_total is not None and result.total:
+        # A name read as all its words: most matches may merely hold its syllables.
+        notices.append(
+            render(
+                '<p class="phrase-count">{n} nhắc đến đúng cụm từ “{q}”. <a href="{href}">Xem thống kê đưa tin</a></p>',
+                n=articles(result.phrase_total),
+                q=state.q,
+                href=url("/coverage", [("q", state.q)]),
+            )
+        )
 
     if result.total and result.hits:
         summary = f"Hiển thị {number(first + 1)}–{number(first + len(result.hits))} trong {articles(result.total)}"
@@ -404,6 +414,7 @@ def search_main(
 <h1 id="results-heading">{heading}</h1>
 <p class="summary" id="results-summary">{summary}</p>
 {notices}{chips}{timeline}{toolbar}{listing}
+{remainder}
 {pagination}
 </section>
 {aside}
@@ -415,6 +426,7 @@ def search_main(
         timeline=timeline(facets, state) if result.total else "",
         toolbar=toolbar,
         listing=listing,
+        remainder=remainder(state, result, "/"),
         pagination=pagination(result.page, pages, lambda n: state.link(page=str(n))) if result.total else "",
         aside=aside,
     )
@@ -599,8 +611,9 @@ def coverage_form(q: str) -> Markup:
     )
 
 
-def coverage_main(q: str, result: SearchResult | None, export_href: str) -> tuple[str, Markup]:
+def coverage_main(state: SearchState, result: SearchResult | None, export_href: str) -> tuple[str, Markup]:
     """(title, main) of the coverage view; *result* is None before a query is given."""
+    q = state.q
     intro = render(
         """<h1 id="coverage-heading">Thống kê đưa tin</h1>
 <p class="intro">Một người, một cụm từ hay một tác giả đã xuất hiện trong bao nhiêu bài, vào những tháng nào.</p>
@@ -643,14 +656,14 @@ def coverage_main(q: str, result: SearchResult | None, export_href: str) -> tupl
 </section>""",
             start=first + 1,
             items=join(hit_item(h, q) for h in result.hits),
-            pagination=pagination(result.page, pages, lambda n: url("/coverage", [("q", q), ("page", str(n))])),
+            pagination=pagination(result.page, pages, lambda n: state.link("/coverage", page=str(n))),
         )
         actions = render(
             """<p class="actions"><a class="button" href="{export}" download>Tải toàn bộ danh sách (CSV, {n})</a>
 <a href="{search}">Mở trong trang tìm kiếm</a></p>""",
             export=export_href,
             n=articles(result.total),
-            search=url("/", [("q", q), ("sort", "newest")]),
+            search=url("/", [("q", _as_quoted(q) if result.match == "phrase" else q), ("sort", "newest")]),
         )
     else:
         chart = listing = Markup("")
@@ -663,7 +676,9 @@ def coverage_main(q: str, result: SearchResult | None, export_href: str) -> tupl
         """{intro}
 <section class="coverage" aria-labelledby="coverage-total">
 <h2 id="coverage-total" tabindex="-1">“{q}”: <span class="total">{total}</span></h2>
+{counted}
 <p class="span">{span}</p>
+{spellings}
 {actions}
 {chart}
 </section>
@@ -671,12 +686,98 @@ def coverage_main(q: str, result: SearchResult | None, export_href: str) -> tupl
         intro=intro,
         q=q,
         total=articles(result.total),
+        counted=coverage_counted(state, result),
         span=span if result.total else "",
+        spellings=spellings_list(state, result),
         actions=actions,
         chart=chart,
         listing=listing,
     )
     return f"Thống kê: {q} – {SITE_NAME}", main
+
+
+def _as_quoted(q: str) -> str:
+    return f'"{q}"' if '"' not in q else q
+
+
+def coverage_counted(state: SearchState, result: SearchResult) -> Markup:
+    """What the coverage view counted, with a link to count the other way."""
+    q = state.q
+    notes = []
+    if result.did_you_mean and has_diacritics(q) and result.diacritics == "any" and state.diacritics != "any":
+        # Typed with diacritics nobody writes it with: counted without them (search/searcher.py).
+        notes.append(
+            render(
+                '<p class="did-you-mean">Không bài nào viết đúng “{q}”: đã đếm theo chữ bỏ dấu. '
+                'Có phải bạn muốn tìm: <a href="{href}">{dym}</a>?</p>',
+                q=q,
+                href=url("/coverage", [("q", result.did_you_mean)]),
+                dym=result.did_you_mean,
+            )
+        )
+    if result.match == "phrase":
+        how = "các chữ đứng liền nhau, đúng dấu đã gõ" if result.diacritics == "exact" else "các chữ đứng liền nhau"
+        notes.append(
+            render(
+                '<p class="counted">Số bài viết nhắc đến cụm từ “{q}” ({how}). '
+                '<a href="{href}">Đếm các bài có đủ mọi chữ, không cần liền nhau</a></p>',
+                q=q,
+                how=how,
+                href=state.link("/coverage", match="all"),
+            )
+        )
+    elif state.match == "all":
+        notes.append(
+            render(
+                '<p class="counted">Số bài viết có đủ mọi chữ của “{q}”, ở bất kỳ đâu trong bài. '
+                '<a href="{href}">Chỉ đếm các bài nhắc đến cụm từ “{q}”</a></p>',
+                q=q,
+                href=state.link("/coverage", match=""),
+            )
+        )
+    else:
+        notes.append(render('<p class="counted">Số bài viết khớp với truy vấn “{q}”.</p>', q=q))
+    notes.append(remainder(state, result, "/coverage"))
+    return join(notes, "\n")
+
+
+def remainder(state: SearchState, result: SearchResult, path: str) -> Markup:
+    """For a query typed with diacritics: the articles that match only once they are removed."""
+    if not result.folded_only:
+        return Markup("")
+    if result.diacritics == "exact":
+        return render(
+            '<p class="remainder">Chỉ tính các bài đúng dấu đã gõ. <a href="{href}">{n} khác khớp khi bỏ dấu</a></p>',
+            href=state.link(path, diacritics="any"),
+            n=articles(result.folded_only),
+        )
+    return render(
+        '<p class="remainder">Gồm cả {n} chỉ khớp khi bỏ dấu (xếp sau các bài đúng dấu). '
+        '<a href="{href}">Chỉ tính các bài đúng dấu</a></p>',
+        href=state.link(path, diacritics=""),
+        n=articles(result.folded_only),
+    )
+
+
+def spellings_list(state: SearchState, result: SearchResult) -> Markup:
+    """The spellings of a phrase typed without diacritics, each narrowing the view to it."""
+    if not result.spellings:
+        return Markup("")
+    return render(
+        """<section class="spellings" aria-labelledby="spellings-heading">
+<h2 id="spellings-heading">Các cách viết tìm thấy</h2>
+<ul>{items}</ul>
+</section>""",
+        items=join(
+            render(
+                '<li><a href="{href}"><span class="spelling">{text}</span></a> <span class="count">{n}</span></li>',
+                href=state.link("/coverage", q=entry["text"], diacritics=""),
+                text=entry["text"],
+                n=articles(entry["count"]),
+            )
+            for entry in result.spellings
+        ),
+    )
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -688,6 +789,8 @@ PARAM_MESSAGES = {
     "sort": "Cách sắp xếp chỉ có thể là: liên quan nhất, mới nhất hoặc cũ nhất.",
     "from": "Ngày phải viết theo dạng năm-tháng-ngày (ví dụ 2022-01-31), và ngày bắt đầu không được sau ngày kết thúc.",
     "to": "Ngày phải viết theo dạng năm-tháng-ngày (ví dụ 2022-01-31).",
+    "match": "Cách đếm chỉ có thể là: all (đủ mọi chữ) hoặc phrase (cụm từ).",
+    "diacritics": "Cách tính dấu chỉ có thể là: exact (đúng dấu) hoặc any (cả khi bỏ dấu).",
 }
 
 
@@ -697,6 +800,8 @@ def bad_request_main(param: str, state: SearchState, path: str = "/") -> tuple[s
         "sort": {"sort": ""},
         "from": {"date_from": "", "date_to": ""},
         "to": {"date_from": "", "date_to": ""},
+        "match": {"match": ""},
+        "diacritics": {"diacritics": ""},
     }.get(param, {})
     retry = state.changed(**fixed).url(path) if fixed else url(path, [("q", state.q)] if state.q else [])
     return "Yêu cầu chưa hợp lệ – " + SITE_NAME, render(

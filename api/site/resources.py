@@ -66,7 +66,7 @@ class SearchPage:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         state = SearchState.from_request(req)
         # The header's search box keeps the filters (not the page) when the words change.
-        hidden = state.changed(q="").params()
+        hidden = state.changed(q="", diacritics="").params()
         try:
             result = self.searcher.search(state.q, per_page=self.per_page, **state.search_options())
             unfiltered_total, suggestions = None, []
@@ -123,19 +123,27 @@ class CoveragePage:
         self.per_page = min(COVERAGE_PER_PAGE, config["search.max_per_page"])
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        state = SearchState.from_request(req)
+        requested = SearchState.from_request(req)
+        # Only what the view uses: the query, its page, and how it is counted.
+        state = SearchState(q=requested.q, page=requested.page, match=requested.match, diacritics=requested.diacritics)
         q = state.q
-        export = url("/api/search/export", [("q", q), ("format", "csv")])
+        # A name is counted where it is written: one phrase unless match=all (search/counting.py).
+        counting = [("match", state.match or "phrase")] + (
+            [("diacritics", state.diacritics)] if state.diacritics else []
+        )
+        export = url("/api/search/export", [("q", q), ("format", "csv"), *counting])
         result = None
         if q:
             try:
-                result = self.searcher.search(q, page=state.page or 1, per_page=self.per_page, sort="newest")
+                result = self.searcher.search(
+                    q, page=state.page or 1, per_page=self.per_page, sort="newest", **dict(counting)
+                )
             except SearchError as error:
-                title, main = pages.bad_request_main(error.param, SearchState(q=q), "/coverage")
+                title, main = pages.bad_request_main(error.param, state, "/coverage")
                 respond(resp, title, main, status=falcon.HTTP_400, section="coverage", page_kind="error")
                 return
             except IndexMissing:
                 unavailable(resp, "coverage")
                 return
-        title, main = pages.coverage_main(q, result, export)
+        title, main = pages.coverage_main(state, result, export)
         respond(resp, title, main, section="coverage", page_kind="coverage")

@@ -26,6 +26,8 @@ class SearchState:
     authors: tuple[str, ...] = field(default_factory=tuple)
     sources: tuple[str, ...] = field(default_factory=tuple)
     categories: tuple[str, ...] = field(default_factory=tuple)
+    diacritics: str = ""  # "any": a query typed with diacritics counts its folded matches too
+    match: str = ""  # "" = the page's own reading (all words on /, one phrase on /coverage)
 
     @classmethod
     def from_request(cls, req: falcon.Request) -> SearchState:
@@ -53,6 +55,8 @@ class SearchState:
             authors=many("author"),
             sources=many("source"),
             categories=many("category"),
+            diacritics=one("diacritics"),
+            match=one("match"),
         )
 
     # --- what the searcher is asked --------------------------------------------------
@@ -66,6 +70,8 @@ class SearchState:
             "author": list(self.authors),
             "source": list(self.sources),
             "category": list(self.categories),
+            "diacritics": self.diacritics or None,
+            "match": self.match or None,
         }
 
     @property
@@ -105,6 +111,10 @@ class SearchState:
         out += [("category", c) for c in self.categories]
         if self.sort:
             out.append(("sort", self.sort))
+        if self.match:
+            out.append(("match", self.match))
+        if self.diacritics:
+            out.append(("diacritics", self.diacritics))
         if page and self.page and self.page != "1":
             out.append(("page", self.page))
         return out
