@@ -164,7 +164,7 @@ def test_export_streams_csv_newest_first_as_an_attachment(client):
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
     assert r.headers["content-disposition"].startswith("attachment;")
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert len(rows) == 7  # 000 and six written articles (README: Bylines)
     assert list(rows[0]) == ["id", "published", "title", "author", "url", "source"]
     published = [row["published"] for row in rows]

@@ -112,13 +112,13 @@ def test_coverage_of_a_byline(client, searcher):
     export = page.find("a", class_="button")
     parts = urlsplit(export.attrs["href"])
     assert parts.path == "/api/search/export"
-    assert parse_qsl(parts.query) == [("q", q), ("format", "csv")]
+    assert parse_qsl(parts.query) == [("q", q), ("format", "csv"), ("match", "phrase")]
     assert "download" in export.attrs
 
 
 def test_coverage_counts_undated_articles_apart(client, searcher):
     q = "dịch vụ công"
-    result = searcher.search(q, per_page=1)
+    result = searcher.search(q, per_page=1, match="phrase")
     undated = {f["value"]: f["count"] for f in result.facets["year"]}.get("undated", 0)
     assert undated, "020 is undated and about dịch vụ công"
     page = get(client, "/coverage", q=q)
@@ -128,9 +128,9 @@ def test_coverage_counts_undated_articles_apart(client, searcher):
 
 def test_coverage_pages_through_the_list(client, searcher):
     q = "dan van"
-    total = searcher.search(q).total
-    first = get(client, "/coverage", q=q)
-    second = get(client, "/coverage", q=q, page="2")
+    total = searcher.search(q).total  # all the words: enough for two pages
+    first = get(client, "/coverage", q=q, match="all")
+    second = get(client, "/coverage", q=q, match="all", page="2")
     ids = [
         li.find("a").attrs["href"]
         for page in (first, second)
