@@ -129,7 +129,7 @@ def test_search_results_escape_every_field_but_the_marks(hostile_server):
 def test_export_is_well_formed_and_defuses_spreadsheet_formulas(hostile_server):
     r = requests.get(hostile_server.url + "/api/search/export", params={"q": MARKER, "format": "csv"}, timeout=30)
     assert r.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8"), newline="")))
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"), newline="")))
     assert {row["id"] for row in rows} == {"hostile-1", "hostile-2"}
     doc = strict_json(requests.get(hostile_server.url + "/api/documents/hostile-1", timeout=30))
     row = next(row for row in rows if row["id"] == "hostile-1")
