@@ -25,6 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--author")
     parser.add_argument("--source")
     parser.add_argument("--category")
+    parser.add_argument(
+        "--match", choices=("all", "phrase"), help="a query without operators: all its words (default) or one phrase"
+    )
+    parser.add_argument(
+        "--diacritics", choices=("exact", "any"), help="typed with diacritics: count exact matches (default) or any"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON (the API's shape)")
     parser.add_argument("--export", action="store_true", help="print every match as JSON lines, newest first")
     args = parser.parse_args(argv)
@@ -40,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         "author": args.author,
         "source": args.source,
         "category": args.category,
+        "match": args.match,
+        "diacritics": args.diacritics,
     }
     try:
         if args.export:
@@ -70,6 +78,12 @@ def _terminal(result, color: bool) -> str:
         lines.append(f"Did you mean: {result.did_you_mean}")
     if result.relaxed:
         lines.append("(no article has every word; showing articles with most of them)")
+    if result.folded_only and result.diacritics == "exact":
+        lines.append(f"({result.folded_only} more match only without diacritics: --diacritics any)")
+    if result.phrase_total is not None:
+        lines.append(f"({result.phrase_total} hold it as one phrase: --match phrase)")
+    if result.spellings:
+        lines.append("Written: " + ", ".join(f"{s['text']} {s['count']}" for s in result.spellings))
     first = (result.page - 1) * result.per_page
     for n, hit in enumerate(result.hits, start=first + 1):
         meta = " · ".join(x for x in (hit.published, hit.author, hit.source, hit.id) if x)
