@@ -33,6 +33,7 @@ from search.variants import other_spelling
 MATCHES = ("all", "phrase")  # what a query without operators means: all its words, or one phrase
 DIACRITICS = ("exact", "any")  # what a query typed with diacritics counts
 MAX_SPELLINGS = 12  # spellings listed; the rest are rare typos
+MAX_SPELLED = 8  # syllables: a longer phrase is pasted text, not a name to tell apart (bounds the cost)
 NAME_SYLLABLES = (2, 6)  # a person's name is two to six syllables
 NAME_SAMPLE = 8  # sightings read to tell whether the index writes a phrase as a name
 
@@ -97,6 +98,8 @@ def spellings_found(view: IndexView, syllables: list[str], among: np.ndarray) ->
     An article writing it two ways counts for each.  Each syllable's accented forms
     are those of :func:`search.restore.accent_variants` the index holds; an occurrence
     whose accented syllable is none of them (digits, foreign words) is left out."""
+    if len(syllables) > MAX_SPELLED:
+        return []
     folded = [fold(s) for s in syllables]
     articles: dict[tuple[str, ...], set[int]] = {}
     for name in FIELDS:
