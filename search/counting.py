@@ -36,6 +36,7 @@ MAX_SPELLINGS = 12  # spellings listed; the rest are rare typos
 MAX_SPELLED = 8  # syllables: a longer phrase is pasted text, not a name to tell apart (bounds the cost)
 NAME_SYLLABLES = (2, 6)  # a person's name is two to six syllables
 NAME_SAMPLE = 8  # sightings read to tell whether the index writes a phrase as a name
+NAME_FIELDS = ("title", "summary", "captions")  # where they are read
 
 
 def has_operators(parsed: ParsedQuery) -> bool:
@@ -155,6 +156,8 @@ def looks_like_name(parsed: ParsedQuery, display: list[str] | None, occurrences:
         return len(display) == len(syllables) and all(word[:1].isupper() for word in display)
     if occurrences is None or not parsed.accented:
         return False
-    sightings = occurrences.sample(syllables, limit=NAME_SAMPLE, body_limit=NAME_SAMPLE, enough=NAME_SAMPLE // 2)
+    # Titles, leads and captions only: bodies cost most of a search's time to read (a known name
+    # is in some lead or caption), and a query typed in lower case with diacritics is seldom a name.
+    sightings = occurrences.sample(syllables, fields=NAME_FIELDS, limit=NAME_SAMPLE)
     telling = [s for s in sightings if not s.caseless]
     return bool(telling) and 2 * sum(s.proper(len(syllables)) for s in telling) > len(telling)
