@@ -439,8 +439,8 @@ class Searcher:
                 # finds them, and a correction offered as when nothing is found.
                 judged = replace(evaluation, matched=exact)
                 wrong_accent = True
-                if phrase:
-                    folded = as_phrase(self.parse(fold(request.query)))
+                folded = as_phrase(self.parse(fold(request.query))) if phrase else None
+                if folded is not None:
                     self.helpers.expand(folded)
                     evaluation = evaluator.evaluate(folded, filters, None)
             else:
