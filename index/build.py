@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gzip
+import os
+import signal
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,7 +80,7 @@ def build(
     files = expand(sources)  # fail early on a missing path, before any work
     total = count_records(files)
     report.input_bytes = sum(f.stat().st_size for f in files)
-    with store.build_lock():
+    with store.build_lock(), _helpers_die_with_the_build():
         name, ix = store.new_generation()
         report.generation = name
         try:
@@ -127,6 +130,44 @@ def build(
             raise
     report.seconds = time.perf_counter() - started
     return report
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_building: int | None = None  # while a build's writer is open: that process's pid
+_registered = False
+
+
+@contextlib.contextmanager
+def _helpers_die_with_the_build() -> Iterator[None]:
+    """Make the indexing processes Whoosh forks meanwhile die with the build that forked them.
+
+    They wait for work on a queue whose write end each of them also holds, so after a
+    ``kill -9`` of the build (an operator, the OOM killer) they would wait forever, holding
+    the build lock and refusing every later build.  Linux's ``PR_SET_PDEATHSIG`` has the
+    kernel kill each one with its parent.  Only processes forked while the writer is open
+    are touched; it relies on Whoosh forking them from this process (``fork``, Python's
+    default start method on Linux up to 3.13).
+    """
+    global _building, _registered
+    if not sys.platform.startswith("linux"):
+        yield
+        return
+    if not _registered:
+        libc = ctypes.CDLL(None, use_errno=True)
+
+        def in_child() -> None:
+            if _building is not None:
+                libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+                if os.getppid() != _building:  # the build died between fork() and prctl()
+                    os._exit(1)
+
+        os.register_at_fork(after_in_child=in_child)
+        _registered = True
+    _building = os.getpid()
+    try:
+        yield
+    finally:
+        _building = None
 
 
 def _replay_and_publish(store: IndexStore, name: str, keep: int, write_timeout: float) -> int:
