@@ -133,47 +133,18 @@ def has_diacritics(text: str) -> bool:
 SYLLABLE_RE = re.compile(rf"(?:[^\W_]|[\u0300-\u036f{INVISIBLE}])+")
 
 
-# Punctuation that ends a phrase wherever it stands: sentence ends, brackets, quotes, dashes.
-_STRONG_BREAK_RE = re.compile('[\n\r\v\f\u2028\u2029!?;()\\[\\]{}"“”‘’«»…|•–—]')
-_NOT_SPACE_RE = re.compile(r"\S")
-
-
-def is_break(gap: str) -> bool:
-    """Whether the text *gap* between two syllables ends a phrase (a break takes up a position).
-
-    A line break or strong punctuation always does (``Nguyễn Lâm. Hiện nay``: no name
-    ``Nguyễn Lâm Hiện`` there); other punctuation does when a space stands beside it
-    (``Hà Nội, Huế``, ``Hà Nội - Huế``) but not inside a token (``TP.HCM``, ``COVID-19``,
-    ``1,5``, ``10:30``).  Spaces and invisible characters alone never do.
-    """
-    if gap == " ":
-        return False
-    gap = _INVISIBLE_RE.sub("", gap)
-    if _STRONG_BREAK_RE.search(gap):
-        return True
-    return _NOT_SPACE_RE.search(gap) is not None and any(ch.isspace() for ch in gap)
-
-
 @lru_cache(maxsize=8)
-def _spans(text: str) -> tuple[tuple[int, int, str, int], ...]:
-    """``(start, end, normalised syllable, position)`` of *text*, cached for a few texts.
-
-    Positions count syllables, and a break between two of them (:func:`is_break`) takes
-    up one more, as Lucene's position gaps do: a phrase or a name never matches across a
-    sentence end, a comma or a line.
+def _spans(text: str) -> tuple[tuple[int, int, str], ...]:
+    """``(start, end, normalised syllable)`` of *text*, cached for a few texts.
 
     Whoosh analyses a document's fields in name order (``body``, ``body_f``,
     ``body_w``), so each text is tokenised once for all of its views.
     """
     spans = []
-    position, previous_end = -1, None
     for match in SYLLABLE_RE.finditer(text):
         normalised = _normalize_token(match.group())
         if is_syllable(normalised):
-            start = match.start()
-            position += 2 if previous_end is not None and is_break(text[previous_end:start]) else 1
-            spans.append((start, match.end(), normalised, position))
-            previous_end = match.end()
+            spans.append((match.start(), match.end(), normalised))
     return tuple(spans)
 
 
@@ -208,8 +179,7 @@ class SyllableTokenizer(Tokenizer):
         **kwargs,
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for start, end, text, pos in _spans(value):
-            pos += start_pos
+        for pos, (start, end, text) in enumerate(_spans(value), start=start_pos):
             token.text = text
             token.boost = 1.0
             token.stopped = False
@@ -326,7 +296,7 @@ def words_analyzer():
 
 def syllables(text: str) -> list[str]:
     """Accented canonical syllables of *text* (the accented view, as a list)."""
-    return [canonical_syllable(t) for _, _, t, _ in _spans(text)]
+    return [canonical_syllable(t) for _, _, t in _spans(text)]
 
 
 def folded_syllables(text: str) -> list[str]:
@@ -336,5 +306,5 @@ def folded_syllables(text: str) -> list[str]:
 
 def syllable_spans(text: str) -> Iterator[tuple[int, int, str]]:
     """``(start, end, canonical syllable)`` for each syllable, offsets into *text*."""
-    for start, end, normalised, _ in _spans(text):
+    for start, end, normalised in _spans(text):
         yield start, end, canonical_syllable(normalised)

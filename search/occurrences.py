@@ -21,13 +21,12 @@ from __future__ import annotations
 import itertools
 import re
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from index.analysis import INVISIBLE, canonical_syllable, fold, has_diacritics, is_break, is_syllable, normalize
+from index.analysis import INVISIBLE, canonical_syllable, fold, has_diacritics, is_syllable, normalize
 from search.postings import ENTRY_BYTES
 from search.segments import POSITION_BITS, IndexView, contains
 
@@ -294,7 +293,7 @@ class Occurrences:
 
     # --- texts -------------------------------------------------------------------------
 
-    def text(self, doc: int, field: str, count: int) -> tuple[str, list[tuple[int, int] | None], bool]:
+    def text(self, doc: int, field: str, count: int) -> tuple[str, list[tuple[int, int]], bool]:
         """``(text, spans of its first *count* syllables or more, caseless)`` of a stored field.
 
         Syllables are walked only as far as needed: a body holds hundreds.
@@ -323,10 +322,7 @@ class Occurrences:
         text, spans, caseless = self.text(doc, field, position + length + max_after)
         if position + length > len(spans):
             return None  # the stored text and the index disagree: skip this one
-        wanted = spans[position : position + length + max_after]
-        if None in wanted[:length]:
-            return None
-        picked = [_token(text, *span) for span in wanted if span is not None]
+        picked = [_token(text, start, end) for start, end in spans[position : position + length + max_after]]
         initial = [_starts_sentence(text, t.start) for t in picked]
         breaks = [bool(_BREAK.search(text, a.end, b.start)) for a, b in itertools.pairwise(picked)]
         return Sighting(field, doc, picked, initial, caseless, breaks)
@@ -388,46 +384,31 @@ def spread(keys: np.ndarray, count: int) -> list[int]:
     return keys[np.unique(picks)].tolist()
 
 
-def _spans(text: str, count: int) -> tuple[list[tuple[int, int] | None], bool]:
-    """Where the analyzer's first *count* positions are in *text*, and whether that is all.
+def _spans(text: str, count: int) -> tuple[list[tuple[int, int]], bool]:
+    """Where the first *count* of the analyzer's syllables are in *text*, and whether that is all.
 
-    Entry *i* is position *i*: a syllable's ``(start, end)``, or ``None`` where a break
-    (``index.analysis.is_break``: a sentence end, a comma, a line) takes up a position,
-    exactly as the analyzer counts them.
-    """
-    spans: list[tuple[int, int] | None] = []
-    previous_end = None
-    for start, end in _syllable_runs(text):
-        if previous_end is not None and is_break(text[previous_end:start]):
-            spans.append(None)
-        spans.append((start, end))
-        previous_end = end
-        if len(spans) >= count:
-            return spans[:count], False
-    return spans, True
-
-
-def _syllable_runs(text: str) -> Iterator[tuple[int, int]]:
-    """``(start, end)`` of each of the analyzer's syllables in *text*.
-
-    The same syllables as index.analysis.SYLLABLE_RE, found with a simpler expression
-    that is twice as fast: letters, digits, combining marks and invisible characters,
-    then split at ``_`` (which the analyzer's expression excludes), and a run made only
-    of invisible characters and combining marks is no syllable.  A text without any of
-    those (nearly all) needs no check run by run.
+    The same syllables as index.analysis.SYLLABLE_RE (so positions agree with the
+    index), found with a simpler expression that is twice as fast: letters,
+    digits, combining marks and invisible characters, then split at ``_`` (which
+    the analyzer's expression excludes), and a run made only of invisible
+    characters and combining marks is no syllable.  A text without any of those
+    (nearly all) needs no check run by run.
     """
     if _SPECIAL.search(text) is None:  # nearly every article: each run is one syllable
-        for match in _FAST_SYLLABLES.finditer(text):
-            yield match.span()
-        return
+        spans = [match.span() for match in itertools.islice(_FAST_SYLLABLES.finditer(text), count)]
+        return spans, len(spans) < count
+    spans = []
     for match in _FAST_SYLLABLES.finditer(text):
         start, end = match.span()
         if "_" in match.group():
             for part in re.finditer(r"[^_]+", match.group()):
                 if is_syllable(part.group()):
-                    yield start + part.start(), start + part.end()
+                    spans.append((start + part.start(), start + part.end()))
         elif is_syllable(match.group()):
-            yield start, end
+            spans.append((start, end))
+        if len(spans) >= count:
+            return spans, False
+    return spans, True
 
 
 def _token(text: str, start: int, end: int) -> Token:
@@ -448,11 +429,11 @@ def _starts_sentence(text: str, start: int) -> bool:
     return i < 0 or text[i] in _SENTENCE_END
 
 
-def _caseless(text: str, spans: list[tuple[int, int] | None]) -> bool:
+def _caseless(text: str, spans: list[tuple[int, int]]) -> bool:
     """Capitals carry no information: the text is in upper case, or Title Case (many headlines)."""
     if len(spans) < 4:
         return False
-    words = [text[span[0] : span[1]] for span in spans[:_CASE_SAMPLE] if span and text[span[0]].isalpha()]
+    words = [text[a:b] for a, b in spans[:_CASE_SAMPLE] if text[a].isalpha()]
     capitals = sum(w[0].isupper() for w in words)
     return len(words) >= 4 and capitals > 0.6 * len(words)
 

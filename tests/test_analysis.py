@@ -10,7 +10,6 @@ from index.analysis import (
     fold,
     folded_analyzer,
     has_diacritics,
-    is_break,
     normalize,
     segment_words,
     syllables,
@@ -86,41 +85,9 @@ def test_offsets_point_into_the_original_text():
         assert canonical_syllable(normalize(original)) == token.text
 
 
-def test_positions_count_syllables_and_a_break_takes_up_one():
+def test_positions_count_syllables():
     found = [(t.text, t.pos) for t in folded_analyzer()("Nguyễn Văn Phong, Phó Bí thư", positions=True)]
-    assert found == [("nguyen", 0), ("van", 1), ("phong", 2), ("pho", 4), ("bi", 5), ("thu", 6)]
-
-
-@pytest.mark.parametrize(
-    ("gap", "breaks"),
-    [
-        (" ", False),
-        ("  ", False),
-        ("\u00a0", False),
-        ("\u200b ", False),  # invisible
-        (" \u200b ", False),
-        (".", False),  # TP.HCM
-        (",", False),  # 1,5
-        ("-", False),  # COVID-19
-        (":", False),  # 10:30
-        ("/", False),  # 5/11
-        (". ", True),  # a sentence ends
-        (", ", True),
-        (" - ", True),
-        (": ", True),
-        ("\n", True),  # a line (title, paragraph, caption) ends
-        (" \n ", True),
-        ("!", True),
-        (" (", True),
-        ("”", True),
-        ("…", True),
-        (" – ", True),
-    ],
-)
-def test_a_break_is_a_line_strong_punctuation_or_punctuation_beside_a_space(gap, breaks):
-    assert is_break(gap) is breaks
-    positions = [t.pos for t in accented_analyzer()(f"Lâm{gap}Hiện", positions=True)]
-    assert positions == ([0, 2] if breaks else [0, 1])
+    assert found == [("nguyen", 0), ("van", 1), ("phong", 2), ("pho", 3), ("bi", 4), ("thu", 5)]
 
 
 def test_words_view_holds_pyvi_compounds_of_canonical_text():

@@ -30,7 +30,6 @@ from index.analysis import (
     canonical_syllable,
     fold,
     folded_analyzer,
-    is_break,
     normalize,
     syllable_spans,
 )
@@ -138,14 +137,7 @@ def test_folding_vietnamese_leaves_only_ascii_letters(text):
 def test_offsets_lie_in_the_text_and_point_at_the_syllable(text):
     accented = [(t.text, t.pos, t.startchar, t.endchar) for t in accented_analyzer()(text, positions=True, chars=True)]
     folded = [(t.text, t.pos, t.startchar, t.endchar) for t in folded_analyzer()(text, positions=True, chars=True)]
-    # Positions count syllables, one more across a break (a sentence end, a comma, a line).
-    expected_positions, position = [], -1
-    for i, (_, _, start, _) in enumerate(accented):
-        gap = text[accented[i - 1][3] : start] if i else ""
-        position += 2 if i and is_break(gap) else 1
-        expected_positions.append(position)
-    assert [pos for _, pos, _, _ in accented] == expected_positions
-    assert [pos for _, pos, _, _ in folded] == expected_positions
+    assert [pos for _, pos, _, _ in accented] == list(range(len(accented)))
     previous_end = 0
     for (syllable, _, start, end), (folded_syllable, _, f_start, f_end) in zip(accented, folded, strict=True):
         assert previous_end <= start < end <= len(text), (start, end, len(text))
@@ -164,10 +156,7 @@ def test_the_stored_texts_syllables_are_where_the_analyzer_puts_them(text, count
     from search.occurrences import _spans
 
     text = normalize(text)  # as stored
-    expected = []  # entry i is position i: a syllable's span, or None where a break takes it up
-    for token in accented_analyzer()(text, positions=True, chars=True):
-        expected.extend([None] * (token.pos - len(expected)))
-        expected.append((token.startchar, token.endchar))
+    expected = [(start, end) for start, end, _ in syllable_spans(text)]
     spans, complete = _spans(text, count)
     assert spans == expected[:count]
     assert complete == (len(expected) < count)
