@@ -14,6 +14,7 @@ import pytest
 from index.build import build
 from index.settings import load_config
 from index.store import IndexStore
+from search.engine import EXACT_ACCENTS, PHRASE
 from search.searcher import Searcher, SearchError
 
 from .conftest import ROOT, write_config
@@ -58,6 +59,20 @@ def test_exact_diacritics_rank_above_folded_only_matches(searcher):
     found = ids(result)
     assert found[0] == SEED
     assert "015_c1fc0573109c2e48" in found and found.index("015_c1fc0573109c2e48") > found.index(SEED)
+
+
+def test_hits_come_by_ranking_rules_then_relevance_within_a_rule(searcher):
+    # The seed holds "Nguyễn Văn Phong" exactly (every word exactly, and the phrase: 16 | 8);
+    # 015 ("Phóng") holds it only once folded; 017 holds the words apart.
+    hits = searcher.search("Nguyễn Văn Phong", per_page=100).hits
+    tier = {hit.id: hit.tier for hit in hits}
+    assert tier[SEED] & (EXACT_ACCENTS | PHRASE) == EXACT_ACCENTS | PHRASE
+    assert not tier["015_c1fc0573109c2e48"] & (EXACT_ACCENTS | PHRASE)
+    assert not tier["017_872828ac13d507c1"] & PHRASE
+    assert searcher.search("nguyen van phong", per_page=100).hits[0].tier & PHRASE
+    keys = [(hit.tier, hit.score) for hit in hits]
+    assert keys == sorted(keys, reverse=True)  # by tier, then score: no score crosses a tier
+    assert max(hit.score for hit in hits) < 1000  # the score is relevance alone, no tier constant in it
 
 
 def test_exact_phrase_returns_exactly_the_articles_holding_it(searcher):
