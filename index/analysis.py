@@ -133,6 +133,28 @@ def has_diacritics(text: str) -> bool:
 SYLLABLE_RE = re.compile(rf"(?:[^\W_]|[\u0300-\u036f{INVISIBLE}])+")
 
 
+# Punctuation that ends a phrase wherever it stands: sentence ends, brackets, quotes, dashes.
+_STRONG_BREAK_RE = re.compile('[\n\r\v\f\u2028\u2029!?;()\\[\\]{}"“”‘’«»…|•–—]')
+_NOT_SPACE_RE = re.compile(r"\S")
+BREAK_TERM = "|"  # the one term of a breaks view (<field>_b)
+
+
+def is_break(gap: str) -> bool:
+    """Whether the text *gap* between two syllables ends a phrase for exact matching.
+
+    A line break or strong punctuation always does (``Nguyễn Lâm. Hiện nay``: no name
+    ``Nguyễn Lâm Hiện`` there); other punctuation does when a space stands beside it
+    (``Hà Nội, Huế``, ``Hà Nội - Huế``) but not inside a token (``TP.HCM``, ``COVID-19``,
+    ``1,5``, ``10:30``).  Spaces and invisible characters alone never do.
+    """
+    if gap == " ":
+        return False
+    gap = _INVISIBLE_RE.sub("", gap)
+    if _STRONG_BREAK_RE.search(gap):
+        return True
+    return _NOT_SPACE_RE.search(gap) is not None and any(ch.isspace() for ch in gap)
+
+
 @lru_cache(maxsize=8)
 def _spans(text: str) -> tuple[tuple[int, int, str], ...]:
     """``(start, end, normalised syllable)`` of *text*, cached for a few texts.
@@ -191,6 +213,35 @@ class SyllableTokenizer(Tokenizer):
                 token.startchar = start_char + start
                 token.endchar = start_char + end
             yield token
+
+
+class BreakTokenizer(Tokenizer):
+    """The breaks view: one term, :data:`BREAK_TERM`, at the position of every syllable that
+    follows a break (:func:`is_break`), numbered as :class:`SyllableTokenizer` numbers them.
+
+    Positions of syllables stay consecutive across punctuation, so the phrase a reader types
+    without it (``vỉa hè phó chủ`` for ``vỉa hè: Phó Chủ``) still ranks as a phrase; an exact
+    phrase (quoted, ``name:``, the coverage view) refuses an occurrence with a break inside.
+    (A position gap at breaks, as Lucene's, cost known items 1-4 points of MRR@10.)
+    """
+
+    def __eq__(self, other):
+        return self.__class__ is other.__class__
+
+    def __call__(self, value, positions=False, chars=False, start_pos=0, mode="", **kwargs) -> Iterator[Token]:
+        token = Token(positions, chars, mode=mode, **kwargs)
+        previous_end = None
+        for pos, (start, end, _) in enumerate(_spans(value), start=start_pos):
+            if previous_end is not None and is_break(value[previous_end:start]):
+                token.text = BREAK_TERM
+                token.boost = 1.0
+                token.stopped = False
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar, token.endchar = start, end
+                yield token
+            previous_end = end
 
 
 class CanonicalFilter(Filter):
@@ -284,6 +335,11 @@ def accented_analyzer():
 def folded_analyzer():
     """Syllables without diacritics, ``đ`` folded to ``d``, lower case."""
     return SyllableTokenizer() | CanonicalFilter() | FoldFilter()
+
+
+def breaks_analyzer():
+    """The breaks view of a text (see :class:`BreakTokenizer`)."""
+    return BreakTokenizer()
 
 
 def words_analyzer():

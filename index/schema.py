@@ -5,7 +5,10 @@ Every text field (title, summary, body, captions, author) is indexed three ways:
 * ``<field>``    accented canonical syllables, with positions; the original text
   is stored here for results and highlighting;
 * ``<field>_f``  folded syllables, with positions (queries without diacritics);
-* ``<field>_w``  pyvi words, frequencies only (a ranking signal).
+* ``<field>_w``  pyvi words, frequencies only (a ranking signal);
+* ``<field>_b``  breaks: one term at each syllable that follows a sentence end, a
+  comma or a line (``index.analysis.BreakTokenizer``), so an exact phrase never
+  matches across one.  An index without these views matches as before.
 
 Facet and filter keys are precomputed at index time, because computing them at
 query time over every match is what makes Whoosh facets slow: ``year``
@@ -18,7 +21,15 @@ from __future__ import annotations
 
 from whoosh import fields
 
-from index.analysis import accented_analyzer, canonical_syllable, fold, folded_analyzer, normalize, words_analyzer
+from index.analysis import (
+    accented_analyzer,
+    breaks_analyzer,
+    canonical_syllable,
+    fold,
+    folded_analyzer,
+    normalize,
+    words_analyzer,
+)
 from index.article import Article
 from index.formats import Counts, VarintPositions
 
@@ -43,7 +54,7 @@ class WordsField(fields.TEXT):
 
 
 def build_schema() -> fields.Schema:
-    accented, folded, words = accented_analyzer(), folded_analyzer(), words_analyzer()
+    accented, folded, words, breaks = accented_analyzer(), folded_analyzer(), words_analyzer(), breaks_analyzer()
     schema = fields.Schema(
         id=fields.ID(stored=True, unique=True, sortable=True),
         published=fields.STORED(),
@@ -59,6 +70,7 @@ def build_schema() -> fields.Schema:
     for name in TEXT_FIELDS:
         schema.add(name, SyllableField(accented, stored=True))
         schema.add(f"{name}_f", SyllableField(folded))
+        schema.add(f"{name}_b", SyllableField(breaks))
         if name != "author":  # a byline is a name, not words
             schema.add(f"{name}_w", WordsField(words))
     return schema
@@ -98,6 +110,7 @@ def to_document(article: Article) -> dict:
             continue
         doc[name] = text
         doc[f"{name}_f"] = text
+        doc[f"{name}_b"] = text
         if name != "author":
             doc[f"{name}_w"] = text
     if article.author:

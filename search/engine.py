@@ -50,7 +50,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from index.analysis import fold, has_diacritics, segment_words
+from index.analysis import BREAK_TERM, fold, has_diacritics, segment_words
 from search.query import FIELDS, Clause, ParsedQuery
 from search.segments import POSITION_BITS, IndexView, contains
 from search.snippets import Terms, prepare
@@ -216,9 +216,12 @@ class Evaluator:
         docs, _ = self.view.term_docs(field, text)
         return docs
 
-    def phrase_counts(self, field: str, terms: list[str], candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(docs, occurrences)`` of *terms* side by side in *field*, among *candidates*."""
-        if self._scope is not None:
+    def phrase_counts(
+        self, field: str, terms: list[str], candidates: np.ndarray, unbroken: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(docs, occurrences)`` of *terms* side by side in *field*, among *candidates*;
+        *unbroken*: not across a sentence end, a comma or a line (an exact phrase)."""
+        if self._scope is not None and not unbroken:
             return self._scoped_phrase_counts(field, terms, candidates)
         # Only documents holding every term can hold the phrase: decode just their positions.
         among = candidates.copy()
@@ -226,7 +229,21 @@ class Evaluator:
             among &= self._present(field, term)
             if not among.any():
                 return _NO_DOCS, _NO_DOCS
-        return _chain(self.view.term_keys([(field, term) for term in terms], among))
+        keys = _chain_keys(self.view.term_keys([(field, term) for term in terms], among))
+        if unbroken and len(terms) > 1 and keys.size:
+            keys = self._unbroken(field, keys, len(terms))
+        return _runs(keys >> POSITION_BITS)
+
+    def _unbroken(self, field: str, ends: np.ndarray, length: int) -> np.ndarray:
+        """The phrase occurrences of *ends* (keys of their last syllables) with no break inside,
+        from the field's breaks view (``<field>_b``: the syllables that follow one)."""
+        docs = np.zeros(self.size, dtype=bool)
+        docs[ends >> POSITION_BITS] = True
+        breaks = self.view.term_keys([(f"{field.removesuffix('_f')}_b", BREAK_TERM)], docs)[0]
+        if breaks.size:
+            for back in range(length - 1):  # the phrase's 2nd to last syllables may not follow a break
+                ends = ends[~contains(breaks, ends - back)]
+        return ends
 
     def _scoped_phrase_counts(
         self, field: str, terms: list[str], candidates: np.ndarray
@@ -307,7 +324,7 @@ class Evaluator:
         pseudo = np.zeros(self.size, dtype=np.float32) if scores is not None else None
         for name in fields:
             view_field, terms = (name, syllables) if exact_accents else (f"{name}_f", [fold(s) for s in syllables])
-            docs, counts = self.phrase_counts(view_field, terms, within)
+            docs, counts = self.phrase_counts(view_field, terms, within, unbroken=clause.exact)
             if docs.size == 0:
                 continue
             mask[docs] = True
@@ -565,13 +582,20 @@ def highlight_terms(
 
 def _chain(keys_of_terms) -> tuple[np.ndarray, np.ndarray]:
     """``(docs, occurrences)`` of a phrase, from the sorted position keys of its terms in order."""
+    keys = _chain_keys(keys_of_terms)
+    return _runs(keys >> POSITION_BITS) if keys.size else (_NO_DOCS, _NO_DOCS)
+
+
+def _chain_keys(keys_of_terms) -> np.ndarray:
+    """Keys of the last syllable of each occurrence of a phrase, from the sorted position keys
+    of its terms in order."""
     keys = None
     for term_keys in keys_of_terms:
         # Each key is doc << 21 | position: the next term of the phrase is one position on.
         keys = term_keys if keys is None else _intersect_sorted(keys + 1, term_keys)
         if keys.size == 0:
-            return _NO_DOCS, _NO_DOCS
-    return _runs(keys >> POSITION_BITS)
+            return _NO_DOCS
+    return _NO_DOCS if keys is None else keys
 
 
 def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -228,6 +228,32 @@ def test_snippets_and_marks_on_articles_longer_than_whoosh_limit(tmp_path):
     assert len(hit.snippet_html) < 1000
 
 
+def test_an_exact_phrase_never_matches_across_a_sentence_end_a_comma_or_a_line(tmp_path):
+    articles = {
+        "name": "Ông Nguyễn Lâm Hiện phát biểu tại hội nghị.",
+        "sentence": "Người phát biểu là ông Nguyễn Lâm. Hiện nay ông đã nghỉ hưu.",
+        "comma": "Có mặt ông Nguyễn Lâm, Hiện và nhiều người khác.",
+        "line": "Ảnh: Nguyễn Lâm\nHiện trường vụ việc ở phường.",
+        "token": "Tại TP.HCM, giá vàng tăng; ở tp hcm hôm qua giá đứng yên.",
+    }
+    source = tmp_path / "breaks.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps({"id": k, "title": "Tin", "body": v}, ensure_ascii=False) + "\n" for k, v in articles.items()
+        ),
+        encoding="utf-8",
+    )
+    config = load_config(write_config(tmp_path, index={"path": str(tmp_path / "index"), "procs": 1}))
+    build(IndexStore(config.path("index.path")), [source], procs=1, progress=False)
+    own = Searcher(config)
+    for query in ('"Nguyễn Lâm Hiện"', '"nguyen lam hien"', "name:nguyen lam hien"):
+        assert ids(own.search(query)) == ["name"], query
+    # Punctuation inside a token is no break; typed without punctuation, the words still rank
+    # as a phrase (a piece of a title is typed without its commas): every article, "name" first.
+    assert ids(own.search('"tp hcm"')) == ["token"]
+    assert set(ids(own.search("nguyen lam hien"))) == {"name", "sentence", "comma", "line"}
+
+
 def test_searcher_sees_writes_and_rebuilds(tmp_path):
     from index.article import Article
     from index.writer import delete_entry, upsert_entry, write
