@@ -13,7 +13,7 @@ from pathlib import Path
 from whoosh.index import LockError
 
 from index.schema import to_document
-from index.sources import Problem, expand, read_sources
+from index.sources import Problem, expand, read_with_origins
 from index.store import IndexStore, open_writer
 from index.writer import WriteFailed, _write_failed, apply_entries
 
@@ -89,7 +89,7 @@ def build(
             seen: set[str] = set()
             bar = _progress_bar(total, progress)
             try:
-                for item in read_sources(files, portal_source):
+                for origin, item in read_with_origins(files, portal_source):
                     if isinstance(item, Problem):
                         report.problems.append(item)
                         if item.skipped:
@@ -105,7 +105,7 @@ def build(
                         report.duplicates += 1
                         continue
                     seen.add(item.id)
-                    writer.add_document(**to_document(item))
+                    writer.add_document(**to_document(item, origin))
                     report.indexed += 1
                 bar.set_postfix_str("committing")
                 writer.commit()
