@@ -14,7 +14,7 @@ from whoosh.index import LockError
 
 from index.schema import to_document
 from index.sources import Problem, expand, read_with_origins
-from index.store import IndexStore, open_writer
+from index.store import IndexOutdated, IndexStore, open_writer
 from index.writer import WriteFailed, _write_failed, apply_entries
 
 
@@ -146,6 +146,8 @@ def _replay_and_publish(store: IndexStore, name: str, keep: int, write_timeout: 
     if live is not None:
         try:
             live_writer = open_writer(store.open(live), timeout=write_timeout, delay=0.05)
+        except IndexOutdated:
+            pass  # a generation of an older format takes no writes (store.open refuses it): nothing to hold
         except LockError:
             raise RuntimeError(f"the live index stayed busy for {write_timeout:g} s; build not switched in") from None
     try:
