@@ -13,6 +13,7 @@ from pathlib import Path
 from index.settings import Config, load_config_or_exit
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C
 ADD_BATCH = 500
 
 
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted: the live index is unchanged", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -118,9 +119,9 @@ def cmd_sync(args, config: Config, store) -> int:
             status = _sync_once(args, config, store, sources, stop)
             if args.watch is None:
                 return status
-            if stop.wait(args.watch) or status == 130:
+            if stop.wait(args.watch) or status == EXIT_INTERRUPTED:
                 print("stopped: the index holds every sync reported above", flush=True)
-                return EXIT_OK if status == 130 else status
+                return EXIT_OK if status == EXIT_INTERRUPTED else status
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -150,7 +151,7 @@ def _sync_once(args, config: Config, store, sources: list, stop) -> int:
             bar.close()
     except SyncStopped:
         print("interrupted: nothing of this sync was written", file=sys.stderr, flush=True)
-        return 130
+        return EXIT_INTERRUPTED
     except (SourceError, IndexMissing, BuildBusy, WriterBusy, WriteFailed) as exc:
         if args.watch is None:
             raise
