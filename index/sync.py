@@ -73,13 +73,7 @@ def indexed_articles(store: IndexStore) -> dict[str, tuple[str, bytes]]:
         ids = reader.column_reader("id")
         origins = reader.column_reader("origin")
         digests = reader.column_reader("digest")
-        return {
-            _text(ids[docnum]): (origins[docnum].decode("utf-8"), digests[docnum]) for docnum in reader.all_doc_ids()
-        }
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else value
+        return {ids[docnum]: (origins[docnum].decode("utf-8"), digests[docnum]) for docnum in reader.all_doc_ids()}
 
 
 def plan(
