@@ -180,6 +180,31 @@ def test_watch_syncs_each_round_and_stops_cleanly_on_sigterm(tmp_path):
     assert "Traceback" not in err
 
 
+def test_a_watch_outlives_a_failed_round(tmp_path):
+    folder, config, _, _ = archive(tmp_path)
+    moved = tmp_path / "moved"
+    folder.rename(moved)  # the archive's disk is not mounted yet, say
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "index", "sync", "--watch", "0.2", "--quiet", "--config", str(config)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "no such file or folder; trying again" in watcher.stderr.readline()
+        moved.rename(folder)
+        assert watcher.stdout.readline().startswith(SUMMARY_NOTHING + " 8")  # and nothing deleted
+        watcher.send_signal(signal.SIGINT)
+        out, err = watcher.communicate(timeout=120)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.wait()
+    assert watcher.returncode == 0, err
+    assert out.rstrip().endswith("stopped: the index holds every sync reported above"), out
+
+
 def test_watch_needs_a_positive_interval(tmp_path):
     _, config, _, _ = archive(tmp_path)
     result = run("sync", "--watch", "0", config=config)
