@@ -65,9 +65,11 @@ class SyncReport:
 
 
 def indexed_articles(store: IndexStore) -> dict[str, tuple[str, bytes]]:
-    """Id -> (origin, digest) of every article of the live generation, read from columns only."""
-    if store.current() is None:
-        return {}
+    """Id -> (origin, digest) of every article of the live generation, read from columns only.
+
+    Without an index this raises :class:`index.store.IndexMissing`: a sync does not stand in for the first
+    build, which would put the whole archive in the journal, replayed by every rebuild.
+    """
     ix = store.open()
     with ix.reader() as reader:
         ids = reader.column_reader("id")

@@ -205,6 +205,14 @@ def test_a_watch_outlives_a_failed_round(tmp_path):
     assert out.rstrip().endswith("stopped: the index holds every sync reported above"), out
 
 
+def test_sync_is_no_first_build(tmp_path, tmp_config):
+    folder = tmp_path / "archive"
+    shutil.copytree(ROOT / "data" / "sample", folder)
+    result = run("sync", str(folder), config=tmp_config)
+    assert result.returncode == 1 and "run `python -m index build` first" in result.stderr
+    assert not store_of(tmp_config).journal_file.exists()
+
+
 def test_watch_needs_a_positive_interval(tmp_path):
     _, config, _, _ = archive(tmp_path)
     result = run("sync", "--watch", "0", config=config)
