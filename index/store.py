@@ -3,7 +3,7 @@
 Layout of ``index.path``::
 
     CURRENT            name of the live generation (replaced atomically)
-    gen-000001/        a complete Whoosh index
+    gen-000001/        a complete Whoosh index, and FORMAT: its format version (index/version.py)
     gen-000002/        ...
     journal.ndjson     every incremental write (add, upsert, delete), in order
     build.lock         held (flock) while a full build runs
