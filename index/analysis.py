@@ -47,8 +47,14 @@ _INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
 _SPACES_RE = re.compile("[\u00a0\u2007\u202f\u2000-\u200a\u3000]")
 # A combining mark repeated (``a\u0301\u0301``): typing or conversion noise.
 _DOUBLED_MARK_RE = re.compile(r"([\u0300-\u036f])\1+")
-# Eth (used by some sources for Đ) and its lower case.
-_ETH = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111"})
+
+
+def _eth_as_d_stroke(text: str) -> str:
+    """Eth (used by some sources for Đ) and its lower case, as Đ and đ."""
+    # Not str.translate: with a mapping it costs half of normalize() on Vietnamese text (~0.4 ms per
+    # article), which is most of what `python -m index sync` spends on an unchanged article.
+    return text.replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
+
 
 TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
 _VOWELS = set("aăâeêioôơuưy")
@@ -61,7 +67,7 @@ def normalize(text: str) -> str:
     removed, every kind of space to a plain space.  Tone placement is left as
     written: it is a per-syllable matter, see :func:`canonical_syllable`.
     """
-    text = text.translate(_ETH)
+    text = _eth_as_d_stroke(text)
     text = _INVISIBLE_RE.sub("", text)
     text = _SPACES_RE.sub(" ", text)
     text = unicodedata.normalize("NFD", text)
@@ -115,14 +121,14 @@ def _strip_marks(ch: str) -> str:
 @lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
     """*text* without diacritics, ``đ``/``Đ`` folded to ``d``/``D``; case preserved."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_ETH))
+    decomposed = unicodedata.normalize("NFD", _eth_as_d_stroke(text))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.replace("đ", "d").replace("Đ", "D")
 
 
 def has_diacritics(text: str) -> bool:
     """True when *text* holds a Vietnamese diacritic (or ``đ``) anywhere."""
-    return fold(text) != text.translate(_ETH)
+    return fold(text) != _eth_as_d_stroke(text)
 
 
 # --- tokenizers and filters ----------------------------------------------------------

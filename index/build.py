@@ -16,8 +16,8 @@ from pathlib import Path
 from whoosh.index import LockError
 
 from index.schema import to_document
-from index.sources import Problem, expand, read_sources
-from index.store import IndexStore, open_writer
+from index.sources import Problem, expand, read_with_origins
+from index.store import IndexOutdated, IndexStore, open_writer
 from index.writer import WriteFailed, _write_failed, apply_entries
 
 
@@ -92,7 +92,7 @@ def build(
             seen: set[str] = set()
             bar = _progress_bar(total, progress)
             try:
-                for item in read_sources(files, portal_source):
+                for origin, item in read_with_origins(files, portal_source):
                     if isinstance(item, Problem):
                         report.problems.append(item)
                         if item.skipped:
@@ -108,7 +108,7 @@ def build(
                         report.duplicates += 1
                         continue
                     seen.add(item.id)
-                    writer.add_document(**to_document(item))
+                    writer.add_document(**to_document(item, origin))
                     report.indexed += 1
                 bar.set_postfix_str("committing")
                 writer.commit()
@@ -187,6 +187,8 @@ def _replay_and_publish(store: IndexStore, name: str, keep: int, write_timeout: 
     if live is not None:
         try:
             live_writer = open_writer(store.open(live), timeout=write_timeout, delay=0.05)
+        except IndexOutdated:
+            pass  # a generation of an older format takes no writes (store.open refuses it): nothing to hold
         except LockError:
             raise RuntimeError(f"the live index stayed busy for {write_timeout:g} s; build not switched in") from None
     try:

@@ -15,11 +15,17 @@ query time over every match is what makes Whoosh facets slow: ``year``
 (``2022`` or ``undated``), ``month`` (``2022-01``), ``day`` (``2022-01-13``),
 ``author_key``, ``source`` and ``category``.  ``ts`` (epoch seconds) sorts by
 date.
+
+Two columns serve ``python -m index sync`` (index/sync.py) and are never
+searched: ``origin``, the source file an article was read from (empty for an
+article written through the API), and ``digest``, a hash of the parsed article
+(:meth:`Article.digest`), so an unchanged article is recognised without
+analysing it again.
 """
 
 from __future__ import annotations
 
-from whoosh import fields
+from whoosh import columns, fields
 
 from index.analysis import (
     accented_analyzer,
@@ -66,6 +72,8 @@ def build_schema() -> fields.Schema:
         source=fields.ID(stored=True, sortable=True),
         category=fields.ID(stored=True, sortable=True),
         url=fields.STORED(),
+        origin=fields.COLUMN(columns.VarBytesColumn()),
+        digest=fields.COLUMN(columns.VarBytesColumn()),
     )
     for name in TEXT_FIELDS:
         schema.add(name, SyllableField(accented, stored=True))
@@ -81,10 +89,12 @@ def author_key(author: str) -> str:
     return " ".join(canonical_syllable(s) for s in normalize(author).split())
 
 
-def to_document(article: Article) -> dict:
-    """The Whoosh fields of *article*."""
+def to_document(article: Article, origin: str = "") -> dict:
+    """The Whoosh fields of *article*, read from the source file *origin* ("" when written directly)."""
     doc: dict = {
         "id": article.id,
+        "origin": origin.encode("utf-8"),
+        "digest": article.digest(),
         "published": article.published_iso,
         "source": article.source or "unknown",
         "url": article.url,
