@@ -8,7 +8,9 @@ whenever what is written changes meaning (schema, analysis, codec layout).
 
 History: 1 (no file) the first format; 2 each article stores the source file
 it came from (``origin``) and a hash of its parsed content (``digest``), for
-``python -m index sync``.
+``python -m index sync``, and each text field has a breaks view (``<field>_b``,
+``index.analysis.BreakTokenizer``), so an exact phrase never matches across a
+sentence end, a comma or a line.
 """
 
 from __future__ import annotations
