@@ -563,7 +563,15 @@ def build_spec(config: Config) -> dict:
                         "url": {"type": "string"},
                         "source": {"type": "string"},
                         "category": {"type": "string"},
-                        "score": {"type": "number"},
+                        "score": {
+                            "type": "number",
+                            "description": "Relevance within the article's tier (BM25F, proximity, pyvi words): it orders articles of equal tier, and is not comparable across tiers.",
+                        },
+                        "tier": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "The ranking rules the article satisfies, one bit each, applied in this order: 16 every word with the diacritics typed, 8 the whole query as a phrase, 4 and 2 within the phrase (the title, or the restored reading of a query typed without diacritics), 1 the restored reading's words. With sort=relevance, hits come by tier, then score.",
+                        },
                         "title_html": _string("The title, HTML-escaped, matched words in <mark>."),
                         "snippet_html": _string("Fragments around the matches, HTML-escaped, matched words in <mark>."),
                     },

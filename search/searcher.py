@@ -60,9 +60,10 @@ class Hit:
     url: str
     source: str
     category: str
-    score: float
+    score: float  # relevance within the tier
     title_html: str
     snippet_html: str
+    tier: int = 0  # the ranking rules the article satisfies, as bits (search.engine.RULES): higher first
 
 
 @dataclass
@@ -496,7 +497,8 @@ class Searcher:
     def _order(self, view: IndexView, evaluation: Evaluation, sort: str) -> Ranking:
         docs = np.flatnonzero(evaluation.matched)
         columns = view.columns
-        return Ranking(docs, evaluation.scores[docs], columns.ts[docs], columns.dated[docs], sort)
+        tiers = evaluation.tiers[docs] if evaluation.tiers is not None else None
+        return Ranking(docs, evaluation.scores[docs], columns.ts[docs], columns.dated[docs], sort, tiers)
 
     def _hit(self, docnum: int, evaluation: Evaluation, highlight: bool = True) -> Hit:
         if highlight:
@@ -513,6 +515,7 @@ class Searcher:
             source=article["source"],
             category=article["category"],
             score=round(float(evaluation.scores[docnum]), 4),
+            tier=int(evaluation.tiers[docnum]) if evaluation.tiers is not None else 0,
             title_html=highlight_title(article["title"], evaluation.title_terms) if highlight else "",
             snippet_html=snippet(
                 shown.texts,
