@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.analysis import fold, has_diacritics
+from index.analysis import BREAK_TERM, fold, has_diacritics
 from search.occurrences import Occurrences
 from search.query import FIELDS, Clause, ParsedQuery
 from search.restore import accent_variants
@@ -111,6 +111,7 @@ def spellings_found(view: IndexView, syllables: list[str], among: np.ndarray) ->
             continue
         holding = np.zeros(view.size, dtype=bool)
         holding[starts >> POSITION_BITS] = True
+        starts = _unbroken(view, name, starts, len(folded), holding)
         labels = np.full((len(folded), starts.size), -1, dtype=np.int32)
         forms: list[list[str]] = []
         for offset, term in enumerate(folded):
@@ -134,6 +135,17 @@ def _phrase_starts(keys_of_terms: list[np.ndarray]) -> np.ndarray:
         if starts.size == 0:
             break
         starts = starts[contains(keys, starts + offset)]
+    return starts
+
+
+def _unbroken(view: IndexView, name: str, starts: np.ndarray, length: int, holding: np.ndarray) -> np.ndarray:
+    """The phrase *starts* with no sentence end, comma or line inside, as the engine's exact
+    phrase reads them (the field's breaks view: a term at each syllable that follows one)."""
+    breaks = view.term_keys([(f"{name}_b", BREAK_TERM)], holding)[0]
+    for offset in range(1, length):
+        if breaks.size == 0 or starts.size == 0:
+            break
+        starts = starts[~contains(breaks, starts + offset)]
     return starts
 
 

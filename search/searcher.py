@@ -31,7 +31,7 @@ from index.settings import Config
 from index.store import IndexMissing, IndexStore
 from search.articles import ArticleCache
 from search.counting import DIACRITICS, MATCHES, as_phrase, exact_mask, looks_like_name, spellings_found
-from search.engine import Evaluation, Evaluator, Weights
+from search.engine import PHRASE, Evaluation, Evaluator, Weights
 from search.fair_lock import FairLock
 from search.helpers import Helpers
 from search.query import ParsedQuery, parse_query
@@ -462,7 +462,12 @@ class Searcher:
         elif not phrase and not wrong_accent and looks_like_name(typed, display, self.helpers.occurrences()):
             named = as_phrase(self.parse(request.query))
             self.helpers.expand(named)
-            counted.phrase_total = int(evaluator.clause_mask(named.clauses[0], None, evaluation.matched).sum())
+            # The exact phrase is among the articles the ranking put in its phrase tier (the same
+            # syllables side by side, breaks allowed): a few where the matches can be thousands.
+            within = evaluation.matched & ((evaluation.tiers & PHRASE) > 0) if evaluation.tiers is not None else None
+            counted.phrase_total = (
+                int(evaluator.clause_mask(named.clauses[0], None, within).sum()) if within is not None else 0
+            )
         return parsed, evaluation, did_you_mean, counted
 
     def _filters(self, view: IndexView, request: Request) -> np.ndarray | None:
