@@ -33,7 +33,7 @@ from search.articles import ArticleCache
 from search.counting import DIACRITICS, MATCHES, as_phrase, exact_mask, looks_like_name, spellings_found
 from search.engine import PHRASE, Evaluation, Evaluator, Weights
 from search.fair_lock import FairLock
-from search.helpers import Helpers
+from search.helpers import FEW_HITS, Helpers
 from search.query import ParsedQuery, parse_query
 from search.ranking import SORTS, Ranking
 from search.segments import IndexView, SegmentCache
@@ -431,26 +431,31 @@ class Searcher:
         evaluation = evaluator.evaluate(parsed, filters, reading)
         judged = evaluation  # what a spelling correction is offered on
         wrong_accent = False
+        respell = False  # few or no articles write it so: offer how the index writes it
         if parsed.accented and not evaluation.relaxed:
-            everywhere = int(evaluation.matched.sum())
             exact = exact_mask(view, parsed, evaluation.matched)
             found = int(exact.sum())
+            # A phrase typed with diacritics is exact already: its folded matches are those of
+            # the same phrase without them, its typed spelling ranked first.
+            unaccented = self._folded_phrase(request.query, parsed, evaluator, filters) if phrase else None
+            everywhere = int((unaccented or evaluation).matched.sum())
             if found == 0:
                 # A wrong accent (Đà Nẳng): the folded matches, as a query without diacritics
                 # finds them, and a correction offered as when nothing is found.
                 judged = replace(evaluation, matched=exact)
                 wrong_accent = True
-                folded = as_phrase(self.parse(fold(request.query))) if phrase else None
-                if folded is not None:
-                    self.helpers.expand(folded)
-                    evaluation = evaluator.evaluate(folded, filters, None)
+                evaluation = unaccented or evaluation
             else:
+                # A typo the archive holds too (Đà Nẳng, once in 100,000 articles) is still a typo.
+                respell = found < FEW_HITS < everywhere
                 counted.diacritics = "exact" if request.diacritics == "exact" or found == everywhere else "any"
                 counted.folded_only = everywhere - found
                 if counted.diacritics == "exact":
                     evaluation = replace(evaluation, matched=exact)
+                elif unaccented is not None:
+                    evaluation = unaccented
         did_you_mean = self.helpers.did_you_mean(parsed, reading, judged)
-        if wrong_accent and did_you_mean is None:
+        if (wrong_accent or respell) and did_you_mean is None:
             did_you_mean = self.helpers.respelled(parsed)
         if phrase and (wrong_accent or not parsed.accented) and evaluation.matched.any():
             # Staff tell two people apart by how the articles write the name.
@@ -469,6 +474,17 @@ class Searcher:
                 int(evaluator.clause_mask(named.clauses[0], None, within).sum()) if within is not None else 0
             )
         return parsed, evaluation, did_you_mean, counted
+
+    def _folded_phrase(
+        self, query: str, parsed: ParsedQuery, evaluator: Evaluator, filters: np.ndarray | None
+    ) -> Evaluation | None:
+        """The phrase *query* (typed with diacritics) evaluated without them, the spelling
+        typed (*parsed*) ranked first as a restored reading is; None if it is no phrase."""
+        folded = as_phrase(self.parse(fold(query)))
+        if folded is None:
+            return None
+        self.helpers.expand(folded)
+        return evaluator.evaluate(folded, filters, parsed.positive_syllables())
 
     def _filters(self, view: IndexView, request: Request) -> np.ndarray | None:
         columns = view.columns

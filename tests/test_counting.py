@@ -9,8 +9,16 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
+
+from index.build import build
+from index.settings import load_config
+from index.store import IndexStore
+from search.searcher import Searcher
+from tests.conftest import write_config
 from tests.site_app import get
 from tests.site_dom import parse
 
@@ -66,6 +74,18 @@ def test_coverage_splits_a_folded_name_over_its_spellings_each_a_link(client):
     assert total_of(narrowed) == 1
     assert narrowed.find("li", class_="hit").find("a").attrs["href"].startswith("/articles/015_c1fc0573109c2e48")
     assert not narrowed.find_all("section", class_="spellings")  # typed with diacritics: one spelling
+
+
+def test_coverage_of_an_accented_name_offers_the_other_spellings_apart(client):
+    page = get(client, "/coverage", q="Nguyễn Văn Phong")
+    assert total_of(page) == 1  # 000; 015 writes Phóng
+    assert "đúng dấu đã gõ" in page.find("p", class_="counted").text
+    remainder = page.find("p", class_="remainder").find("a")
+    assert remainder.text == "1 bài viết khác khớp khi bỏ dấu"
+    opened = parse(follow(client, remainder.attrs["href"]).text)
+    assert total_of(opened) == 2
+    rows = csv_rows(follow(client, opened.find("a", class_="button").attrs["href"]))
+    assert {row["id"] for row in rows} == PHONG_ARTICLES
 
 
 def test_operators_keep_their_meaning_in_the_coverage_view(client):
@@ -177,3 +197,33 @@ def test_the_search_page_says_how_many_hold_a_name(client, searcher):
     # Not a name: lower-case words the index does not write as a name.
     assert searcher.search("dân vận").phrase_total is None
     assert not get(client, "/", q="dan van").find_all("p", class_="phrase-count")
+
+
+# --- generated articles: a typo the archive holds ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def typo_searcher(tmp_path_factory):
+    """Six articles about Đà Nẵng, one of them writing it with a wrong accent (Đà Nẳng)."""
+    directory = tmp_path_factory.mktemp("typo")
+    articles = [
+        {"id": f"dn-{i}", "title": f"Tin số {i}", "body": f"Hôm nay ở Đà Nẵng trời đẹp, bài {i}."} for i in range(5)
+    ]
+    articles.append({"id": "typo", "title": "Tin gõ sai", "body": "Hôm nay ở Đà Nẳng trời đẹp."})
+    source = directory / "articles.jsonl"
+    source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n", encoding="utf-8")
+    config_path = write_config(directory, index={"path": str(directory / "index"), "procs": 1})
+    config = load_config(config_path)
+    build(IndexStore(config.path("index.path")), [source], procs=1, progress=False)
+    return Searcher(config)
+
+
+def test_a_typo_few_articles_hold_is_counted_and_corrected(typo_searcher):
+    for match, offered in (("all", "Đà Nẵng"), ("phrase", '"Đà Nẵng"')):
+        exact = typo_searcher.search("Đà Nẳng", match=match)
+        assert (exact.total, exact.folded_only, exact.diacritics) == (1, 5, "exact"), match
+        assert [h.id for h in exact.hits] == ["typo"] and exact.did_you_mean == offered, match
+        opened = typo_searcher.search("Đà Nẳng", match=match, diacritics="any")
+        assert opened.total == 6 and opened.hits[0].id == "typo", match  # the spelling typed first
+    correct = typo_searcher.search("Đà Nẵng", match="phrase")
+    assert (correct.total, correct.folded_only, correct.did_you_mean) == (5, 1, None)

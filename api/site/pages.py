@@ -704,13 +704,14 @@ def coverage_counted(state: SearchState, result: SearchResult) -> Markup:
     """What the coverage view counted, with a link to count the other way."""
     q = state.q
     notes = []
-    if result.did_you_mean and has_diacritics(q) and result.diacritics == "any" and state.diacritics != "any":
-        # Typed with diacritics nobody writes it with: counted without them (search/searcher.py).
+    if result.did_you_mean and has_diacritics(q):
+        # Typed with diacritics few or no articles write (search/searcher.py): say how the archive
+        # writes it, and when none does, that the count is of the words without diacritics.
+        fallback = result.diacritics == "any" and state.diacritics != "any"
         notes.append(
             render(
-                '<p class="did-you-mean">Không bài nào viết đúng “{q}”: đã đếm theo chữ bỏ dấu. '
-                'Có phải bạn muốn tìm: <a href="{href}">{dym}</a>?</p>',
-                q=q,
+                '<p class="did-you-mean">{fallback}Có phải bạn muốn tìm: <a href="{href}">{dym}</a>?</p>',
+                fallback=f"Không bài nào viết đúng “{q}”: đã đếm theo chữ bỏ dấu. " if fallback else "",
                 href=url("/coverage", [("q", result.did_you_mean)]),
                 dym=result.did_you_mean,
             )
