@@ -7,6 +7,10 @@ calls) and prints, per kind of query:
 * known items (a piece of a title, typed with or without diacritics): MRR@10, Success@1;
 * names (every article naming the person is relevant): MAP and Recall@1000;
 * reader questions (UIT-ViNewsQA): MRR@10 and nDCG@10;
+* the known items and names typed in Telex and VNI with the input method off
+  (``known-telex``, ``known-vni``, ``name-telex``, ``name-vni``), scored the same;
+* how many ordinary queries (with and without diacritics) would be wrongly read as
+  Telex or VNI (``search/typing.py``): the share the searcher decodes at all;
 
 The judgments cover all ten corpus files; on a smaller index only the judged
 articles it holds count, and queries without one are left out (so the peers'
@@ -37,18 +41,29 @@ sys.path.insert(0, str(ROOT))
 
 SHARED = ROOT.parent / "shared"
 QUERIES = SHARED / "queries"
-KINDS = ("known-folded", "known-accented", "name-accented", "name-folded", "question")
+KINDS = (
+    "known-folded",
+    "known-accented",
+    "name-accented",
+    "name-folded",
+    "question",
+    "known-telex",
+    "known-vni",
+    "name-telex",
+    "name-vni",
+)
+ORDINARY = ("known-folded", "known-accented", "name-accented", "name-folded", "question")
 
 
 def load_queries() -> tuple[dict[str, tuple[str, str]], dict[str, set[str]]]:
     queries: dict[str, tuple[str, str]] = {}
-    for name in ("dev-queries.tsv", "vinewsqa-dev-queries.tsv"):
+    for name in ("dev-queries.tsv", "vinewsqa-dev-queries.tsv", "dev-typed-queries.tsv"):
         lines = (QUERIES / name).read_text(encoding="utf-8").splitlines()[1:]
         for line in lines:
             qid, text, kind = line.split("\t")
             queries[qid] = (text, kind)
     relevant: dict[str, set[str]] = defaultdict(set)
-    for name in ("dev-qrels.txt", "vinewsqa-dev-qrels.txt"):
+    for name in ("dev-qrels.txt", "vinewsqa-dev-qrels.txt", "dev-typed-qrels.txt"):
         for line in (QUERIES / name).read_text(encoding="utf-8").splitlines():
             qid, _, doc, grade = line.split()
             if int(grade) > 0:
@@ -197,6 +212,16 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|")
     for kind, count, m1, v1, m2, v2, p50 in rows:
         print(f"| {kind} | {count} | {m1} | {v1:.3f} | {m2} | {v2:.3f} | {p50:.1f} |")
+    ordinary = [(text, kind) for kind in wanted if kind in ORDINARY for _, text in by_kind.get(kind, [])]
+    if ordinary:
+        with searcher._lock:
+            decoded = [(kind, text) for text, kind in ordinary if searcher.helpers.decode(text) is not None]
+        print()
+        print(
+            f"ordinary queries read as Telex/VNI: {len(decoded)} of {len(ordinary)} ({len(decoded) / len(ordinary):.2%})"
+        )
+        for kind, text in decoded[: args.show_misses]:
+            print(f"  decoded {kind} {text!r}", file=sys.stderr)
     return 0
 
 

@@ -1,0 +1,122 @@
+"""Telex and VNI decoding (search/typing.py) against hand-written cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.typing import decode_text, is_syllable, reading, telex, vni
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("daan", "dân"),
+        ("vaajn", "vận"),  # tone key at the end
+        ("thieest", "thiết"),  # tone key after the vowel, before the final
+        ("thieets", "thiết"),
+        ("dduwowcj", "được"),
+        ("dduocwj", "được"),  # w after the final consonant marks the uo
+        ("nguowif", "người"),
+        ("tw", "tư"),  # a lone w types ư
+        ("vawn", "văn"),
+        ("quoocs", "quốc"),  # the u of qu takes no horn
+        ("hoaf", "hòa"),  # canonical tone placement, as the index writes it
+        ("khuyeen", "khuyên"),
+        ("gif", "gì"),
+        ("hieenr", "hiển"),
+        ("hiênj", "hiện"),  # letters typed with their marks count as typed
+        ("ddaays", "đấy"),
+        ("ddaayz", "đây"),  # z clears the tone
+        ("ross", None),  # ss types the letter s
+        ("facebook", None),
+        ("messi", None),
+        ("an", None),
+        ("loan", None),
+    ],
+)
+def test_telex(typed, meant):
+    assert telex(typed) == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("da6n", "dân"),
+        ("va6n5", "vận"),
+        ("van56", "vận"),  # marks at the end of the syllable
+        ("d9u7o7c5", "được"),
+        ("d9uoc75", "được"),
+        ("va8n", "văn"),
+        ("nha6p5", "nhập"),
+        ("nhâp5", "nhập"),
+        ("hoa2", "hòa"),
+        ("u23", None),  # two tones: a team, not a syllable
+        ("covid19", None),
+        ("h5n1", None),
+        ("2022", None),
+        ("dan", None),
+    ],
+)
+def test_vni(typed, meant):
+    assert vni(typed) == meant
+
+
+@pytest.mark.parametrize(
+    "syllable", ["an", "loan", "tranh", "xoong", "nghiêng", "khuya", "quốc", "giữa", "gì", "được", "oái", "thuở"]
+)
+def test_real_syllables(syllable):
+    assert is_syllable(syllable)
+
+
+@pytest.mark.parametrize("word", ["moon", "messi", "tpv", "vậ", "hanoi", "cậ", "ảc", "aj", "gist"])
+def test_not_syllables(word):
+    assert not is_syllable(word)
+
+
+def test_stop_finals_take_only_sac_or_nang():
+    assert is_syllable("chát") and is_syllable("chạt")
+    assert not is_syllable("chàt") and not is_syllable("chảt")
+
+
+def test_reading_keeps_capitals():
+    assert reading("Phamj") == "Phạm"
+    assert reading("DDAAN") == "ĐÂN"
+    assert reading("Hie6n3") == "Hiển"
+
+
+def frequencies(table: dict[str, int]):
+    return lambda term: table.get(term, 0)
+
+
+def test_decode_text_decodes_unknown_keys_and_keeps_the_rest():
+    assert decode_text("daan vaajn", frequencies({})) == "dân vận"
+    assert decode_text("da6n va6n5", frequencies({})) == "dân vận"
+    # mixed: words typed with diacritics or plainly stay as they are
+    assert decode_text("Ban daan vaajn Hà Nội", frequencies({})) == "Ban dân vận Hà Nội"
+    # operators survive
+    assert decode_text('title:daan -"covid" vaajn*', frequencies({})) == 'title:dân -"covid" vận*'
+
+
+def test_decode_text_leaves_words_the_index_knows():
+    # Moon (Jae-in) reads môn in Telex, but the index holds it as typed.
+    assert decode_text("Moon Jae in", frequencies({"moon": 40, "môn": 900})) is None
+
+
+def test_decode_text_leaves_acronyms():
+    assert decode_text("khối u GIST", frequencies({})) is None
+    assert decode_text("AJ đã có triệu chứng gì", frequencies({"ạ": 500})) is None
+
+
+def test_ambiguous_words_stay_alone_and_follow_a_decoded_query():
+    table = {"teen": 30, "tên": 2000, "coong": 0, "công": 5000, "xoong": 12, "xông": 300}
+    # teen is a word of the index: alone, it is what it says...
+    assert decode_text("teen", frequencies(table)) is None
+    # ...in a query that surely holds keys, it reads far better decoded
+    assert decode_text("thuwr nghieejm teen", frequencies(table)) == "thử nghiệm tên"
+    # a real syllable the index hardly knows, whose reading it knows well: decoded alone
+    assert decode_text("coong", frequencies(table)) == "công"
+    # a real syllable the index knows: stays
+    assert decode_text("noi xoong", frequencies(table)) is None
+    # syllables that hold no key never change
+    assert decode_text("an loan tranh", frequencies(table)) is None
+    assert decode_text("an loan tranh vaajn", frequencies(table)) == "an loan tranh vận"
