@@ -323,7 +323,18 @@ def search_main(
     pages = page_count(result.total, result.per_page)
     first = (result.page - 1) * result.per_page
     notices = []
-    if result.did_you_mean:
+    if result.showing_results_for:
+        notices.append(
+            render(
+                '<p class="showing-results-for">Hiển thị kết quả cho <a href="{href}">{instead}</a>. '
+                'Tìm đúng như đã gõ: <a class="verbatim" href="{verbatim}">{q}</a></p>',
+                href=state.link(q=result.showing_results_for),
+                instead=result.showing_results_for,
+                verbatim=state.link(verbatim="1"),
+                q=state.q,
+            )
+        )
+    elif result.did_you_mean:
         notices.append(
             render(
                 '<p class="did-you-mean">Có phải bạn muốn tìm: <a href="{href}">{dym}</a>?</p>',
