@@ -10,7 +10,8 @@ calls) and prints, per kind of query:
 * the known items and names typed in Telex and VNI with the input method off
   (``known-telex``, ``known-vni``, ``name-telex``, ``name-vni``), scored the same;
 * how many ordinary queries (with and without diacritics) would be wrongly read as
-  Telex or VNI (``search/typing.py``): the share the searcher decodes at all;
+  Telex or VNI (``search/typing.py``): the share the searcher decodes at all; and
+  how many are shown the results of a correction (``showing_results_for``);
 
 The judgments cover all ten corpus files; on a smaller index only the judged
 articles it holds count, and queries without one are left out (so the peers'
@@ -214,14 +215,26 @@ def main() -> int:
         print(f"| {kind} | {count} | {m1} | {v1:.3f} | {m2} | {v2:.3f} | {p50:.1f} |")
     ordinary = [(text, kind) for kind in wanted if kind in ORDINARY for _, text in by_kind.get(kind, [])]
     if ordinary:
-        with searcher._lock:
-            decoded = [(kind, text) for text, kind in ordinary if searcher.helpers.decode(text) is not None]
+        decoded, corrected = [], []
+        for text, kind in ordinary:
+            with searcher._lock:
+                keys = searcher.helpers.decode(text)
+            if keys is not None:
+                decoded.append((kind, text, keys))
+            else:
+                instead = searcher.search(text, per_page=1, highlight=False).showing_results_for
+                if instead is not None:
+                    corrected.append((kind, text, instead))
         print()
         print(
             f"ordinary queries read as Telex/VNI: {len(decoded)} of {len(ordinary)} ({len(decoded) / len(ordinary):.2%})"
         )
-        for kind, text in decoded[: args.show_misses]:
-            print(f"  decoded {kind} {text!r}", file=sys.stderr)
+        print(
+            f"ordinary queries shown a correction's results: {len(corrected)} of {len(ordinary)}"
+            f" ({len(corrected) / len(ordinary):.2%})"
+        )
+        for kind, text, instead in (decoded + corrected)[: args.show_misses]:
+            print(f"  instead {kind} {text!r} -> {instead!r}", file=sys.stderr)
     return 0
 
 

@@ -13,8 +13,9 @@ points of a search, each time with the searcher's lock held:
   likely accented reading (:mod:`search.restore`), which the engine ranks first;
 * :meth:`Helpers.did_you_mean` -- a spelling correction when the query finds
   little (:mod:`search.spelling`), else the restored reading;
-  :meth:`Helpers.worth_correcting` and :meth:`Helpers.better` decide whether the
-  correction's results are shown instead;
+  a word run together (``hanoi``) cut into the syllables the index holds far more
+  often (:func:`search.typing.splits`); :meth:`Helpers.confident` and
+  :meth:`Helpers.better` decide whether the correction's results are shown instead;
 * :meth:`Helpers.suggest` and :meth:`Helpers.similar` -- completions as the
   reader types (:mod:`search.suggest`) and more like this (:mod:`search.similar`).
 
@@ -39,9 +40,9 @@ from search.occurrences import KeyCache, Occurrences, TextCache
 from search.query import Clause, ParsedQuery
 from search.restore import Reading, Restorer, UnigramCache
 from search.similar import similar
-from search.spelling import ACCENTED_FIELDS, FREQUENCY_FIELDS, Speller
+from search.spelling import ACCENTED_FIELDS, RARE, Speller, phrase_count, word_frequency
 from search.suggest import Suggester
-from search.typing import decode_text, is_syllable
+from search.typing import decode_text, is_syllable, splits
 from search.variants import spellings
 from search.vocabulary import Vocabulary
 
@@ -101,7 +102,7 @@ class Helpers:
         def frequency(term: str) -> int:
             if has_diacritics(term):
                 return sum(occ.doc_frequency(field, term) for field in ACCENTED_FIELDS)
-            return sum(occ.doc_frequency(field, fold(term)) for field in FREQUENCY_FIELDS)
+            return word_frequency(occ, fold(term))
 
         return decode_text(text, frequency)
 
@@ -190,13 +191,44 @@ class Helpers:
             corrected = self.speller.correct(self.occurrences(), self.unigrams, parsed)
             if corrected is not None:
                 return render(parsed, corrected)
+        split = self._split(parsed)
+        if split is not None:
+            return render(parsed, split)
         if display is None:
             return None
         return render(parsed, display)
 
-    def worth_correcting(self, evaluation) -> bool:
-        """The query found nothing with all of its words, or almost nothing."""
-        return evaluation.relaxed or int(evaluation.matched.sum()) < FEW_HITS
+    def _split(self, parsed: ParsedQuery) -> list[str] | None:
+        """The positive syllables of *parsed* with its run-together words cut (``hanoi`` ->
+        ``Hà Nội``), when the index holds the cut far more often than the word; else None."""
+        words = [(c, s) for c in parsed.clauses for s in c.syllables]
+        if len(words) > MAX_RESTORED:
+            return None
+        occ = None
+        out = [s for _, s in words]
+        for i, (clause, word) in enumerate(words):
+            if clause.exact or clause.prefix or len(clause.syllables) != 1 or is_syllable(word):
+                continue
+            cuts = splits(word)
+            if not cuts:
+                continue
+            occ = occ or self.occurrences()
+            counts = [(phrase_count(occ, cut), cut) for cut in cuts]
+            count, best = max(counts, key=lambda pair: pair[0])
+            if count >= max(RARE, CORRECTION_GAIN * word_frequency(occ, word)):
+                out[i] = " ".join(Restorer(occ, self.unigrams).restore(best).display)
+        return out if occ is not None and out != [s for _, s in words] else None
+
+    def confident(self, parsed: ParsedQuery, offered: str) -> bool:
+        """Whether *offered* corrects the letters of *parsed* (not only its diacritics) while
+        keeping every name the reader typed: a word typed with a capital, after the first,
+        is the reader's own (``Trước đó Rahn thường bị gì?`` is not about *rán*)."""
+        typed = [fold(s) for s in parsed.positive_syllables()]
+        corrected = [fold(s) for s in syllables(offered)]
+        if corrected == typed:
+            return False
+        names = [fold(s) for w in parsed.text.split()[1:] if w[:1].isupper() for s in syllables(w)]
+        return set(names) <= set(corrected)
 
     def better(self, evaluation, corrected) -> bool:
         """The correction finds far more than the query did, every word matched."""

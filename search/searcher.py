@@ -400,7 +400,7 @@ class Searcher:
         parsed, evaluation, did_you_mean = self._evaluate_text(view, decoded or text, filters, request.typing)
         if decoded is not None:
             return parsed, evaluation, Understood(did_you_mean or decoded, decoded)
-        if not request.verbatim and did_you_mean is not None and self.helpers.worth_correcting(evaluation):
+        if not request.verbatim and did_you_mean is not None and self.helpers.confident(parsed, did_you_mean):
             corrected = self._evaluate_text(view, did_you_mean, filters, False)
             if self.helpers.better(evaluation, corrected[1]):
                 return corrected[0], corrected[1], Understood(did_you_mean, did_you_mean)

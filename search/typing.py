@@ -1,4 +1,5 @@
-"""Telex and VNI typed with the input method off: ``daan vaajn`` / ``da6n va6n5`` -> ``dân vận``.
+"""How readers type with the keyboard against them: Telex and VNI with the input method off
+(``daan vaajn`` / ``da6n va6n5`` -> ``dân vận``), and words run together (``hanoi``).
 
 A reader whose Vietnamese keyboard is switched off still types the keys of the
 input method: Telex (``aa ee oo`` for â ê ô, ``aw ow uw`` or a lone ``w`` for ă ơ ư,
@@ -14,6 +15,10 @@ typed is not one.  Whether to believe the reading is the caller's business:
 word as typed, so a word the index knows (``Moon``, ``A1``) is left alone.
 A real syllable (``an``, ``loan``, ``tranh``) is never decoded: no Telex or VNI
 key letter can end or sit inside one.
+
+:func:`splits` cuts a word typed without spaces into syllables (``hanoi`` ->
+``ha noi``); :mod:`search.helpers` offers the cut the index holds far more often
+than the word, as a correction.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import unicodedata
 from collections.abc import Callable
 
 from index.analysis import SYLLABLE_RE, canonical_syllable, normalize
+from search.restore import accent_variants
 
 # --- what a Vietnamese syllable is ---------------------------------------------------
 
@@ -285,6 +291,35 @@ def reading(word: str) -> str | None:
     if word.isupper() and len(word) > 1:
         return found.upper()
     return found[:1].upper() + found[1:] if word[:1].isupper() else found
+
+
+# --- run-together words ----------------------------------------------------------------
+
+MAX_PARTS = 3  # syllables a run-together word is cut into (vietnam, hanoi, thanhhoa, tphochiminh: no)
+
+
+def splits(word: str) -> list[list[str]]:
+    """Every way to cut *word*, typed without diacritics and spaces, into 2 to :data:`MAX_PARTS`
+    syllables (``hanoi`` -> ``[ha, noi]``, ``[han, oi]``); the index decides which is meant."""
+    word = word.lower()
+    if not word.isascii() or not word.isalpha() or len(word) > 6 * MAX_PARTS:
+        return []
+    found: list[list[str]] = []
+
+    def cut(rest: str, parts: list[str]) -> None:
+        if not rest:
+            if len(parts) > 1:
+                found.append(parts)
+            return
+        if len(parts) == MAX_PARTS:
+            return
+        for end in range(1, min(len(rest), 7) + 1):
+            head = rest[:end]
+            if any(is_syllable(form) for form in accent_variants(head)):
+                cut(rest[end:], [*parts, head])
+
+    cut(word, [])
+    return found
 
 
 # --- queries ---------------------------------------------------------------------------

@@ -83,3 +83,11 @@ def test_bad_flags_are_a_400_naming_them(client):
         response = client.simulate_get("/api/search", params={"q": "dan", name: "maybe"})
         assert response.status_code == 400, response.text
         assert name in response.text
+
+
+def test_a_correction_is_confident_only_when_it_keeps_the_names_typed(searcher):
+    helpers = searcher.helpers
+    assert helpers.confident(searcher.parse("hanoi"), "Hà Nội")
+    assert not helpers.confident(searcher.parse("dan van"), "dân vận")  # diacritics only: no correction
+    assert not helpers.confident(searcher.parse("Trước đó Rahn thường bị gì?"), "Trước đó rán thường bị gì?")
+    assert helpers.confident(searcher.parse("Hanoi"), "Hà Nội")  # the first word's capital is the sentence's

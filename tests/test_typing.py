@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.typing import decode_text, is_syllable, reading, telex, vni
+from search.typing import decode_text, is_syllable, reading, splits, telex, vni
 
 
 @pytest.mark.parametrize(
@@ -120,3 +120,11 @@ def test_ambiguous_words_stay_alone_and_follow_a_decoded_query():
     # syllables that hold no key never change
     assert decode_text("an loan tranh", frequencies(table)) is None
     assert decode_text("an loan tranh vaajn", frequencies(table)) == "an loan tranh vận"
+
+
+def test_splits_cut_run_together_words_into_syllables():
+    assert ["ha", "noi"] in splits("hanoi")
+    assert ["viet", "nam"] in splits("vietnam")  # a syllable without its marks counts
+    assert splits("tphcm") == []  # no vowel: the abbreviation table's business
+    assert splits("covid") == []
+    assert all(len(cut) <= 3 for cut in splits("nguyenvanphong"))
