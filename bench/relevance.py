@@ -9,6 +9,9 @@ calls) and prints, per kind of query:
 * reader questions (UIT-ViNewsQA): MRR@10 and nDCG@10;
 * the known items and names typed in Telex and VNI with the input method off
   (``known-telex``, ``known-vni``, ``name-telex``, ``name-vni``), scored the same;
+* ``known-half-typed``: the accented known items with their last word cut in half
+  (``dân vậ``), searched as the live results do (``typing=1``; ``--typing off``: as
+  submitted with Enter; ``--typing on`` searches every kind so);
 * how many ordinary queries (with and without diacritics) would be wrongly read as
   Telex or VNI (``search/typing.py``): the share the searcher decodes at all; and
   how many are shown the results of a correction (``showing_results_for``);
@@ -52,6 +55,7 @@ KINDS = (
     "known-vni",
     "name-telex",
     "name-vni",
+    "known-half-typed",
 )
 ORDINARY = ("known-folded", "known-accented", "name-accented", "name-folded", "question")
 
@@ -72,18 +76,26 @@ def load_queries() -> tuple[dict[str, tuple[str, str]], dict[str, set[str]]]:
     return queries, relevant
 
 
-def ranking(searcher, text: str, depth: int) -> list[str]:
+def ranking(searcher, text: str, depth: int, typing: bool = False) -> list[str]:
     """The first *depth* ids for *text*, paging through ``Searcher.search``."""
     ids: list[str] = []
     page = 1
     while len(ids) < depth:
         per_page = min(100, depth - len(ids)) if depth > 10 else depth
-        result = searcher.search(text, page=page, per_page=per_page, highlight=False)
+        result = searcher.search(text, page=page, per_page=per_page, highlight=False, typing=typing)
         ids.extend(hit.id for hit in result.hits)
         if len(result.hits) < per_page or page * per_page >= result.total:
             break
         page += 1
     return ids[:depth]
+
+
+def half_typed(text: str) -> str:
+    """*text* as the live results see it mid-word: its last word cut to its first half
+    (``dân vận`` -> ``dân v``, ``Nguyễn Văn Phong`` -> ``Nguyễn Văn Ph``)."""
+    head, _, last = text.rpartition(" ")
+    cut = last[: max(1, (len(last) + 1) // 2)]
+    return f"{head} {cut}" if head else cut
 
 
 def reciprocal_rank(ids: list[str], relevant: set[str], k: int = 10) -> float:
@@ -134,6 +146,12 @@ def main() -> int:
     parser.add_argument("--config", help="use the index of this config instead of building one")
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated kinds to run")
     parser.add_argument("--limit", type=int, default=0, help="at most this many queries per kind (0 = all)")
+    parser.add_argument(
+        "--typing",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="typing=1 (live results) for known-half-typed only (auto), for every query (on), or for none (off)",
+    )
     parser.add_argument("--show-misses", type=int, default=0, help="print this many failed queries per kind")
     args = parser.parse_args()
 
@@ -157,6 +175,8 @@ def main() -> int:
     for qid, (text, kind) in queries.items():
         if kind in wanted and relevant.get(qid):
             by_kind[kind].append((qid, text))
+        if kind == "known-accented" and "known-half-typed" in wanted and relevant.get(qid):
+            by_kind["known-half-typed"].append((qid, half_typed(text)))
 
     searcher.search("khởi động")  # warm: open the index, load pyvi
     rows = []
@@ -170,7 +190,12 @@ def main() -> int:
         first, second, times, misses = [], [], [], []
         for qid, text in items:
             started = time.perf_counter()
-            ids = ranking(searcher, text, depth)
+            ids = ranking(
+                searcher,
+                text,
+                depth,
+                typing=args.typing == "on" or (args.typing == "auto" and kind == "known-half-typed"),
+            )
             times.append((time.perf_counter() - started) * 1000)
             rel = relevant[qid]
             if kind.startswith("name"):

@@ -42,7 +42,7 @@ from search.restore import Reading, Restorer, UnigramCache
 from search.similar import similar
 from search.spelling import ACCENTED_FIELDS, RARE, Speller, phrase_count, word_frequency
 from search.suggest import Suggester
-from search.typing import decode_text, is_syllable, splits
+from search.typing import decode_text, is_syllable, may_be_syllable, splits
 from search.variants import spellings
 from search.vocabulary import Vocabulary
 
@@ -124,7 +124,7 @@ class Helpers:
         completed = syllables(completions[0]) if completions else []
         finished = [s for c in parsed.clauses[:-1] for s in c.syllables]
         ending = completed[len(finished)] if len(completed) > len(finished) else None
-        if is_syllable(partial) and (ending is None or ending == partial):
+        if may_be_syllable(partial) and (ending is None or fold(ending) == fold(partial)):
             return  # a whole word, and the likeliest one: today's meaning
         group[-1] = replace(clause, prefix=True, alternatives=[])
         if ending is not None and fold(ending).startswith(fold(partial)) and ending != partial:

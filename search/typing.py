@@ -162,6 +162,11 @@ def is_syllable(word: str) -> bool:
     return False
 
 
+def may_be_syllable(word: str) -> bool:
+    """Whether *word* is a syllable, or one with the diacritics it lacks (``thuong``: *thương*)."""
+    return is_syllable(word) or any(is_syllable(form) for form in accent_variants(word))
+
+
 # --- the two input methods ------------------------------------------------------------
 
 _TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323", "z": ""}
@@ -315,7 +320,7 @@ def splits(word: str) -> list[list[str]]:
             return
         for end in range(1, min(len(rest), 7) + 1):
             head = rest[:end]
-            if any(is_syllable(form) for form in accent_variants(head)):
+            if may_be_syllable(head):
                 cut(rest[end:], [*parts, head])
 
     cut(word, [])
