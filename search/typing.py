@@ -331,8 +331,10 @@ def splits(word: str) -> list[list[str]]:
 
 RARE = 3  # a word typed in fewer articles than this is no word of the index
 # A real syllable or a known word (``coong``, ``teen``, ``max``) among decoded words is decoded
-# too when its reading is in this many times more articles (measured: BENCHMARKS.md).
-AMBIGUOUS_RATIO = 10
+# too when its reading is in this many times more articles.  Measured on the dev Telex/VNI
+# queries (BENCHMARKS.md): 1 and 3 read them equally well, 10 misses ``max`` (mã), 30 and
+# more miss names; 3 keeps a margin for words of other queries.
+AMBIGUOUS_RATIO = 3
 
 
 def decode_text(text: str, frequency: Callable[[str], int]) -> str | None:
