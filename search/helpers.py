@@ -55,6 +55,7 @@ MIN_SHARE = 0.75  # a lone syllable is restored only if one form has most of its
 # The correction's results are shown instead of a query's when the query finds fewer than
 # FEW_HITS articles and the correction, with every word matched, this many times more.
 CORRECTION_GAIN = 10
+MAX_SPLIT_WORDS = 3  # run-together words tried per query (each costs a few phrase lookups)
 
 
 class Helpers:
@@ -206,12 +207,14 @@ class Helpers:
             return None
         occ = None
         out = [s for _, s in words]
+        tried = 0
         for i, (clause, word) in enumerate(words):
             if clause.exact or clause.prefix or len(clause.syllables) != 1 or is_syllable(word):
                 continue
             cuts = splits(word)
-            if not cuts:
+            if not cuts or tried == MAX_SPLIT_WORDS:
                 continue
+            tried += 1
             occ = occ or self.occurrences()
             counts = [(phrase_count(occ, cut), cut) for cut in cuts]
             count, best = max(counts, key=lambda pair: pair[0])

@@ -301,6 +301,7 @@ def reading(word: str) -> str | None:
 # --- run-together words ----------------------------------------------------------------
 
 MAX_PARTS = 3  # syllables a run-together word is cut into (vietnam, hanoi, thanhhoa, tphochiminh: no)
+MAX_CUTS = 8  # cuts tried per word, the fewest parts first: each is a phrase lookup
 
 
 def splits(word: str) -> list[list[str]]:
@@ -324,7 +325,7 @@ def splits(word: str) -> list[list[str]]:
                 cut(rest[end:], [*parts, head])
 
     cut(word, [])
-    return found
+    return sorted(found, key=len)[:MAX_CUTS]
 
 
 # --- queries ---------------------------------------------------------------------------

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from index.analysis import SYLLABLE_RE
 from search.typing import decode_text, is_syllable, reading, splits, telex, vni
 
 
@@ -128,3 +131,19 @@ def test_splits_cut_run_together_words_into_syllables():
     assert splits("tphcm") == []  # no vowel: the abbreviation table's business
     assert splits("covid") == []
     assert all(len(cut) <= 3 for cut in splits("nguyenvanphong"))
+
+
+# Keys, letters typed with marks and digits, as readers mix them.
+_KEYED = st.text(alphabet='adeowsfrxjzuy69871234 5ĐđâêôăơưạảÀ-:"*', max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_KEYED, st.text(max_size=60)), st.integers(0, 5))
+def test_decoding_any_text_never_raises_and_changes_words_into_syllables_one_for_one(text, seen):
+    decoded = decode_text(text, lambda term: seen)
+    if decoded is None:
+        return
+    typed, read = SYLLABLE_RE.findall(text), SYLLABLE_RE.findall(decoded)
+    assert len(typed) == len(read)
+    for before, after in zip(typed, read, strict=True):
+        assert after == before or is_syllable(after.lower())

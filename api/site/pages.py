@@ -334,7 +334,7 @@ def search_main(
                 q=state.q,
             )
         )
-    elif result.did_you_mean:
+    if result.did_you_mean and result.did_you_mean != result.showing_results_for:
         notices.append(
             render(
                 '<p class="did-you-mean">Có phải bạn muốn tìm: <a href="{href}">{dym}</a>?</p>',
@@ -356,7 +356,8 @@ def search_main(
         listing = render(
             '<ol class="hits" start="{start}">{items}</ol>',
             start=first + 1,
-            items=join(hit_item(h, state.q) for h in result.hits),
+            # The article page marks the words searched: the decoded or corrected ones when shown.
+            items=join(hit_item(h, result.showing_results_for or state.q) for h in result.hits),
         )
     elif result.total:
         summary = f"Tìm thấy {articles(result.total)}"
