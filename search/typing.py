@@ -7,14 +7,13 @@ input method: Telex (``aa ee oo`` for â ê ô, ``aw ow uw`` or a lone ``w`` for
 syllable, ``z`` to clear) or VNI (``6`` for â ê ô, ``7`` for ơ ư, ``8`` for ă,
 ``9`` for đ, typed after the letter or at the end; tones ``1``-``5``, ``0`` to clear).
 
-:func:`decode` reads one word both ways and keeps a reading only when it is a
-Vietnamese syllable (:func:`is_syllable`: an initial and a rhyme of the
-language, a stop final taking only the sắc or nặng tone) while the word as
-typed is not one.  Whether to believe the reading is the caller's business:
-:func:`decode_text` rewrites a query's words, given how many articles hold each
-word as typed, so a word the index knows (``Moon``, ``A1``) is left alone.
-A real syllable (``an``, ``loan``, ``tranh``) is never decoded: no Telex or VNI
-key letter can end or sit inside one.
+:func:`reading` reads one word both ways and keeps a reading only when it is a
+Vietnamese syllable (:func:`is_vietnamese_syllable`: an initial and a rhyme of
+the language, a stop final taking only the sắc or nặng tone).  Whether to
+believe it is :func:`decode_text`'s business, given how many articles hold each
+word as typed: a word the index knows (``Moon``, ``A1``) is left alone.  A real
+syllable (``an``, ``loan``, ``tranh``) is never decoded: no Telex or VNI key
+letter can end or sit inside one (``xoong``, the exception, is weighed).
 
 :func:`splits` cuts a word typed without spaces into syllables (``hanoi`` ->
 ``ha noi``); :mod:`search.helpers` offers the cut the index holds far more often
@@ -141,7 +140,7 @@ _STOP_TONES = {"", "\u0301", "\u0323"}  # none (for loanwords), sắc, nặng
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 
 
-def is_syllable(word: str) -> bool:
+def is_vietnamese_syllable(word: str) -> bool:
     """Whether *word* (lower case, NFC) is a Vietnamese syllable: an initial, a rhyme, one tone."""
     decomposed = unicodedata.normalize("NFD", word)
     tones = [ch for ch in decomposed if ch in _TONE_MARKS]
@@ -164,7 +163,7 @@ def is_syllable(word: str) -> bool:
 
 def may_be_syllable(word: str) -> bool:
     """Whether *word* is a syllable, or one with the diacritics it lacks (``thuong``: *thương*)."""
-    return is_syllable(word) or any(is_syllable(form) for form in accent_variants(word))
+    return is_vietnamese_syllable(word) or any(is_vietnamese_syllable(form) for form in accent_variants(word))
 
 
 # --- the two input methods ------------------------------------------------------------
@@ -189,7 +188,7 @@ def vni(word: str) -> str | None:
     return _decode(word, _vni_key)
 
 
-def _decode(word: str, key: Callable[[list[str], str], bool | None]) -> str | None:
+def _decode(word: str, key: Callable[[list[str], str, _State], bool | None]) -> str | None:
     """Feed *word* to an input method's *key* handler, letter by letter, and read the result.
 
     Letters the reader typed with their marks (``ê``, ``đ``, a tone) count as typed: a
@@ -228,10 +227,12 @@ def _decode(word: str, key: Callable[[list[str], str], bool | None]) -> str | No
             "NFC", unicodedata.normalize("NFD", base[: first + 1]) + state.tone + base[first + 1 :]
         )
     syllable = canonical_syllable(base)
-    return syllable if is_syllable(syllable) else None
+    return syllable if is_vietnamese_syllable(syllable) else None
 
 
 class _State:
+    """What a word's keys have set besides its letters: the tone (None: none typed yet)."""
+
     tone: str | None = None
 
 
@@ -359,7 +360,7 @@ def decode_text(text: str, frequency: Callable[[str], int]) -> str | None:
         typed = canonical_syllable(normalize(word))
         seen = frequency(typed)
         acronym = len(word) > 1 and word.isupper()  # GIST, AJ: nobody types keys in capitals
-        if not acronym and not is_syllable(typed) and seen < RARE:
+        if not acronym and not is_vietnamese_syllable(typed) and seen < RARE:
             sure.append((match, decoded))
         elif frequency(decoded.lower()) >= AMBIGUOUS_RATIO * max(1, seen):
             # A rare real syllable that is keys (``coong``) reads far better decoded on its own.

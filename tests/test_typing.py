@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.analysis import SYLLABLE_RE
-from search.typing import decode_text, is_syllable, reading, splits, telex, vni
+from search.typing import decode_text, is_vietnamese_syllable, reading, splits, telex, vni
 
 
 @pytest.mark.parametrize(
@@ -68,17 +68,17 @@ def test_vni(typed, meant):
     "syllable", ["an", "loan", "tranh", "xoong", "nghiêng", "khuya", "quốc", "giữa", "gì", "được", "oái", "thuở"]
 )
 def test_real_syllables(syllable):
-    assert is_syllable(syllable)
+    assert is_vietnamese_syllable(syllable)
 
 
 @pytest.mark.parametrize("word", ["moon", "messi", "tpv", "vậ", "hanoi", "cậ", "ảc", "aj", "gist"])
 def test_not_syllables(word):
-    assert not is_syllable(word)
+    assert not is_vietnamese_syllable(word)
 
 
 def test_stop_finals_take_only_sac_or_nang():
-    assert is_syllable("chát") and is_syllable("chạt")
-    assert not is_syllable("chàt") and not is_syllable("chảt")
+    assert is_vietnamese_syllable("chát") and is_vietnamese_syllable("chạt")
+    assert not is_vietnamese_syllable("chàt") and not is_vietnamese_syllable("chảt")
 
 
 def test_reading_keeps_capitals():
@@ -146,4 +146,4 @@ def test_decoding_any_text_never_raises_and_changes_words_into_syllables_one_for
     typed, read = SYLLABLE_RE.findall(text), SYLLABLE_RE.findall(decoded)
     assert len(typed) == len(read)
     for before, after in zip(typed, read, strict=True):
-        assert after == before or is_syllable(after.lower())
+        assert after == before or is_vietnamese_syllable(after.lower())
