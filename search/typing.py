@@ -110,7 +110,7 @@ _OPEN = [
 ]
 _CLOSED = {
     "a": "c ch m n ng nh p t u i y o",
-    "ă": "c m n ng p t",
+    "ă": "c m n ng p t k",  # k: Đắk Lắk
     "â": "c m n ng p t u y",
     "e": "c m n ng p t o",
     "ê": "ch m n nh p t u",
@@ -135,7 +135,7 @@ _CLOSED = {
     "uyê": "n t",
 }
 _RHYMES = frozenset(_OPEN) | {nucleus + final for nucleus, finals in _CLOSED.items() for final in finals.split()}
-_STOPS = ("c", "ch", "p", "t")
+_STOPS = ("c", "ch", "p", "t", "k")
 _STOP_TONES = {"", "\u0301", "\u0323"}  # none (for loanwords), sắc, nặng
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 
@@ -154,8 +154,10 @@ def is_vietnamese_syllable(word: str) -> bool:
         rhyme = base[len(initial) :]
         if initial == "gi" and (not rhyme or rhyme[0] not in "aăâeêoôơuư"):
             continue  # gì, gìn: the i is the vowel (the g initial reads them)
-        if initial == "qu" and rhyme.startswith(("u", "o")):
-            continue
+        if initial == "qu":
+            if rhyme.startswith(("u", "o")):
+                continue
+            rhyme = rhyme if rhyme in _RHYMES else "u" + rhyme  # the u of qu is the glide: quýt, quỳnh
         if rhyme in _RHYMES and not (rhyme.endswith(_STOPS) and tone not in _STOP_TONES):
             return True
     return False

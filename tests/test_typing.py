@@ -30,6 +30,9 @@ from search.typing import decode_text, is_vietnamese_syllable, reading, splits, 
         ("hiênj", "hiện"),  # letters typed with their marks count as typed
         ("ddaays", "đấy"),
         ("ddaayz", "đây"),  # z clears the tone
+        ("quynhf", "quỳnh"),  # after qu, y is the whole rhyme's glide and vowel
+        ("quyfnh", "quỳnh"),
+        ("ddawks", "đắk"),  # Đắk Lắk
         ("ross", None),  # ss types the letter s
         ("facebook", None),
         ("messi", None),
@@ -53,6 +56,7 @@ def test_telex(typed, meant):
         ("nha6p5", "nhập"),
         ("nhâp5", "nhập"),
         ("hoa2", "hòa"),
+        ("quynh2", "quỳnh"),
         ("u23", None),  # two tones: a team, not a syllable
         ("covid19", None),
         ("h5n1", None),
