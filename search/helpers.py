@@ -42,7 +42,7 @@ from search.restore import Reading, Restorer, UnigramCache
 from search.similar import similar
 from search.spelling import ACCENTED_FIELDS, RARE, Speller, phrase_count, word_frequency
 from search.suggest import Suggester
-from search.typing import decode_text, is_vietnamese_syllable, may_be_syllable, splits
+from search.typing import decode_text, may_be_syllable, splits
 from search.variants import spellings
 from search.vocabulary import Vocabulary
 
@@ -209,7 +209,7 @@ class Helpers:
         out = [s for _, s in words]
         tried = 0
         for i, (clause, word) in enumerate(words):
-            if clause.exact or clause.prefix or len(clause.syllables) != 1 or is_vietnamese_syllable(word):
+            if clause.exact or clause.prefix or len(clause.syllables) != 1 or may_be_syllable(word):
                 continue
             cuts = splits(word)
             if not cuts or tried == MAX_SPLIT_WORDS:

@@ -221,15 +221,20 @@ def _decode(word: str, key: Callable[[list[str], str, _State], bool | None]) -> 
     if not used:
         return None  # no key of the method: nothing to decode
     base = unicodedata.normalize("NFC", "".join(letters))
-    if state.tone:
-        first = next((i for i, ch in enumerate(base) if ch in _VOWELS), None)
-        if first is None:
-            return None
-        base = unicodedata.normalize(
-            "NFC", unicodedata.normalize("NFD", base[: first + 1]) + state.tone + base[first + 1 :]
-        )
-    syllable = canonical_syllable(base)
-    return syllable if is_vietnamese_syllable(syllable) else None
+    # Telex and VNI put the horn on both letters of uo; an open uơ keeps the u bare (thuở, huơ).
+    for written in (base, base.replace("ươ", "uơ")):
+        syllable = canonical_syllable(_toned(written, state.tone))
+        if is_vietnamese_syllable(syllable):
+            return syllable
+    return None
+
+
+def _toned(base: str, tone: str | None) -> str:
+    """*base* with *tone* on its first vowel (:func:`canonical_syllable` then moves it)."""
+    first = next((i for i, ch in enumerate(base) if ch in _VOWELS), None)
+    if not tone or first is None:
+        return base
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", base[: first + 1]) + tone + base[first + 1 :])
 
 
 class _State:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import unicodedata
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.analysis import SYLLABLE_RE
 from search.typing import decode_text, is_vietnamese_syllable, reading, splits, telex, vni
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
@@ -24,6 +29,7 @@ from search.typing import decode_text, is_vietnamese_syllable, reading, splits, 
         ("vawn", "văn"),
         ("quoocs", "quốc"),  # the u of qu takes no horn
         ("hoaf", "hòa"),  # canonical tone placement, as the index writes it
+        ("thuowr", "thuở"),
         ("khuyeen", "khuyên"),
         ("gif", "gì"),
         ("hieenr", "hiển"),
@@ -151,3 +157,42 @@ def test_decoding_any_text_never_raises_and_changes_words_into_syllables_one_for
     assert len(typed) == len(read)
     for before, after in zip(typed, read, strict=True):
         assert after == before or is_vietnamese_syllable(after.lower())
+
+
+# --- every syllable of the sample, typed four ways, reads back ---------------------------------
+
+_TELEX_LETTERS = {"â": "aa", "ê": "ee", "ô": "oo", "ă": "aw", "ơ": "ow", "ư": "uw", "đ": "dd"}
+_VNI_LETTERS = {"â": "a6", "ê": "e6", "ô": "o6", "ă": "a8", "ơ": "o7", "ư": "u7", "đ": "d9"}
+_TELEX_TONES = {"\u0301": "s", "\u0300": "f", "\u0309": "r", "\u0303": "x", "\u0323": "j"}
+_VNI_TONES = {"\u0301": "1", "\u0300": "2", "\u0309": "3", "\u0303": "4", "\u0323": "5"}
+
+
+def typed_with_keys(syllable: str, letters: dict, tones: dict, tone_after_vowel: bool) -> str:
+    """*syllable* as typed with an input method's keys, the tone key after its vowel or at the end."""
+    out, tone_key = [], ""
+    for ch in syllable:
+        decomposed = unicodedata.normalize("NFD", ch)
+        key = next((tones[m] for m in decomposed if m in tones), "")
+        plain = unicodedata.normalize("NFC", "".join(m for m in decomposed if m not in tones))
+        out.append(letters.get(plain, plain))
+        if key and tone_after_vowel:
+            out.append(key)
+        elif key:
+            tone_key = key
+    return "".join(out) + tone_key
+
+
+def test_every_syllable_of_the_sample_typed_in_telex_or_vni_reads_back():
+    from index.analysis import syllables
+
+    text = " ".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "data" / "sample").glob("*.txt")))
+    found = {s for s in syllables(text) if s.isalpha() and is_vietnamese_syllable(s)}
+    assert len(found) > 1000
+    wrong = []
+    for syllable in sorted(found):
+        for decode, letters, tones in ((telex, _TELEX_LETTERS, _TELEX_TONES), (vni, _VNI_LETTERS, _VNI_TONES)):
+            for after in (False, True):
+                typed = typed_with_keys(syllable, letters, tones, after)
+                if typed != syllable and decode(typed) != syllable:
+                    wrong.append((syllable, typed, decode(typed)))
+    assert not wrong, wrong[:20]
