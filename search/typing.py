@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
-from index.analysis import SYLLABLE_RE, canonical_syllable, normalize
-from search.restore import accent_variants
+from index.analysis import SYLLABLE_RE, canonical_syllable, fold, normalize
 
 # --- what a Vietnamese syllable is ---------------------------------------------------
 
@@ -140,6 +140,7 @@ _STOP_TONES = {"", "\u0301", "\u0323"}  # none (for loanwords), sắc, nặng
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 
 
+@lru_cache(maxsize=100_000)  # asked for every form of every word of the queries
 def is_vietnamese_syllable(word: str) -> bool:
     """Whether *word* (lower case, NFC) is a Vietnamese syllable: an initial, a rhyme, one tone."""
     decomposed = unicodedata.normalize("NFD", word)
@@ -164,8 +165,21 @@ def is_vietnamese_syllable(word: str) -> bool:
 
 
 def may_be_syllable(word: str) -> bool:
-    """Whether *word* is a syllable, or one with the diacritics it lacks (``thuong``: *thương*)."""
-    return is_vietnamese_syllable(word) or any(is_vietnamese_syllable(form) for form in accent_variants(word))
+    """Whether *word* is a syllable, or one without the diacritics it lacks (``thuong``: *thương*)."""
+    if is_vietnamese_syllable(word):
+        return True
+    bare = fold(word)
+    return bare == word and any(
+        bare.startswith(initial) and _bare_rhyme(initial, bare[len(initial) :]) for initial in _BARE_INITIALS
+    )
+
+
+def _bare_rhyme(initial: str, rhyme: str) -> bool:
+    return rhyme in _BARE_RHYMES or (initial == "qu" and "u" + rhyme in _BARE_RHYMES)
+
+
+_BARE_INITIALS = sorted({fold(i) for i in _INITIALS})
+_BARE_RHYMES = frozenset(fold(r) for r in _RHYMES)
 
 
 # --- the two input methods ------------------------------------------------------------
