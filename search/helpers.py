@@ -52,8 +52,8 @@ MAX_RESTORED = 32  # syllables: longer queries are pasted text, not typed words
 READINGS_KEPT = 20_000  # restored stretches remembered (a few hundred bytes each)
 FEW_HITS = 3  # fewer matches than this and a spelling correction is worth offering
 MIN_SHARE = 0.75  # a lone syllable is restored only if one form has most of its uses
-# The correction's results are shown instead of a query's when the query finds fewer than
-# FEW_HITS articles and the correction, with every word matched, this many times more.
+# A correction of the letters (spelling, a word run together) shows its own results instead of
+# the query's when it finds, every word matched, this many times more articles.
 CORRECTION_GAIN = 10
 MAX_SPLIT_WORDS = 3  # run-together words tried per query (each costs a few phrase lookups)
 

@@ -75,8 +75,8 @@ class SearchResult:
     hits: list[Hit]
     facets: dict[str, list[dict]]
     did_you_mean: str | None = None
-    # The query whose results these are, when not the one typed: its Telex/VNI decoded, or the
-    # correction of a query that found (almost) nothing (search/typing.py, Helpers.instead).
+    # The query whose results these are, when not the one typed: its Telex/VNI decoded, or a
+    # correction that finds far more (search/typing.py, Searcher._evaluate).
     showing_results_for: str | None = None
     relaxed: bool = False
     truncated: bool = False
