@@ -129,6 +129,25 @@ def build_spec(config: Config) -> dict:
                         },
                         *counting,
                         *filters,
+                        {
+                            "name": "verbatim",
+                            "in": "query",
+                            "description": (
+                                "1: search exactly as typed: no Telex/VNI decoding and never the results of "
+                                "a correction (`showing_results_for` stays null). Default 0."
+                            ),
+                            "schema": _optional({"type": "string", "enum": ["0", "1", "true", "false"]}),
+                        },
+                        {
+                            "name": "typing",
+                            "in": "query",
+                            "description": (
+                                "1: the query is still being typed (live results): unless `q` ends with a space, "
+                                "a half-typed last word matches as a prefix (`dân vậ` finds *dân vận*). Default 0, "
+                                "the meaning of a query submitted with Enter."
+                            ),
+                            "schema": _optional({"type": "string", "enum": ["0", "1", "true", "false"]}),
+                        },
                     ],
                     "x-example": "/api/search?q=dan+van&per_page=5",
                     "responses": {
@@ -197,7 +216,8 @@ def build_spec(config: Config) -> dict:
                         "is read as one phrase (`match` defaults to `phrase` here): `nguyen van phong` counts the "
                         "articles where the three syllables stand side by side in one field, with any diacritics; "
                         "`Nguyễn Văn Phong` those that write them so. Quotes, `author:`, `OR`, `-` keep their "
-                        "meaning. `total` is the number of rows the export with the same parameters gives."
+                        "meaning. The query is read exactly as typed (as with `verbatim=1`). `total` is the "
+                        "number of rows the export with the same parameters gives."
                     ),
                     "parameters": [_ref("parameters", "q"), *counting, *filters[1:]],
                     "x-example": "/api/coverage?q=nguyen+van+phong",
@@ -598,7 +618,20 @@ def build_spec(config: Config) -> dict:
                         "did_you_mean": {
                             "type": "string",
                             "nullable": True,
-                            "description": "A better query to offer, or null.",
+                            "description": (
+                                "A better query to offer, or null: accents restored, spelling corrected, or "
+                                "Telex/VNI typed with the input method off decoded (`daan vaajn`: `dân vận`)."
+                            ),
+                        },
+                        "showing_results_for": {
+                            "type": "string",
+                            "nullable": True,
+                            "description": (
+                                "The query whose results these are when it is not `query` (which stays as "
+                                "typed), else null: the decoded Telex/VNI, or the correction of a query that "
+                                "found (almost) nothing (`hanoi`: `Hà Nội`). Add `verbatim=1` to search "
+                                "exactly as typed."
+                            ),
                         },
                         "relaxed": _boolean(
                             "True when not every word could be matched and the best partial matches are shown."

@@ -61,7 +61,12 @@ class SearchResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         result = self.searcher.search(
-            one(req, "q", ""), page=one(req, "page", 1), per_page=one(req, "per_page"), **search_options(req)
+            one(req, "q", ""),
+            page=one(req, "page", 1),
+            per_page=one(req, "per_page"),
+            verbatim=one(req, "verbatim", False),
+            typing=one(req, "typing", False),
+            **search_options(req),
         )
         # The generation the result was computed on is exact: prefer it to the one read before.
         resp.set_header("ETag", weak_etag(result.generation))
@@ -105,7 +110,8 @@ class CoverageResource:
         options = search_options(req)
         options["match"] = options["match"] or "phrase"
         options["sort"] = "newest"
-        result = self.searcher.search(one(req, "q", ""), per_page=1, highlight=False, **options)
+        # Counted exactly as typed, as on the page: never a correction's results.
+        result = self.searcher.search(one(req, "q", ""), per_page=1, highlight=False, verbatim=True, **options)
         resp.set_header("ETag", weak_etag(result.generation))
         resp.media = coverage_numbers(result)
 

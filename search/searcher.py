@@ -77,6 +77,9 @@ class SearchResult:
     hits: list[Hit]
     facets: dict[str, list[dict]]
     did_you_mean: str | None = None
+    # The query whose results these are, when not the one typed: its Telex/VNI decoded, or a
+    # correction that finds far more (search/typing.py, Searcher._evaluate).
+    showing_results_for: str | None = None
     relaxed: bool = False
     truncated: bool = False
     generation: str = ""
@@ -105,6 +108,8 @@ class Request:
     authors: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    verbatim: bool = False  # exactly as typed: no Telex/VNI decoding, no results for a correction
+    typing: bool = False  # still being typed (live results): a half-typed last word is a prefix
     match: str = "all"  # search/counting.py: MATCHES
     diacritics: str = "exact"  # search/counting.py: DIACRITICS
 
@@ -248,6 +253,8 @@ class Searcher:
         author: str | list[str] | None = None,
         source: str | list[str] | None = None,
         category: str | list[str] | None = None,
+        verbatim: bool | str = False,
+        typing: bool | str = False,
         match: str | None = None,
         diacritics: str | None = None,
     ) -> Request:
@@ -282,6 +289,8 @@ class Searcher:
             authors=_values(author),
             sources=_values(source),
             categories=_values(category),
+            verbatim=_flag("verbatim", verbatim),
+            typing=_flag("typing", typing),
             match=match,
             diacritics=diacritics,
         )
@@ -306,7 +315,7 @@ class Searcher:
             if cached is not None:
                 self._remember(key, cached)
                 return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
-            parsed, evaluation, did_you_mean, ranking, counted = self._ranked(view, request)
+            parsed, evaluation, understood, ranking, counted = self._ranked(view, request)
             total = ranking.total
             first = (request.page - 1) * request.per_page
             page_docs = ranking.first(first + request.per_page)[first:]
@@ -314,7 +323,7 @@ class Searcher:
             facets = self._facets(view, evaluation.matched, request)
             generation = self._label()
             result = SearchResult(
-                query=parsed.text,
+                query=self.parse(request.query).text if understood.instead else parsed.text,
                 total=total,
                 page=request.page,
                 per_page=request.per_page,
@@ -322,7 +331,8 @@ class Searcher:
                 took_ms=round((time.perf_counter() - started) * 1000, 2),
                 hits=hits,
                 facets=facets,
-                did_you_mean=did_you_mean,
+                did_you_mean=understood.did_you_mean,
+                showing_results_for=understood.instead,
                 relaxed=evaluation.relaxed,
                 truncated=parsed.truncated,
                 generation=generation,
@@ -347,6 +357,7 @@ class Searcher:
         options.setdefault("sort", "newest")
         options.pop("page", None)
         options.pop("per_page", None)
+        options["verbatim"] = True  # staff export exactly what they typed
         request = self.request(query, **options)
         with self._lock:
             view = self._refresh()
@@ -398,35 +409,53 @@ class Searcher:
     # --- internals ------------------------------------------------------------------------
 
     def _ranked(self, view: IndexView, request: Request):
-        """``(parsed, evaluation, did_you_mean, ranking, counted)`` of *request*, remembered for the
+        """``(parsed, evaluation, understood, ranking, counted)`` of *request*, remembered for the
         last few searches of this index state: paging through results, sorting them
         another way, or exporting them after a search costs no second evaluation."""
         key = (self._generation, self._read_generation(), *_evaluation_key(request))
         found = self._recent.get(key)
         if found is None:
-            parsed, evaluation, did_you_mean, counted = self._evaluate(view, request)
-            found = (parsed, evaluation, did_you_mean, {}, counted)
+            parsed, evaluation, understood, counted = self._evaluate(view, request)
+            found = (parsed, evaluation, understood, {}, counted)
             self._recent[key] = found
             while len(self._recent) > RECENT_SEARCHES:
                 self._recent.popitem(last=False)
         else:
             self._recent.move_to_end(key)
-        parsed, evaluation, did_you_mean, rankings, counted = found
+        parsed, evaluation, understood, rankings, counted = found
         ranking = rankings.get(request.sort)
         if ranking is None:
             ranking = rankings[request.sort] = self._order(view, evaluation, request.sort)
-        return parsed, evaluation, did_you_mean, ranking, counted
+        return parsed, evaluation, understood, ranking, counted
 
-    def _evaluate(self, view: IndexView, request: Request) -> tuple[ParsedQuery, Evaluation, str | None, Counted]:
-        """Evaluate *request*, then make its counts mean what was typed (search/counting.py)."""
-        typed = self.parse(request.query)
-        phrase = as_phrase(self.parse(request.query)) if request.match == "phrase" else None
+    def _evaluate(self, view: IndexView, request: Request) -> tuple[ParsedQuery, Evaluation, Understood, Counted]:
+        """Evaluate the query as the reader meant it: Telex/VNI decoded, the last word a prefix
+        while it is being typed, and the correction's results when the query finds nothing."""
+        filters = self._filters(view, request)
+        text = request.query
+        decoded = None if request.verbatim else self.helpers.decode(text)
+        parsed, evaluation, did_you_mean, counted = self._evaluate_text(view, decoded or text, filters, request)
+        if decoded is not None:
+            return parsed, evaluation, Understood(did_you_mean or decoded, decoded), counted
+        if not request.verbatim and did_you_mean is not None and self.helpers.confident(parsed, did_you_mean):
+            corrected = self._evaluate_text(view, did_you_mean, filters, replace(request, typing=False))
+            if self.helpers.better(evaluation, corrected[1]):
+                return corrected[0], corrected[1], Understood(did_you_mean, did_you_mean), corrected[3]
+        return parsed, evaluation, Understood(did_you_mean, None), counted
+
+    def _evaluate_text(
+        self, view: IndexView, text: str, filters: np.ndarray | None, request: Request
+    ) -> tuple[ParsedQuery, Evaluation, str | None, Counted]:
+        """Evaluate *text*, then make its counts mean what was typed (search/counting.py)."""
+        typed = self.parse(text)
+        if request.typing:
+            self.helpers.complete_last(typed, text)
+        phrase = as_phrase(self.parse(text)) if request.match == "phrase" else None
         parsed = phrase or typed
         counted = Counted(match="phrase" if phrase else "all")
         self.helpers.expand(parsed)
         reading = self.helpers.reading(parsed)
         display = self.helpers.display(parsed)
-        filters = self._filters(view, request)
         evaluator = Evaluator(view, self.weights)
         evaluation = evaluator.evaluate(parsed, filters, reading)
         judged = evaluation  # what a spelling correction is offered on
@@ -437,7 +466,7 @@ class Searcher:
             found = int(exact.sum())
             # A phrase typed with diacritics is exact already: its folded matches are those of
             # the same phrase without them, its typed spelling ranked first.
-            unaccented = self._folded_phrase(request.query, parsed, evaluator, filters) if phrase else None
+            unaccented = self._folded_phrase(text, parsed, evaluator, filters) if phrase else None
             everywhere = int((unaccented or evaluation).matched.sum())
             if found == 0:
                 # A wrong accent (Đà Nẳng): the folded matches, as a query without diacritics
@@ -465,7 +494,7 @@ class Searcher:
                 for spelling, count in spellings_found(view, parsed.positive_syllables(), evaluation.matched)
             ]
         elif not phrase and not wrong_accent and looks_like_name(typed, display, self.helpers.occurrences()):
-            named = as_phrase(self.parse(request.query))
+            named = as_phrase(self.parse(text))
             self.helpers.expand(named)
             # The exact phrase is among the articles the ranking put in its phrase tier (the same
             # syllables side by side, breaks allowed): a few where the matches can be thousands.
@@ -577,10 +606,19 @@ class Searcher:
         return facets
 
 
+class Understood(NamedTuple):
+    """What a search made of the query typed."""
+
+    did_you_mean: str | None  # a query to offer
+    instead: str | None  # the query whose results are shown, when not the one typed
+
+
 def _evaluation_key(request: Request) -> tuple:
     """What identifies a search's evaluation: the query and its filters, not the sort or the page."""
     return (
         request.query,
+        request.verbatim,
+        request.typing,
         request.date_from,
         request.date_to,
         tuple(request.authors),
@@ -637,6 +675,16 @@ def _author_match_key(author: str) -> tuple[str, bool]:
 
 def _author_key_matches(value: str, wanted: set[tuple[str, bool]]) -> bool:
     return any((value == key) if accented else (fold(value) == key) for key, accented in wanted)
+
+
+def _flag(name: str, value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (None, "", "0", "false"):
+        return False
+    if value in ("1", "true"):
+        return True
+    raise SearchError(name, f"{name} must be 1 or 0 (true or false)")
 
 
 def _integer(name: str, value, low: int, high: int) -> int:

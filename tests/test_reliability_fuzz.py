@@ -206,6 +206,8 @@ search_options = st.fixed_dictionaries(
         "source": st.text(max_size=10),
         "match": st.one_of(st.sampled_from(["all", "phrase"]), st.text(max_size=6)),
         "diacritics": st.one_of(st.sampled_from(["exact", "any"]), st.text(max_size=6)),
+        "verbatim": st.one_of(st.booleans(), st.sampled_from(["0", "1", "true"]), st.text(max_size=3)),
+        "typing": st.one_of(st.booleans(), st.sampled_from(["0", "1", "true"]), st.text(max_size=3)),
     },
 )
 
@@ -218,9 +220,19 @@ def test_any_query_and_options_either_search_or_name_the_bad_option(sample_searc
     try:
         result = sample_searcher.search(text, **options)
     except SearchError as exc:
-        assert exc.param in {"page", "per_page", "sort", "from", "to", "author", "source", "match", "diacritics"}, (
-            exc.param
-        )
+        assert exc.param in {
+            "page",
+            "per_page",
+            "sort",
+            "from",
+            "to",
+            "author",
+            "source",
+            "verbatim",
+            "typing",
+            "match",
+            "diacritics",
+        }, exc.param
         return
     assert result.total >= len(result.hits)
     for hit in result.hits:
