@@ -91,7 +91,10 @@ def build_spec(config: Config) -> dict:
                 "`Cache-Control: public, max-age=N`; send `If-None-Match` to get a 304.\n"
                 f"* **Limits**: request line {MAX_REQUEST_LINE} bytes (414 beyond), 100 headers of 8190 bytes "
                 f"(431), bodies `[server] max_body_bytes` = {config['server.max_body_bytes']} bytes (413); "
-                f"queries longer than {config['search.max_query_chars']} characters are cut (`truncated: true`)."
+                f"queries longer than {config['search.max_query_chars']} characters are cut, and a query is read "
+                f"for its first {config['search.max_query_terms']} syllables and {config['search.max_prefixes']} "
+                "prefixes (`truncated: true`); a search working longer than "
+                f"{config['search.deadline_ms']} ms stops with a 400."
             ),
             "license": {"name": "Code: see the repository"},
         },
@@ -538,7 +541,10 @@ def build_spec(config: Config) -> dict:
                         "relaxed": _boolean(
                             "True when not every word could be matched and the best partial matches are shown."
                         ),
-                        "truncated": _boolean("True when the query was cut at the length limit."),
+                        "truncated": _boolean(
+                            "True when part of the query was ignored: cut at the length limit, or past the "
+                            "syllables or prefixes one query may hold."
+                        ),
                         "generation": _string("The index generation searched."),
                     },
                 },

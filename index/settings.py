@@ -63,6 +63,31 @@ SETTINGS: tuple[Setting, ...] = (
         "Longer queries are cut to this many characters (the rest is ignored, and the response says so).",
     ),
     Setting("search", "max_per_page", 100, "Largest page size a caller may ask for."),
+    Setting(
+        "search",
+        "max_query_terms",
+        32,
+        "Syllables a query is read for (its words, phrases and exclusions); the rest is ignored, and the response says so.",
+    ),
+    Setting(
+        "search",
+        "max_prefixes",
+        4,
+        "Prefixes (dân*, at least two letters before the star) one query may hold; later ones are read as plain words.",
+    ),
+    Setting(
+        "search",
+        "prefix_terms",
+        50,
+        "Indexed words the prefixes of one query stand for at most, shared among them, the most frequent first.",
+    ),
+    Setting("search", "spelling_max_chars", 40, "Words longer than this get no spelling correction."),
+    Setting(
+        "search",
+        "deadline_ms",
+        2000,
+        "Milliseconds of work one search may take; past them it stops with a 400 saying the query costs too much.",
+    ),
     Setting("search", "per_page", 10, "Page size when the caller does not ask for one."),
     Setting(
         "search",

@@ -54,7 +54,7 @@ class Helpers:
         self.abbreviations = load_abbreviations(config)
         self.unigrams = UnigramCache()
         self.vocabulary = Vocabulary()
-        self.speller = Speller(self.vocabulary)
+        self.speller = Speller(self.vocabulary, config["search.spelling_max_chars"])
         self.suggester = Suggester(self.vocabulary, self.unigrams)
         self.texts = TextCache()
         self.keys = KeyCache(24 << 20)  # phrase keys for keystrokes; the worker has 500 MB in all

@@ -30,6 +30,7 @@ from index.schema import UNDATED, author_key
 from index.settings import Config
 from index.store import IndexMissing, IndexStore
 from search.articles import ArticleCache
+from search.deadline import Deadline, OverBudget
 from search.engine import Evaluation, Evaluator, Weights
 from search.fair_lock import FairLock
 from search.helpers import Helpers
@@ -339,7 +340,10 @@ class Searcher:
         return _article_fields(found)
 
     def parse(self, query: str) -> ParsedQuery:
-        return parse_query(query, self.config["search.max_query_chars"])
+        config = self.config
+        return parse_query(
+            query, config["search.max_query_chars"], config["search.max_query_terms"], config["search.max_prefixes"]
+        )
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Completions of *prefix* (what a reader is typing), diacritics optional."""
@@ -381,10 +385,15 @@ class Searcher:
         return parsed, evaluation, did_you_mean, ranking
 
     def _evaluate(self, view: IndexView, request: Request) -> tuple[ParsedQuery, Evaluation, str | None]:
+        deadline = Deadline(self.config["search.deadline_ms"] / 1000)
         parsed = self.parse(request.query)
         self.helpers.expand(parsed)
         reading = self.helpers.reading(parsed)
-        evaluation = Evaluator(view, self.weights).evaluate(parsed, self._filters(view, request), reading)
+        evaluator = Evaluator(view, self.weights, deadline, self.config["search.prefix_terms"])
+        try:
+            evaluation = evaluator.evaluate(parsed, self._filters(view, request), reading)
+        except OverBudget as exc:
+            raise SearchError("q", f"{exc}: search for fewer words, phrases or prefixes") from None
         return parsed, evaluation, self.helpers.did_you_mean(parsed, reading, evaluation)
 
     def _filters(self, view: IndexView, request: Request) -> np.ndarray | None:
