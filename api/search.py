@@ -22,8 +22,9 @@ log = logging.getLogger("api")
 
 EXPORT_FIELDS = ("id", "published", "title", "author", "url", "source")
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson; charset=utf-8"}
-# Spreadsheets run cells starting with these as formulas; a leading apostrophe keeps them text.
-_FORMULA_START = ("=", "+", "@", "\t", "\r")
+# Spreadsheets run cells starting with these as formulas (OWASP's CSV injection list: `-2+3+cmd|...`
+# is one too); a leading apostrophe keeps them text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _EXPORT_BATCH = 200
 
 

@@ -303,3 +303,11 @@ def test_search_answer_is_the_searchers_result(client, config):
     expected = Searcher(config).search("Nguyễn Văn Phương", per_page=3).as_dict()
     answer.pop("took_ms"), expected.pop("took_ms")
     assert answer == expected
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_kept_as_text():
+    from api.search import _cell
+
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        assert _cell(f"{start}2+3+cmd|' /C calc'!A0") == f"'{start}2+3+cmd|' /C calc'!A0"
+    assert _cell("Hà Nội - 2024") == "Hà Nội - 2024" and _cell("") == ""
