@@ -124,4 +124,7 @@ def parse_iso_date(value: str) -> tuple[datetime, bool]:
         raise InvalidArticle(f"bad date {value[:40]!r}: expected YYYY-MM-DD or an ISO date-time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LOCAL_TZ)
-    return parsed.astimezone(LOCAL_TZ), False
+    try:
+        return parsed.astimezone(LOCAL_TZ), False
+    except OverflowError:  # 9999-12-31T23:59-05:00 is in year 10000 in Hanoi
+        raise InvalidArticle(f"bad date {value[:40]!r}: out of range in UTC+7 (years 1 to 9999)") from None

@@ -149,6 +149,34 @@ def test_bad_put_bodies(client):
     assert assert_error(bad_id, 400)["parameter"] == "id"
 
 
+def test_deep_json_and_out_of_range_dates_are_4xx_and_reject_only_their_record(client):
+    deep = '{"title": "x", "body": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    assert (
+        "nested too deeply"
+        in assert_error(client.simulate_put("/api/documents/deep-1", body=deep, headers=AUTH), 400)["description"]
+    )
+    # 9999-12-31 at 23:59 UTC-5 is already year 10000 in Hanoi (UTC+7).
+    for date in ("9999-12-31T23:59-05:00", "0001-01-01T00:00+08:00"):
+        r = client.simulate_put("/api/documents/late-1", json=article("x", date=date), headers=AUTH)
+        assert "out of range" in assert_error(r, 422)["description"]
+    word = token()
+    lines = [
+        json.dumps({"id": "bulk-ok", **article(word)}),
+        deep,
+        json.dumps({"id": "bulk-late", **article(word, date="9999-12-31T23:59-05:00")}),
+    ]
+    r = client.simulate_post("/api/documents", body="\n".join(lines), headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert r.json["indexed"] == 1 and r.json["rejected"] == 2
+    assert {e["line"] for e in r.json["errors"]} == {2, 3}
+    array = "[" + ",".join([json.dumps({"id": "arr-ok", **article(word)}), "[" * 100_000 + "]" * 100_000]) + "]"
+    assert (
+        "nested too deeply"
+        in assert_error(client.simulate_post("/api/documents", body=array, headers=AUTH), 400)["description"]
+    )
+    assert total(client, word) == 1
+
+
 def test_a_body_over_max_body_bytes_is_413(sample_index, tmp_path):
     config = load_config(
         copy_index(sample_index, tmp_path / "small", api={"keys": [KEY]}, server={"max_body_bytes": 1000})
