@@ -83,6 +83,14 @@ class SearchResult:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, found: object) -> SearchResult | None:
+        """The result :meth:`as_dict` gave, or None if *found* is not one."""
+        try:
+            return cls(**{**found, "hits": [Hit(**hit) for hit in found["hits"]]})
+        except (TypeError, KeyError):
+            return None
+
 
 @dataclass
 class Request:
@@ -271,7 +279,7 @@ class Searcher:
                 self._results.move_to_end(key)
                 return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
             shared_key = (str(self.store.path), self._instance, self._settings_key, *key)
-            cached = self._shared.get(shared_key)
+            cached = SearchResult.from_dict(self._shared.get(shared_key))
             if cached is not None:
                 self._remember(key, cached)
                 return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
@@ -297,7 +305,7 @@ class Searcher:
                 generation=generation,
             )
             self._remember(key, result)
-            self._shared.put(shared_key, result)
+            self._shared.put(shared_key, result.as_dict())
         return result
 
     def _remember(self, key: tuple, result: SearchResult) -> None:
