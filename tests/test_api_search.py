@@ -258,6 +258,17 @@ def test_metrics_count_requests_by_route(config):
     assert "/some/unknown/path" not in text
 
 
+def test_metrics_count_unknown_methods_as_other(config):
+    client = testing.TestClient(create_app(config, environ={}))
+    for method in ("FOOBAR", "XYZZYQ", "PROPFIND"):
+        client.simulate_request(method, "/api/search")
+    client.simulate_request("OPTIONS", "/api/search")
+    text = client.simulate_get("/metrics").text
+    assert "FOOBAR" not in text and "XYZZYQ" not in text and "PROPFIND" not in text
+    assert any('method="other"' in line and 'route="/api/search"' in line for line in text.splitlines())
+    assert 'method="OPTIONS"' in text
+
+
 # --- errors everywhere ------------------------------------------------------------------------
 
 
