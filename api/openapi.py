@@ -416,7 +416,7 @@ def build_spec(config: Config) -> dict:
                 "author": {
                     "name": "author",
                     "in": "query",
-                    "description": "Byline; repeat for any of several. Without diacritics it matches any accented spelling.",
+                    "description": "Byline; repeat for any of several. Without diacritics it matches any accented spelling. At most `search.max_filter_values` (20) values; more is a 400.",
                     "schema": {"type": "array", "items": {"type": "string"}},
                     "style": "form",
                     "explode": True,
@@ -424,7 +424,7 @@ def build_spec(config: Config) -> dict:
                 "source": {
                     "name": "source",
                     "in": "query",
-                    "description": "Source (e.g. hnp); repeat for any of several.",
+                    "description": "Source (e.g. hnp); repeat for any of several. At most `search.max_filter_values` (20) values; more is a 400.",
                     "schema": {"type": "array", "items": {"type": "string"}},
                     "style": "form",
                     "explode": True,
@@ -432,7 +432,7 @@ def build_spec(config: Config) -> dict:
                 "category": {
                     "name": "category",
                     "in": "query",
-                    "description": "Category; repeat for any of several.",
+                    "description": "Category; repeat for any of several. At most `search.max_filter_values` (20) values; more is a 400.",
                     "schema": {"type": "array", "items": {"type": "string"}},
                     "style": "form",
                     "explode": True,

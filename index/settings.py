@@ -111,6 +111,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("search", "facet_limit", 20, "Most values returned for the author and source facets."),
     Setting(
         "search",
+        "max_filter_values",
+        20,
+        "Most values one filter (author, source, category) may be given in one request; more is a 400.",
+    ),
+    Setting(
+        "search",
         "result_cache",
         256,
         "Recent search results each server process keeps for the current index state (0 turns it off); any write or rebuild empties it.",

@@ -258,10 +258,19 @@ class Searcher:
             sort=sort,
             date_from=start,
             date_to=end,
-            authors=_values(author),
-            sources=_values(source),
-            categories=_values(category),
+            authors=self._values("author", author),
+            sources=self._values("source", source),
+            categories=self._values("category", category),
         )
+
+    def _values(self, name: str, value) -> list[str]:
+        """The values of a filter; more than ``search.max_filter_values`` is a :class:`SearchError`
+        (the site's chips and facet links grow with the square of their number)."""
+        values = _values(value)
+        limit = self.config["search.max_filter_values"]
+        if len(values) > limit:
+            raise SearchError(name, f"at most {limit} values of {name} may be given at once, not {len(values)}")
+        return values
 
     def search(self, query: str = "", *, highlight: bool = True, **options) -> SearchResult:
         """Ranked, highlighted, faceted results; see :meth:`request` for the options.

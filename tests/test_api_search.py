@@ -269,6 +269,16 @@ def test_metrics_count_unknown_methods_as_other(config):
     assert 'method="OPTIONS"' in text
 
 
+def test_more_values_of_a_filter_than_allowed_is_a_400_naming_it(client):
+    names = [f"Tác giả {i}" for i in range(21)]
+    body = assert_error(client.simulate_get("/api/search", params={"q": "dan van", "author": names}), 400)
+    assert body["parameter"] == "author" and "at most 20" in body["description"]
+    assert client.simulate_get("/api/search", params={"author": names[:20]}).status_code == 200
+    assert client.simulate_get("/api/search/export", params={"category": names}).status_code == 400
+    page = client.simulate_get("/", params={"q": "dan van", "source": names})
+    assert page.status_code == 400 and len(page.content) < 100_000
+
+
 # --- errors everywhere ------------------------------------------------------------------------
 
 
