@@ -441,12 +441,13 @@ def build_spec(config: Config) -> dict:
                     "name": "doc_id",
                     "in": "path",
                     "required": True,
-                    "description": "Article id: up to 200 characters, no spaces, control characters or / \\ ? # %.",
+                    "description": "Article id: up to 200 characters; no spaces, control characters (C0, C1), bidirectional marks or overrides, "
+                    "or / \\ ? # %; not `.` or `..` alone.",
                     "schema": {
                         "type": "string",
                         "minLength": 1,
                         "maxLength": 200,
-                        "pattern": "^[^\\x00-\\x20\\x7f/\\\\?#%]+$",
+                        "pattern": "^[^\\x00-\\x20\\x7f-\\x9f/\\\\?#%\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]+$",
                     },
                 },
             },

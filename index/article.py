@@ -12,7 +12,10 @@ from index.analysis import normalize
 LOCAL_TZ = timezone(timedelta(hours=7))
 
 # Lone surrogates (JSON can spell them: "\ud800") are no text: they cannot even be written as UTF-8.
-_ID_FORBIDDEN = re.compile(r"[\x00-\x20\x7f/\\?#%\ud800-\udfff]")
+# C1 controls and the bidirectional marks and overrides (U+061C, U+200E-U+200F, U+202A-U+202E,
+# U+2066-U+2069) would let an id show as other text in pages and CSV.
+_ID_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f/\\?#%\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_ID_RESERVED = (".", "..")  # path segments: /articles/.. is not this article's page
 MAX_ID_CHARS = 200
 
 
@@ -95,10 +98,11 @@ def check_id(value: object) -> str:
         value = str(value)
     if not isinstance(value, str) or not value:
         raise InvalidArticle("no id: every record needs a non-empty string 'id'")
-    if len(value) > MAX_ID_CHARS or _ID_FORBIDDEN.search(value):
+    if len(value) > MAX_ID_CHARS or _ID_FORBIDDEN.search(value) or value in _ID_RESERVED:
         raise InvalidArticle(
-            f"bad id {value[:60]!r}: at most {MAX_ID_CHARS} characters, "
-            "no spaces, control characters or any of / \\ ? # %"
+            f"bad id {value[:60]!r}: at most {MAX_ID_CHARS} characters; letters, digits and punctuation "
+            "are allowed, except / \\ ? # %, spaces, control characters (C0 and C1) and bidirectional "
+            "marks or overrides, and an id may not be . or .. alone"
         )
     return value
 

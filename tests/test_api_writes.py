@@ -177,6 +177,24 @@ def test_deep_json_and_out_of_range_dates_are_4xx_and_reject_only_their_record(c
     assert total(client, word) == 1
 
 
+def test_ids_that_could_spoof_text_or_paths_are_refused_saying_what_is_allowed(client):
+    word = token()
+    bad = [".", "..", "a\x85b", "x\u202ey", "rlm\u200f", "iso\u2066late"]
+    lines = [json.dumps({"id": i, **article(word)}) for i in [*bad, "good.id-1"]]
+    r = client.simulate_post("/api/documents", body="\n".join(lines), headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert r.json["indexed"] == 1 and r.json["rejected"] == len(bad)
+    assert all("allowed" in e["reason"] for e in r.json["errors"])
+    only_bad = "\n".join(json.dumps({"id": i, **article(word)}) for i in bad)
+    assert (
+        "allowed"
+        in assert_error(client.simulate_post("/api/documents", body=only_bad, headers=AUTH), 422)["errors"][0]["reason"]
+    )
+    r = client.simulate_put("/api/documents/x%E2%80%AEy", json=article(word), headers=AUTH)
+    assert assert_error(r, 400)["parameter"] == "id" and "allowed" in r.json["description"]
+    assert total(client, word) == 1
+
+
 def test_a_body_over_max_body_bytes_is_413(sample_index, tmp_path):
     config = load_config(
         copy_index(sample_index, tmp_path / "small", api={"keys": [KEY]}, server={"max_body_bytes": 1000})
