@@ -195,6 +195,24 @@ def test_ids_that_could_spoof_text_or_paths_are_refused_saying_what_is_allowed(c
     assert total(client, word) == 1
 
 
+def test_a_deleted_article_is_not_counted_in_stats_facets_or_suggestions(config, client):
+    from index.stats import index_stats
+
+    store = IndexStore(config.path("index.path"))
+    before = index_stats(store)
+    word = token()
+    late = article(word, date="2026-11-27T08:00")
+    assert client.simulate_put("/api/documents/late-1", json=late, headers=AUTH).status_code == 200
+    assert index_stats(store).last_day == "2026-11-27"
+    assert word in client.simulate_get("/api/suggest", params={"q": word[:6]}).json["suggestions"]
+    assert client.simulate_delete("/api/documents/late-1", headers=AUTH).status_code == 200
+    after = index_stats(store)
+    assert (after.first_day, after.last_day, after.documents) == (before.first_day, before.last_day, before.documents)
+    years = {f["value"] for f in client.simulate_get("/api/search").json["facets"]["year"]}
+    assert "2026" not in years
+    assert word not in client.simulate_get("/api/suggest", params={"q": word[:6]}).json["suggestions"]
+
+
 def test_a_body_over_max_body_bytes_is_413(sample_index, tmp_path):
     config = load_config(
         copy_index(sample_index, tmp_path / "small", api={"keys": [KEY]}, server={"max_body_bytes": 1000})
