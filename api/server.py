@@ -58,6 +58,9 @@ def gunicorn_options(config: Config, bind: str | None = None, workers: int | Non
         "worker_class": "api.server.JsonErrorWorker",
         "threads": max(1, config["server.threads"]),
         "timeout": config["server.timeout"],
+        # A fresh worker now and then: whatever a long-lived one accumulated is given back.
+        "max_requests": config["server.max_requests"],
+        "max_requests_jitter": config["server.max_requests_jitter"],
         "graceful_timeout": 20,
         "keepalive": 5,
         "preload_app": False,

@@ -151,6 +151,18 @@ SETTINGS: tuple[Setting, ...] = (
         "C allocator (glibc) arenas a worker's threads share (0: glibc's default, up to 8 per core); one keeps a worker's memory from fragmenting across its threads.",
     ),
     Setting("server", "timeout", 30, "Seconds before gunicorn restarts a silent worker."),
+    Setting(
+        "server",
+        "max_requests",
+        50_000,
+        "Requests after which gunicorn replaces a worker with a fresh one (0: never), so no worker's memory grows for ever.",
+    ),
+    Setting(
+        "server",
+        "max_requests_jitter",
+        5_000,
+        "Up to this many requests added at random to max_requests per worker, so workers are not all replaced at once.",
+    ),
     Setting("server", "max_body_bytes", 10_000_000, "Largest request body accepted (413 beyond)."),
     Setting(
         "server", "access_log", "-", "Where structured access logs go ('-' is standard output, '' turns them off)."
