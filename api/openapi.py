@@ -146,7 +146,9 @@ def build_spec(config: Config) -> dict:
                         "All matching articles (`id, published, title, author, url, source`), newest first unless "
                         "`sort` says otherwise, as a download (`Content-Disposition: attachment`). The body is "
                         "streamed: a transfer cut short means the export failed. In CSV, a cell starting with "
-                        "`=`, `+`, `@`, tab or CR is prefixed with `'` so spreadsheets do not run it."
+                        "`=`, `+`, `-`, `@`, tab or CR is prefixed with `'` so spreadsheets do not run it. "
+                        f"Without an API key an export holds at most {config['api.export_max_rows']} rows "
+                        "(`api.export_max_rows`): more matches is a 400 asking to narrow the search."
                     ),
                     "parameters": [
                         _ref("parameters", "q"),
@@ -417,7 +419,11 @@ def build_spec(config: Config) -> dict:
                     "name": "author",
                     "in": "query",
                     "description": "Byline; repeat for any of several. Without diacritics it matches any accented spelling. At most `search.max_filter_values` (20) values; more is a 400.",
-                    "schema": {"type": "array", "items": {"type": "string"}},
+                    "schema": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "maxItems": config["search.max_filter_values"],
+                    },
                     "style": "form",
                     "explode": True,
                 },
@@ -425,7 +431,11 @@ def build_spec(config: Config) -> dict:
                     "name": "source",
                     "in": "query",
                     "description": "Source (e.g. hnp); repeat for any of several. At most `search.max_filter_values` (20) values; more is a 400.",
-                    "schema": {"type": "array", "items": {"type": "string"}},
+                    "schema": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "maxItems": config["search.max_filter_values"],
+                    },
                     "style": "form",
                     "explode": True,
                 },
@@ -433,7 +443,11 @@ def build_spec(config: Config) -> dict:
                     "name": "category",
                     "in": "query",
                     "description": "Category; repeat for any of several. At most `search.max_filter_values` (20) values; more is a 400.",
-                    "schema": {"type": "array", "items": {"type": "string"}},
+                    "schema": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "maxItems": config["search.max_filter_values"],
+                    },
                     "style": "form",
                     "explode": True,
                 },

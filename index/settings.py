@@ -175,6 +175,12 @@ SETTINGS: tuple[Setting, ...] = (
         "API keys allowed to write (Authorization: Bearer KEY); HNP_API_KEYS in the environment adds more, comma-separated.",
     ),
     Setting("api", "cors_origins", [], 'Origins allowed by CORS; ["*"] allows any.'),
+    Setting(
+        "api",
+        "export_max_rows",
+        10_000,
+        "Most rows an export without an API key may hold (more matches is a 400 asking to narrow the search); 0: no limit.",
+    ),
     Setting("api", "cache_seconds", 60, "max-age of GET responses (ETag follows the index generation either way)."),
 )
 

@@ -213,6 +213,19 @@ def test_a_deleted_article_is_not_counted_in_stats_facets_or_suggestions(config,
     assert word not in client.simulate_get("/api/suggest", params={"q": word[:6]}).json["suggestions"]
 
 
+def test_exports_without_a_key_are_capped_and_a_key_lifts_the_cap(sample_index, tmp_path):
+    config = load_config(copy_index(sample_index, tmp_path / "capped", api={"keys": [KEY], "export_max_rows": 10}))
+    client = testing.TestClient(create_app(config, environ={}))
+    body = assert_error(client.simulate_get("/api/search/export", params={"format": "ndjson"}), 400)
+    assert "at most 10" in body["description"] and "API key" in body["description"]
+    wrong = client.simulate_get("/api/search/export", headers={"Authorization": "Bearer not-the-key-at-all"})
+    assert wrong.status_code == 400
+    rows = client.simulate_get("/api/search/export", params={"format": "ndjson"}, headers=AUTH).text.splitlines()
+    assert len(rows) == 25  # the whole sample
+    few = client.simulate_get("/api/search/export", params={"q": "dân vận", "format": "ndjson", "from": "2022-01-01"})
+    assert few.status_code == 200 and 0 < len(few.text.splitlines()) <= 10
+
+
 def test_a_body_over_max_body_bytes_is_413(sample_index, tmp_path):
     config = load_config(
         copy_index(sample_index, tmp_path / "small", api={"keys": [KEY]}, server={"max_body_bytes": 1000})
