@@ -70,7 +70,7 @@ def run(config, query: str, traced: bool) -> tuple[float, float, str]:
     started = time.process_time()
     try:
         result = searcher.search(query)
-        outcome = f"{result.total} hits" + (", partial" if getattr(result, "partial", False) else "")
+        outcome = f"{result.total} hits" + (", truncated" if result.truncated else "")
     except SearchError as exc:
         outcome = f"400: {exc}"
     cpu = time.process_time() - started
