@@ -54,7 +54,17 @@ def cases() -> dict[str, str]:
         "160 exclusions": "hà nội " + " ".join("-" + w for w in COMMON[2:162]),
         "100 two-word phrases": " ".join(f'"{a} {b}"' for a, b in itertools.pairwise(COMMON))[:1000],
         "the same word 330 times, unquoted": " ".join(["người"] * 165),
+        **reference(),
     }
+
+
+def reference() -> dict[str, str]:
+    """For scale, an ordinary request: the longest reader's question of the dev set."""
+    path = ROOT.parent / "shared" / "queries" / "vinewsqa-dev-queries.tsv"
+    if not path.exists():
+        return {}
+    questions = [line.split("\t")[1] for line in path.read_text(encoding="utf-8").splitlines()[1:] if "\t" in line]
+    return {"reference: the longest dev question": max(questions, key=lambda q: (len(q.split()), q))}
 
 
 def run(config, query: str, traced: bool) -> tuple[float, float, str]:
