@@ -5,7 +5,8 @@ prefix expansion; spelling) bound what a query can ask for.  A deadline bounds
 what it may cost whatever slips through them: the evaluation checks it before
 each term or phrase it reads, and past it the search stops with
 :class:`OverBudget` (a 400 for the caller) instead of holding its worker, whose
-other requests (``/api/health`` too) wait behind the searcher's lock.
+other requests (``/api/health`` too) wait behind the searcher's lock.  What
+comes after the results (a spelling suggestion) is skipped past it instead.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ class Deadline:
         self.seconds = seconds
         self._end = time.monotonic() + seconds
 
+    def expired(self) -> bool:
+        return time.monotonic() >= self._end
+
     def check(self) -> None:
-        if time.monotonic() >= self._end:
+        if self.expired():
             raise OverBudget(f"the query needs more than {self.seconds * 1000:.0f} ms of work")
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from index.analysis import fold
 from index.settings import ROOT
 from search.abbreviations import AbbreviationFileError, Abbreviations
+from search.deadline import NONE, Deadline
 from search.occurrences import KeyCache, Occurrences, TextCache
 from search.query import Clause, ParsedQuery
 from search.restore import Reading, Restorer, UnigramCache
@@ -132,15 +133,18 @@ class Helpers:
             found = self.readings[key] = restorer.restore(stretch)
         return replace(found, syllables=list(found.syllables), display=list(found.display))
 
-    def did_you_mean(self, parsed: ParsedQuery, reading: list[str] | None, evaluation) -> str | None:
-        """A query to offer instead (accents restored, spelling corrected), or None."""
+    def did_you_mean(
+        self, parsed: ParsedQuery, reading: list[str] | None, evaluation, deadline: Deadline = NONE
+    ) -> str | None:
+        """A query to offer instead (accents restored, spelling corrected), or None; no spelling
+        correction once *deadline* has passed."""
         if self._view is None or parsed.is_empty:
             return None
         pending = self._pending
         self._pending = None
         display = pending[1].display if pending and pending[0] is parsed and reading else None
         if evaluation.relaxed or int(evaluation.matched.sum()) < FEW_HITS:
-            corrected = self.speller.correct(self.occurrences(), self.unigrams, parsed)
+            corrected = self.speller.correct(self.occurrences(), self.unigrams, parsed, deadline)
             if corrected is not None:
                 return render(parsed, corrected)
         if display is None:

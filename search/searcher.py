@@ -419,7 +419,7 @@ class Searcher:
             evaluation = evaluator.evaluate(parsed, self._filters(view, request), reading)
         except OverBudget as exc:
             raise SearchError("q", f"{exc}: search for fewer words, phrases or prefixes") from None
-        return parsed, evaluation, self.helpers.did_you_mean(parsed, reading, evaluation)
+        return parsed, evaluation, self.helpers.did_you_mean(parsed, reading, evaluation, deadline)
 
     def _filters(self, view: IndexView, request: Request) -> np.ndarray | None:
         columns = view.columns

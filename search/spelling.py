@@ -23,6 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from index.analysis import canonical_syllable, fold, has_diacritics
+from search.deadline import NONE, Deadline
 from search.occurrences import Occurrences
 from search.query import ParsedQuery
 from search.restore import Restorer, UnigramCache
@@ -61,8 +62,11 @@ class Speller:
         # 910-letter word made 48,000 of them: 668 ms and 100 MB), and nothing that long is a typo.
         self.max_chars = max_chars
 
-    def correct(self, occ: Occurrences, unigrams: UnigramCache, parsed: ParsedQuery) -> list[str] | None:
-        """What to write for each positive syllable of *parsed* (a word may become two), or None."""
+    def correct(
+        self, occ: Occurrences, unigrams: UnigramCache, parsed: ParsedQuery, deadline: Deadline = NONE
+    ) -> list[str] | None:
+        """What to write for each positive syllable of *parsed* (a word may become two), or None
+        (also when *deadline* passes first: a suggestion is not worth holding the worker)."""
         clauses = parsed.clauses
         words = [s for c in clauses for s in c.syllables]
         frozen = [c.prefix or c.exact for c in clauses for _ in c.syllables]
@@ -81,14 +85,14 @@ class Speller:
             ):
                 continue
             suspects += 1
-            if suspects > MAX_SUSPECTS:
+            if suspects > MAX_SUSPECTS or deadline.expired():
                 break
             left = fold((fixed[i - 1] or (folded[i - 1],))[-1]) if i else None
             right = folded[i + 1] if i + 1 < len(folded) else None
             best = self._best(occ, vocabulary, syllable, left, right)
             if best is not None:
                 fixed[i] = best
-        if not any(fixed):
+        if not any(fixed) or deadline.expired():
             return None
         typed = [word for c in clauses for word in _as_typed(c)]
         return self._accented(occ, unigrams, typed, folded, fixed)

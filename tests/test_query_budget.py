@@ -73,6 +73,18 @@ def test_no_spelling_for_words_longer_than_the_limit(config):
     assert short.search("hoi nghi truc tuyn").did_you_mean != "Hội nghị trực tuyến"
 
 
+def test_no_spelling_suggestion_once_the_deadline_has_passed(config):
+    from search.deadline import Deadline
+
+    searcher = Searcher(config)
+    searcher.search("giao thông")
+    helpers = searcher.helpers
+    parsed = searcher.parse("hoi nghi truc tuyn")
+    corrected = helpers.speller.correct(helpers.occurrences(), helpers.unigrams, parsed)
+    assert corrected is not None
+    assert helpers.speller.correct(helpers.occurrences(), helpers.unigrams, parsed, Deadline(0)) is None
+
+
 def test_a_search_past_its_deadline_is_a_400_that_says_why(config):
     with pytest.raises(SearchError) as caught:
         Searcher(config.with_overrides(search__deadline_ms=0)).search("dân vận")
