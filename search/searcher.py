@@ -26,7 +26,7 @@ from whoosh.index import TOC  # its file names: _Commit
 
 from index.analysis import fold, has_diacritics
 from index.article import LOCAL_TZ
-from index.schema import UNDATED, author_key
+from index.schema import EXPORT_FIELDS, UNDATED, author_key, export_row
 from index.settings import Config
 from index.store import IndexMissing, IndexStore
 from search.articles import ArticleCache
@@ -342,18 +342,15 @@ class Searcher:
                 )
             order = ranking.first(ranking.total).tolist()
             searcher = self._searcher
+            # The rows as written at index time (index/schema.py), where the index has them.
+            column = searcher.reader().column_reader("export") if "export" in searcher.schema else None
         for start in range(0, len(order), 500):
             with self._lock:
-                rows = [searcher.stored_fields(d) for d in order[start : start + 500]]
-            for stored in rows:
-                yield {
-                    "id": stored.get("id", ""),
-                    "published": stored.get("published", ""),
-                    "title": stored.get("title", ""),
-                    "author": stored.get("author", ""),
-                    "url": stored.get("url", ""),
-                    "source": stored.get("source", ""),
-                }
+                rows = [
+                    (export_row(column[d]) if column is not None else None) or _export_fields(searcher.stored_fields(d))
+                    for d in order[start : start + 500]
+                ]
+            yield from rows
 
     def document(self, doc_id: str) -> dict | None:
         """The stored article *doc_id*, or None."""
@@ -525,6 +522,11 @@ def _evaluation_key(request: Request) -> tuple:
 def _request_key(request: Request) -> tuple:
     """What identifies a search's results."""
     return (*_evaluation_key(request), request.sort, request.page, request.per_page)
+
+
+def _export_fields(stored: dict) -> dict:
+    """An export row from the stored article (indexes or segments without the export column)."""
+    return {name: stored.get(name, "") for name in EXPORT_FIELDS}
 
 
 def _article_fields(stored: dict) -> dict:
