@@ -124,6 +124,25 @@ def build_spec(config: Config) -> dict:
                             "schema": _optional({"type": "integer", "minimum": 1, "maximum": max_per_page}),
                         },
                         *filters,
+                        {
+                            "name": "verbatim",
+                            "in": "query",
+                            "description": (
+                                "1: search exactly as typed: no Telex/VNI decoding and never the results of "
+                                "a correction (`showing_results_for` stays null). Default 0."
+                            ),
+                            "schema": _optional({"type": "string", "enum": ["0", "1", "true", "false"]}),
+                        },
+                        {
+                            "name": "typing",
+                            "in": "query",
+                            "description": (
+                                "1: the query is still being typed (live results): unless `q` ends with a space, "
+                                "a half-typed last word matches as a prefix (`dân vậ` finds *dân vận*). Default 0, "
+                                "the meaning of a query submitted with Enter."
+                            ),
+                            "schema": _optional({"type": "string", "enum": ["0", "1", "true", "false"]}),
+                        },
                     ],
                     "x-example": "/api/search?q=dan+van&per_page=5",
                     "responses": {
@@ -524,7 +543,15 @@ def build_spec(config: Config) -> dict:
                         "url": {"type": "string"},
                         "source": {"type": "string"},
                         "category": {"type": "string"},
-                        "score": {"type": "number"},
+                        "score": {
+                            "type": "number",
+                            "description": "Relevance within the article's tier (BM25F, proximity, pyvi words): it orders articles of equal tier, and is not comparable across tiers.",
+                        },
+                        "tier": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "The ranking rules the article satisfies, one bit each, applied in this order: 16 every word with the diacritics typed, 8 the whole query as a phrase, 4 and 2 within the phrase (the title, or the restored reading of a query typed without diacritics), 1 the restored reading's words. With sort=relevance, hits come by tier, then score.",
+                        },
                         "title_html": _string("The title, HTML-escaped, matched words in <mark>."),
                         "snippet_html": _string("Fragments around the matches, HTML-escaped, matched words in <mark>."),
                     },
@@ -551,7 +578,20 @@ def build_spec(config: Config) -> dict:
                         "did_you_mean": {
                             "type": "string",
                             "nullable": True,
-                            "description": "A better query to offer, or null.",
+                            "description": (
+                                "A better query to offer, or null: accents restored, spelling corrected, or "
+                                "Telex/VNI typed with the input method off decoded (`daan vaajn`: `dân vận`)."
+                            ),
+                        },
+                        "showing_results_for": {
+                            "type": "string",
+                            "nullable": True,
+                            "description": (
+                                "The query whose results these are when it is not `query` (which stays as "
+                                "typed), else null: the decoded Telex/VNI, or the correction of a query that "
+                                "found (almost) nothing (`hanoi`: `Hà Nội`). Add `verbatim=1` to search "
+                                "exactly as typed."
+                            ),
                         },
                         "relaxed": _boolean(
                             "True when not every word could be matched and the best partial matches are shown."

@@ -59,7 +59,12 @@ class SearchResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         result = self.searcher.search(
-            one(req, "q", ""), page=one(req, "page", 1), per_page=one(req, "per_page"), **search_options(req)
+            one(req, "q", ""),
+            page=one(req, "page", 1),
+            per_page=one(req, "per_page"),
+            verbatim=one(req, "verbatim", False),
+            typing=one(req, "typing", False),
+            **search_options(req),
         )
         # The generation the result was computed on is exact: prefer it to the one read before.
         resp.set_header("ETag", weak_etag(result.generation))

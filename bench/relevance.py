@@ -7,6 +7,14 @@ calls) and prints, per kind of query:
 * known items (a piece of a title, typed with or without diacritics): MRR@10, Success@1;
 * names (every article naming the person is relevant): MAP and Recall@1000;
 * reader questions (UIT-ViNewsQA): MRR@10 and nDCG@10;
+* the known items and names typed in Telex and VNI with the input method off
+  (``known-telex``, ``known-vni``, ``name-telex``, ``name-vni``), scored the same;
+* ``known-half-typed``: the accented known items with their last word cut in half
+  (``dân vậ``), searched as the live results do (``typing=1``; ``--typing off``: as
+  submitted with Enter; ``--typing on`` searches every kind so);
+* how many ordinary queries (with and without diacritics) would be wrongly read as
+  Telex or VNI (``search/typing.py``): the share the searcher decodes at all; and
+  how many are shown the results of a correction (``showing_results_for``);
 
 The judgments cover all ten corpus files; on a smaller index only the judged
 articles it holds count, and queries without one are left out (so the peers'
@@ -37,18 +45,30 @@ sys.path.insert(0, str(ROOT))
 
 SHARED = ROOT.parent / "shared"
 QUERIES = SHARED / "queries"
-KINDS = ("known-folded", "known-accented", "name-accented", "name-folded", "question")
+KINDS = (
+    "known-folded",
+    "known-accented",
+    "name-accented",
+    "name-folded",
+    "question",
+    "known-telex",
+    "known-vni",
+    "name-telex",
+    "name-vni",
+    "known-half-typed",
+)
+ORDINARY = ("known-folded", "known-accented", "name-accented", "name-folded", "question")
 
 
 def load_queries() -> tuple[dict[str, tuple[str, str]], dict[str, set[str]]]:
     queries: dict[str, tuple[str, str]] = {}
-    for name in ("dev-queries.tsv", "vinewsqa-dev-queries.tsv"):
+    for name in ("dev-queries.tsv", "vinewsqa-dev-queries.tsv", "dev-typed-queries.tsv"):
         lines = (QUERIES / name).read_text(encoding="utf-8").splitlines()[1:]
         for line in lines:
             qid, text, kind = line.split("\t")
             queries[qid] = (text, kind)
     relevant: dict[str, set[str]] = defaultdict(set)
-    for name in ("dev-qrels.txt", "vinewsqa-dev-qrels.txt"):
+    for name in ("dev-qrels.txt", "vinewsqa-dev-qrels.txt", "dev-typed-qrels.txt"):
         for line in (QUERIES / name).read_text(encoding="utf-8").splitlines():
             qid, _, doc, grade = line.split()
             if int(grade) > 0:
@@ -56,18 +76,26 @@ def load_queries() -> tuple[dict[str, tuple[str, str]], dict[str, set[str]]]:
     return queries, relevant
 
 
-def ranking(searcher, text: str, depth: int) -> list[str]:
+def ranking(searcher, text: str, depth: int, typing: bool = False) -> list[str]:
     """The first *depth* ids for *text*, paging through ``Searcher.search``."""
     ids: list[str] = []
     page = 1
     while len(ids) < depth:
         per_page = min(100, depth - len(ids)) if depth > 10 else depth
-        result = searcher.search(text, page=page, per_page=per_page, highlight=False)
+        result = searcher.search(text, page=page, per_page=per_page, highlight=False, typing=typing)
         ids.extend(hit.id for hit in result.hits)
         if len(result.hits) < per_page or page * per_page >= result.total:
             break
         page += 1
     return ids[:depth]
+
+
+def half_typed(text: str) -> str:
+    """*text* as the live results see it mid-word: its last word cut to its first half
+    (``dân vận`` -> ``dân v``, ``Nguyễn Văn Phong`` -> ``Nguyễn Văn Ph``)."""
+    head, _, last = text.rpartition(" ")
+    cut = last[: max(1, (len(last) + 1) // 2)]
+    return f"{head} {cut}" if head else cut
 
 
 def reciprocal_rank(ids: list[str], relevant: set[str], k: int = 10) -> float:
@@ -118,6 +146,12 @@ def main() -> int:
     parser.add_argument("--config", help="use the index of this config instead of building one")
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated kinds to run")
     parser.add_argument("--limit", type=int, default=0, help="at most this many queries per kind (0 = all)")
+    parser.add_argument(
+        "--typing",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="typing=1 (live results) for known-half-typed only (auto), for every query (on), or for none (off)",
+    )
     parser.add_argument("--show-misses", type=int, default=0, help="print this many failed queries per kind")
     args = parser.parse_args()
 
@@ -141,6 +175,8 @@ def main() -> int:
     for qid, (text, kind) in queries.items():
         if kind in wanted and relevant.get(qid):
             by_kind[kind].append((qid, text))
+        if kind == "known-accented" and "known-half-typed" in wanted and relevant.get(qid):
+            by_kind["known-half-typed"].append((qid, half_typed(text)))
 
     searcher.search("khởi động")  # warm: open the index, load pyvi
     rows = []
@@ -154,7 +190,12 @@ def main() -> int:
         first, second, times, misses = [], [], [], []
         for qid, text in items:
             started = time.perf_counter()
-            ids = ranking(searcher, text, depth)
+            ids = ranking(
+                searcher,
+                text,
+                depth,
+                typing=args.typing == "on" or (args.typing == "auto" and kind == "known-half-typed"),
+            )
             times.append((time.perf_counter() - started) * 1000)
             rel = relevant[qid]
             if kind.startswith("name"):
@@ -197,6 +238,28 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|")
     for kind, count, m1, v1, m2, v2, p50 in rows:
         print(f"| {kind} | {count} | {m1} | {v1:.3f} | {m2} | {v2:.3f} | {p50:.1f} |")
+    ordinary = [(text, kind) for kind in wanted if kind in ORDINARY for _, text in by_kind.get(kind, [])]
+    if ordinary:
+        decoded, corrected = [], []
+        for text, kind in ordinary:
+            with searcher._lock:
+                keys = searcher.helpers.decode(text)
+            if keys is not None:
+                decoded.append((kind, text, keys))
+            else:
+                instead = searcher.search(text, per_page=1, highlight=False).showing_results_for
+                if instead is not None:
+                    corrected.append((kind, text, instead))
+        print()
+        print(
+            f"ordinary queries read as Telex/VNI: {len(decoded)} of {len(ordinary)} ({len(decoded) / len(ordinary):.2%})"
+        )
+        print(
+            f"ordinary queries shown a correction's results: {len(corrected)} of {len(ordinary)}"
+            f" ({len(corrected) / len(ordinary):.2%})"
+        )
+        for kind, text, instead in (decoded + corrected)[: args.show_misses]:
+            print(f"  instead {kind} {text!r} -> {instead!r}", file=sys.stderr)
     return 0
 
 

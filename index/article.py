@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -61,6 +63,12 @@ class Article:
             "source": self.source,
         }
         return {k: v for k, v in record.items() if v or k == "id"}
+
+    def digest(self) -> bytes:
+        """A hash of the parsed article: equal for the same content, however the source spelled it
+        (whitespace, key order), so a re-scraped page with identical text is seen as unchanged."""
+        canonical = json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.blake2b(canonical.encode("utf-8"), digest_size=16).digest()
 
     @classmethod
     def from_json(cls, record: object, default_source: str = "") -> Article:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gzip
+import os
+import signal
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh.index import LockError
 
 from index.schema import to_document
-from index.sources import Problem, expand, read_sources
-from index.store import IndexStore, open_writer
+from index.sources import Problem, expand, read_with_origins
+from index.store import IndexOutdated, IndexStore, open_writer
 from index.writer import WriteFailed, _write_failed, apply_entries
 
 
@@ -77,7 +80,7 @@ def build(
     files = expand(sources)  # fail early on a missing path, before any work
     total = count_records(files)
     report.input_bytes = sum(f.stat().st_size for f in files)
-    with store.build_lock():
+    with store.build_lock(), _helpers_die_with_the_build():
         name, ix = store.new_generation()
         report.generation = name
         try:
@@ -89,7 +92,7 @@ def build(
             seen: set[str] = set()
             bar = _progress_bar(total, progress)
             try:
-                for item in read_sources(files, portal_source):
+                for origin, item in read_with_origins(files, portal_source):
                     if isinstance(item, Problem):
                         report.problems.append(item)
                         if item.skipped:
@@ -105,7 +108,7 @@ def build(
                         report.duplicates += 1
                         continue
                     seen.add(item.id)
-                    writer.add_document(**to_document(item))
+                    writer.add_document(**to_document(item, origin))
                     report.indexed += 1
                 bar.set_postfix_str("committing")
                 writer.commit()
@@ -129,6 +132,44 @@ def build(
     return report
 
 
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_building: int | None = None  # while a build's writer is open: that process's pid
+_registered = False
+
+
+@contextlib.contextmanager
+def _helpers_die_with_the_build() -> Iterator[None]:
+    """Make the indexing processes Whoosh forks meanwhile die with the build that forked them.
+
+    They wait for work on a queue whose write end each of them also holds, so after a
+    ``kill -9`` of the build (an operator, the OOM killer) they would wait forever, holding
+    the build lock and refusing every later build.  Linux's ``PR_SET_PDEATHSIG`` has the
+    kernel kill each one with its parent.  Only processes forked while the writer is open
+    are touched; it relies on Whoosh forking them from this process (``fork``, Python's
+    default start method on Linux up to 3.13).
+    """
+    global _building, _registered
+    if not sys.platform.startswith("linux"):
+        yield
+        return
+    if not _registered:
+        libc = ctypes.CDLL(None, use_errno=True)
+
+        def in_child() -> None:
+            if _building is not None:
+                libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+                if os.getppid() != _building:  # the build died between fork() and prctl()
+                    os._exit(1)
+
+        os.register_at_fork(after_in_child=in_child)
+        _registered = True
+    _building = os.getpid()
+    try:
+        yield
+    finally:
+        _building = None
+
+
 def _replay_and_publish(store: IndexStore, name: str, keep: int, write_timeout: float) -> int:
     """Replay the journal into generation *name*, then make it live.
 
@@ -146,6 +187,8 @@ def _replay_and_publish(store: IndexStore, name: str, keep: int, write_timeout: 
     if live is not None:
         try:
             live_writer = open_writer(store.open(live), timeout=write_timeout, delay=0.05)
+        except IndexOutdated:
+            pass  # a generation of an older format takes no writes (store.open refuses it): nothing to hold
         except LockError:
             raise RuntimeError(f"the live index stayed busy for {write_timeout:g} s; build not switched in") from None
     try:

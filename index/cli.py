@@ -1,4 +1,4 @@
-"""``python -m index``: build, add, delete and stats, each taking ``--config PATH``.
+"""``python -m index``: build, sync, add, delete and stats, each taking ``--config PATH``.
 
 Exit status: 0 done; 3 done, but some records were skipped (the summary says
 how many and why); 1 failed, nothing changed; 2 bad usage or configuration.
@@ -13,6 +13,7 @@ from pathlib import Path
 from index.settings import Config, load_config_or_exit
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SKIPPED = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C
 ADD_BATCH = 500
 
 
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted: the live index is unchanged", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--procs", type=int, help="indexing processes (default: index.procs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("sync", parents=[common], help="write only what changed in the sources since the index had them")
+    p.add_argument("sources", nargs="*", help="files or folders (default: index.sources of the config)")
+    p.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
+    p.add_argument("--watch", type=float, metavar="SECONDS", help="sync again every SECONDS until Ctrl-C or SIGTERM")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("add", parents=[common], help="add or replace (by id) the articles of SOURCES")
     p.add_argument("sources", nargs="+", help="files or folders")
@@ -90,6 +98,70 @@ def cmd_build(args, config: Config, store) -> int:
     return EXIT_SKIPPED if report.skipped else EXIT_OK
 
 
+def cmd_sync(args, config: Config, store) -> int:
+    """One sync, or (``--watch``) one every SECONDS until SIGINT or SIGTERM.
+
+    A signal only sets a flag: while the sources are read it ends the round
+    with nothing written; during the commit it is acted on once the commit is
+    done, so a batch is never half applied.
+    """
+    import signal
+    import threading
+
+    if args.watch is not None and args.watch <= 0:
+        print("error: --watch needs a positive number of seconds", file=sys.stderr)
+        return EXIT_USAGE
+    sources = args.sources or [_config_relative(config, s) for s in config["index.sources"]]
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while True:
+            status = _sync_once(args, config, store, sources, stop)
+            if args.watch is None:
+                return status
+            if stop.wait(args.watch) or status == EXIT_INTERRUPTED:
+                print("stopped: the index holds every sync reported above", flush=True)
+                return EXIT_OK if status == EXIT_INTERRUPTED else status
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _sync_once(args, config: Config, store, sources: list, stop) -> int:
+    from index.build import _progress_bar, count_records
+    from index.sources import SourceError, expand
+    from index.store import BuildBusy, IndexMissing
+    from index.sync import SyncStopped, sync
+    from index.writer import WriteFailed, WriterBusy
+
+    try:
+        bar = _progress_bar(count_records(expand(sources)), not args.quiet)
+        try:
+            report = sync(
+                store,
+                sources,
+                portal_source=config["index.portal_source"],
+                write_timeout=config["index.write_timeout"],
+                dry_run=args.dry_run,
+                on_record=bar.update,
+                on_problem=_print_problem,
+                stop=stop.is_set,
+            )
+        finally:
+            bar.close()
+    except SyncStopped:
+        print("interrupted: nothing of this sync was written", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    except (SourceError, IndexMissing, BuildBusy, WriterBusy, WriteFailed) as exc:
+        if args.watch is None:
+            raise
+        print(f"error: {exc}; trying again in {args.watch:g} s", file=sys.stderr, flush=True)  # a watch outlives it
+        return EXIT_FAILED
+    suffix = " (dry run: nothing written)" if args.dry_run else f" in {report.seconds:.1f} s"
+    print(report.summary() + suffix, flush=True)
+    return EXIT_SKIPPED if report.skipped else EXIT_OK
+
+
 def _config_relative(config: Config, source: str) -> Path:
     path = Path(source).expanduser()
     return path if path.is_absolute() else (config.base_dir / path)
@@ -97,7 +169,7 @@ def _config_relative(config: Config, source: str) -> Path:
 
 def cmd_add(args, config: Config, store) -> int:
     from index.build import _progress_bar, count_records
-    from index.sources import Problem, expand, read_sources
+    from index.sources import Problem, expand, read_with_origins
     from index.writer import upsert_entry, write
 
     files = expand(args.sources)
@@ -112,13 +184,13 @@ def cmd_add(args, config: Config, store) -> int:
             batch.clear()
 
     try:
-        for item in read_sources(files, config["index.portal_source"]):
+        for origin, item in read_with_origins(files, config["index.portal_source"]):
             if isinstance(item, Problem):
                 _print_problem(item)
                 skipped += item.skipped
                 bar.update(item.skipped)
                 continue
-            batch.append(upsert_entry(item))
+            batch.append(upsert_entry(item, origin))
             bar.update(1)
             if len(batch) >= ADD_BATCH:
                 flush()

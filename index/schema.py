@@ -5,13 +5,22 @@ Every text field (title, summary, body, captions, author) is indexed three ways:
 * ``<field>``    accented canonical syllables, with positions; the original text
   is stored here for results and highlighting;
 * ``<field>_f``  folded syllables, with positions (queries without diacritics);
-* ``<field>_w``  pyvi words, frequencies only (a ranking signal).
+* ``<field>_w``  pyvi words, frequencies only (a ranking signal);
+* ``<field>_b``  breaks: one term at each syllable that follows a sentence end, a
+  comma or a line (``index.analysis.BreakTokenizer``), so an exact phrase never
+  matches across one.  An index without these views matches as before.
 
 Facet and filter keys are precomputed at index time, because computing them at
 query time over every match is what makes Whoosh facets slow: ``year``
 (``2022`` or ``undated``), ``month`` (``2022-01``), ``day`` (``2022-01-13``),
 ``author_key``, ``source`` and ``category``.  ``ts`` (epoch seconds) sorts by
 date.
+
+Two columns serve ``python -m index sync`` (index/sync.py) and are never
+searched: ``origin``, the source file an article was read from (empty for an
+article written through the API), and ``digest``, a hash of the parsed article
+(:meth:`Article.digest`), so an unchanged article is recognised without
+analysing it again.
 """
 
 from __future__ import annotations
@@ -20,7 +29,15 @@ import json
 
 from whoosh import columns, fields
 
-from index.analysis import accented_analyzer, canonical_syllable, fold, folded_analyzer, normalize, words_analyzer
+from index.analysis import (
+    accented_analyzer,
+    breaks_analyzer,
+    canonical_syllable,
+    fold,
+    folded_analyzer,
+    normalize,
+    words_analyzer,
+)
 from index.article import Article
 from index.formats import Counts, VarintPositions
 
@@ -45,7 +62,7 @@ class WordsField(fields.TEXT):
 
 
 def build_schema() -> fields.Schema:
-    accented, folded, words = accented_analyzer(), folded_analyzer(), words_analyzer()
+    accented, folded, words, breaks = accented_analyzer(), folded_analyzer(), words_analyzer(), breaks_analyzer()
     schema = fields.Schema(
         id=fields.ID(stored=True, unique=True, sortable=True),
         published=fields.STORED(),
@@ -57,6 +74,8 @@ def build_schema() -> fields.Schema:
         source=fields.ID(stored=True, sortable=True),
         category=fields.ID(stored=True, sortable=True),
         url=fields.STORED(),
+        origin=fields.COLUMN(columns.VarBytesColumn()),
+        digest=fields.COLUMN(columns.VarBytesColumn()),
         # What an export row needs, apart from the stored article: reading a whole stored article
         # (its body decompressed) for six short fields cost ~35-70 us a row, 7 s for 100,000 rows.
         # Indexes built before it have no such column; readers fall back to the stored fields.
@@ -65,6 +84,7 @@ def build_schema() -> fields.Schema:
     for name in TEXT_FIELDS:
         schema.add(name, SyllableField(accented, stored=True))
         schema.add(f"{name}_f", SyllableField(folded))
+        schema.add(f"{name}_b", SyllableField(breaks))
         if name != "author":  # a byline is a name, not words
             schema.add(f"{name}_w", WordsField(words))
     return schema
@@ -75,10 +95,12 @@ def author_key(author: str) -> str:
     return " ".join(canonical_syllable(s) for s in normalize(author).split())
 
 
-def to_document(article: Article) -> dict:
-    """The Whoosh fields of *article*."""
+def to_document(article: Article, origin: str = "") -> dict:
+    """The Whoosh fields of *article*, read from the source file *origin* ("" when written directly)."""
     doc: dict = {
         "id": article.id,
+        "origin": origin.encode("utf-8"),
+        "digest": article.digest(),
         "published": article.published_iso,
         "source": article.source or "unknown",
         "url": article.url,
@@ -104,6 +126,7 @@ def to_document(article: Article) -> dict:
             continue
         doc[name] = text
         doc[f"{name}_f"] = text
+        doc[f"{name}_b"] = text
         if name != "author":
             doc[f"{name}_w"] = text
     if article.author:

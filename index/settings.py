@@ -38,7 +38,7 @@ SETTINGS: tuple[Setting, ...] = (
         "index",
         "sources",
         ["data/sample"],
-        "What `python -m index build` indexes when given no sources: portal .txt files or folders, .jsonl/.jsonl.gz files.",
+        "What `python -m index build` and `sync` read when given no sources: portal .txt files or folders, .jsonl/.jsonl.gz files.",
     ),
     Setting("index", "procs", 2, "Processes used by a full build (Whoosh multi-segment writer); 1 writes in-process."),
     Setting("index", "memory_mb", 256, "Memory each indexing process may use for buffering postings, in MB."),

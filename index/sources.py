@@ -67,10 +67,23 @@ def _kind(path: Path) -> str | None:
 def read_sources(paths: Iterable[str | Path], portal_source: str = "hnp") -> Iterator[Article | Problem]:
     """Every article of every file under *paths*, and a :class:`Problem` per bad record."""
     for path in expand(paths):
-        if _kind(path) == "jsonl":
-            yield from read_jsonl(path)
-        else:
-            yield from read_portal_file(path, portal_source)
+        yield from read_file(path, portal_source)
+
+
+def read_file(path: Path, portal_source: str = "hnp") -> Iterator[Article | Problem]:
+    """The articles of one source file (as :func:`expand` lists them), and its problems."""
+    if _kind(path) == "jsonl":
+        return read_jsonl(path)
+    return read_portal_file(path, portal_source)
+
+
+def read_with_origins(files: Iterable[Path], portal_source: str = "hnp") -> Iterator[tuple[str, Article | Problem]]:
+    """Each record of *files* (as :func:`expand` lists them) with its origin: the absolute path
+    of its file, which the index keeps with the article (``python -m index sync`` compares it)."""
+    for path in files:
+        origin = str(path.resolve())
+        for item in read_file(path, portal_source):
+            yield origin, item
 
 
 # --- JSON Lines ----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 Layout of ``index.path``::
 
     CURRENT            name of the live generation (replaced atomically)
-    gen-000001/        a complete Whoosh index
+    gen-000001/        a complete Whoosh index, and FORMAT: its format version (index/version.py)
     gen-000002/        ...
     journal.ndjson     every incremental write (add, upsert, delete), in order
     build.lock         held (flock) while a full build runs
@@ -32,6 +32,7 @@ from whoosh import index as whoosh_index
 
 from index.codec import CompactCodec
 from index.schema import build_schema
+from index.version import FORMAT, read_format, write_format
 
 _GEN_RE = re.compile(r"^gen-(\d{6,})$")
 _OPEN_ATTEMPTS = 10
@@ -51,6 +52,10 @@ def open_writer(ix: whoosh_index.Index, **kwargs):
 
 class IndexMissing(FileNotFoundError):
     """No index has been built at this path yet."""
+
+
+class IndexOutdated(IndexMissing):
+    """The live generation was written in another index format: it must be rebuilt, not misread."""
 
 
 class BuildBusy(RuntimeError):
@@ -89,6 +94,12 @@ class IndexStore:
         name = name or self.current()
         if name is None:
             raise IndexMissing(f"no index at {self.path}: run `python -m index build` first")
+        found = read_format(self.path / name)
+        if found != FORMAT and (self.path / name).is_dir():  # a folder gone is open_dir's error
+            raise IndexOutdated(
+                f"the index at {self.path / name} is in format {found or 'unknown'}, this version reads "
+                f"format {FORMAT}: run `python -m index build` to rebuild it from the sources"
+            )
         attempts = 0
         while True:
             try:
@@ -132,6 +143,7 @@ class IndexStore:
         name = f"gen-{number:06d}"
         directory = self.path / name
         directory.mkdir(parents=True)
+        write_format(directory)
         return name, whoosh_index.create_in(str(directory), build_schema())
 
     def publish(self, name: str, keep: int = 2) -> None:

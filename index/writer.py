@@ -39,8 +39,12 @@ class WriteResult:
     generation: str = ""
 
 
-def upsert_entry(article: Article) -> dict:
-    return {"op": "upsert", "article": article.to_json()}
+def upsert_entry(article: Article, origin: str = "") -> dict:
+    """A journal entry that adds or replaces *article*, read from source file *origin* if any."""
+    entry = {"op": "upsert", "article": article.to_json()}
+    if origin:
+        entry["origin"] = origin
+    return entry
 
 
 def delete_entry(doc_id: str) -> dict:
@@ -86,7 +90,7 @@ def apply_batches(writer, batches: list[list[dict]]) -> list[WriteResult]:
             last[doc_id] = entry
     for doc_id, entry in last.items():
         if entry["op"] == "upsert":
-            document = to_document(Article.from_json(entry["article"]))
+            document = to_document(Article.from_json(entry["article"]), entry.get("origin", ""))
             # An index built before a field existed (the export column) is written without it:
             # its readers fall back to the stored article.
             writer.update_document(**{k: v for k, v in document.items() if k in writer.schema})

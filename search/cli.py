@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--author")
     parser.add_argument("--source")
     parser.add_argument("--category")
+    parser.add_argument(
+        "--verbatim", action="store_true", help="exactly as typed: no Telex/VNI decoding, no results of a correction"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON (the API's shape)")
     parser.add_argument("--export", action="store_true", help="print every match as JSON lines, newest first")
     args = parser.parse_args(argv)
@@ -46,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             for row in searcher.export(args.query, **options):
                 print(json.dumps(row, ensure_ascii=False))
             return 0
-        result = searcher.search(args.query, page=args.page, per_page=args.per_page, **options)
+        result = searcher.search(args.query, page=args.page, per_page=args.per_page, verbatim=args.verbatim, **options)
     except SearchError as exc:
         print(f"error: {exc.param}: {exc}", file=sys.stderr)
         return 2
@@ -66,7 +69,9 @@ def _terminal(result, color: bool) -> str:
         return html.unescape(text)
 
     lines = [f"{result.total} results for {result.query!r} ({result.took_ms:.0f} ms, sorted by {result.sort})"]
-    if result.did_you_mean:
+    if result.showing_results_for:
+        lines.append(f"Showing results for: {result.showing_results_for} (--verbatim: exactly as typed)")
+    if result.did_you_mean and result.did_you_mean != result.showing_results_for:
         lines.append(f"Did you mean: {result.did_you_mean}")
     if result.relaxed:
         lines.append("(no article has every word; showing articles with most of them)")

@@ -11,26 +11,31 @@ Matching (what counts towards ``total``):
 * ``OR`` groups, ``-`` exclusions, ``field:`` restrictions and ``*`` prefixes
   do what they say.
 
-Ranking (``score``), highest first:
+Ranking, as Meilisearch's ranking rules: named rules in a declared order, each
+putting the articles it holds before those it does not among articles equal on
+every rule before it.  Each rule is one bit of ``Evaluation.tiers`` (the first
+rule the highest bit), and results sort by the tier, then by ``score``, so no
+score, however strong, crosses a rule:
 
-1. a query typed with diacritics: articles holding every word with exactly
-   those diacritics come before articles that match only once folded
-   (``TIER_ACCENTED``);
-2. the whole query as a phrase (the words side by side, as typed) comes before
-   the words scattered (``TIER_PHRASE``) -- this puts the articles that name
-   ``Nguyễn Văn Phong`` above those that merely hold the three syllables.
-   Inside this tier, for a query typed without diacritics that restores to one
-   word (pyvi's ``dân_vận``, ``Nguyễn_Văn_Phong``), the restored reading comes
-   first (``TIER_READING_PHRASE``: ``dan van`` is *dân vận*; a title holding
-   *người dân vẫn* holds other words), then the phrase in the title
-   (``TIER_TITLE_PHRASE``).  A query of several words is more likely a piece of
-   a headline, and its reading a guess among equals (``thuc day qua``: *thúc
-   đẩy quá* or *thức dậy quá*), so there the title comes first and the reading
-   second.  Neither puts an article with other diacritics out of the tier:
-   ``pham the hien`` may mean Phạm Thế Hiển or Phạm Thế Hiền;
-3. within a tier, BM25F over title, summary, body, captions and author (the
-   weights are settings), plus a bonus for each pair of query syllables found
-   next to each other, plus BM25 on pyvi's words of the query (a ranking
+1. ``EXACT_ACCENTS``: a query typed with diacritics: articles holding every word
+   with exactly those diacritics come before articles that match only once folded;
+2. ``PHRASE``: the whole query as a phrase (the words side by side, as typed)
+   comes before the words scattered -- this puts the articles that name
+   ``Nguyễn Văn Phong`` above those that merely hold the three syllables;
+3. ``PHRASE_FIRST`` and ``PHRASE_SECOND``, within the phrase: for a query typed
+   without diacritics that restores to one word (pyvi's ``dân_vận``,
+   ``Nguyễn_Văn_Phong``), the restored reading comes first (``dan van`` is *dân
+   vận*; a title holding *người dân vẫn* holds other words), then the phrase in
+   the title.  A query of several words is more likely a piece of a headline, and
+   its reading a guess among equals (``thuc day qua``: *thúc đẩy quá* or *thức dậy
+   quá*), so there the title comes first and the reading second.  Neither puts an
+   article with other diacritics out of the phrase: ``pham the hien`` may mean
+   Phạm Thế Hiển or Phạm Thế Hiền;
+4. ``READING_ALL``: a query typed without diacritics: its restored reading's
+   syllables, anywhere;
+5. relevance (``score``): BM25F over title, summary, body, captions and author
+   (the weights are settings), plus a bonus for each pair of query syllables
+   found next to each other, plus BM25 on pyvi's words of the query (a ranking
    signal only: pyvi does not segment folded or lower-case text reliably).
 
 Scores are dense ``float32`` arrays over the index's documents; postings come
@@ -45,7 +50,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from index.analysis import fold, has_diacritics, segment_words
+from index.analysis import BREAK_TERM, fold, has_diacritics, segment_words
 from search.deadline import NONE, Deadline
 from search.query import FIELDS, Clause, ParsedQuery
 from search.segments import POSITION_BITS, IndexView, contains
@@ -54,11 +59,19 @@ from search.variants import other_spelling, spellings
 
 COMMON_SHARE = 0.2  # a long query's syllables in more articles than this are not marked
 DENSE_SHARE = 0.25  # a term's BM25F is kept for every article when in more than this share
-TIER_ACCENTED = 2000.0  # every syllable with the diacritics typed
-TIER_PHRASE = 1000.0  # the whole query side by side (accented when typed so)
-TIER_READING_PHRASE = 600.0  # within the phrase tier: the restored reading of one word, exactly
-TIER_TITLE_PHRASE = 300.0  # within the phrase tier (and its reading): the phrase is in the title
-TIER_READING_ALL = 250.0  # the restored reading's syllables, anywhere
+# The ranking rules, one bit each, the first rule the highest (see the module's docstring).
+EXACT_ACCENTS = 16  # every syllable with the diacritics typed
+PHRASE = 8  # the whole query side by side (accented when typed so)
+PHRASE_FIRST = 4  # within the phrase: the restored reading of one word, else the title
+PHRASE_SECOND = 2  # within the phrase: the title, else the restored reading
+READING_ALL = 1  # the restored reading's syllables, anywhere
+RULES = {
+    EXACT_ACCENTS: "exact_accents",
+    PHRASE: "phrase",
+    PHRASE_FIRST: "phrase_first",
+    PHRASE_SECOND: "phrase_second",
+    READING_ALL: "reading_all",
+}
 WORD_FIELDS = ("title", "summary", "body", "captions")
 _NO_DOCS = np.zeros(0, dtype=np.int64)
 _NO_DOCS32 = np.zeros(0, dtype=np.int32)
@@ -101,7 +114,8 @@ class Evaluation:
     """The outcome of a query over one index view."""
 
     matched: np.ndarray  # bool mask over documents
-    scores: np.ndarray  # float32, meaningful where matched
+    scores: np.ndarray  # float32 relevance, meaningful where matched: orders documents of one tier
+    tiers: np.ndarray | None = None  # uint8 ranking-rule bits (the higher first); None: all 0
     relaxed: bool = False  # not every word could be required
     terms: Terms = field(default_factory=lambda: prepare({}))  # what to mark in the text: see highlight_terms()
     title_terms: Terms = field(default_factory=lambda: prepare({}))  # and in the title
@@ -207,10 +221,13 @@ class Evaluator:
         docs, _ = self.view.term_docs(field, text)
         return docs
 
-    def phrase_counts(self, field: str, terms: list[str], candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(docs, occurrences)`` of *terms* side by side in *field*, among *candidates*."""
+    def phrase_counts(
+        self, field: str, terms: list[str], candidates: np.ndarray, unbroken: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(docs, occurrences)`` of *terms* side by side in *field*, among *candidates*;
+        *unbroken*: not across a sentence end, a comma or a line (an exact phrase)."""
         self.deadline.check()
-        if self._scope is not None:
+        if self._scope is not None and not unbroken:
             return self._scoped_phrase_counts(field, terms, candidates)
         # Only documents holding every term can hold the phrase: decode just their positions.
         among = candidates.copy()
@@ -218,7 +235,21 @@ class Evaluator:
             among &= self._present(field, term)
             if not among.any():
                 return _NO_DOCS, _NO_DOCS
-        return _chain(self.view.term_keys([(field, term) for term in terms], among))
+        keys = _chain_keys(self.view.term_keys([(field, term) for term in terms], among))
+        if unbroken and len(terms) > 1 and keys.size:
+            keys = self._unbroken(field, keys, len(terms))
+        return _runs(keys >> POSITION_BITS)
+
+    def _unbroken(self, field: str, ends: np.ndarray, length: int) -> np.ndarray:
+        """The phrase occurrences of *ends* (keys of their last syllables) with no break inside,
+        from the field's breaks view (``<field>_b``: the syllables that follow one)."""
+        docs = np.zeros(self.size, dtype=bool)
+        docs[ends >> POSITION_BITS] = True
+        breaks = self.view.term_keys([(f"{field.removesuffix('_f')}_b", BREAK_TERM)], docs)[0]
+        if breaks.size:
+            for back in range(length - 1):  # the phrase's 2nd to last syllables may not follow a break
+                ends = ends[~contains(breaks, ends - back)]
+        return ends
 
     def _scoped_phrase_counts(
         self, field: str, terms: list[str], candidates: np.ndarray
@@ -300,7 +331,7 @@ class Evaluator:
         pseudo = np.zeros(self.size, dtype=np.float32) if scores is not None else None
         for name in fields:
             view_field, terms = (name, syllables) if exact_accents else (f"{name}_f", [fold(s) for s in syllables])
-            docs, counts = self.phrase_counts(view_field, terms, within)
+            docs, counts = self.phrase_counts(view_field, terms, within, unbroken=clause.exact)
             if docs.size == 0:
                 continue
             mask[docs] = True
@@ -329,6 +360,7 @@ class Evaluator:
         for clause in query.excluded:
             allowed &= ~self.clause_mask(clause, None)
         scores = np.zeros(self.size, dtype=np.float32)
+        tiers = np.zeros(self.size, dtype=np.uint8)
         if query.is_empty:
             return Evaluation(matched=allowed, scores=scores)
 
@@ -383,7 +415,7 @@ class Evaluator:
             return fallback
         self._scope, self._memo = matched, {}
         try:
-            self._rank(query, matched, scores, reading, tiers=not relaxed)
+            self._rank(query, matched, scores, tiers if not relaxed else None, reading)
         finally:
             self._scope, self._memo = None, {}
         # A long query (a question) holds words found everywhere (là, có, của): marking
@@ -392,6 +424,7 @@ class Evaluator:
         return Evaluation(
             matched=matched,
             scores=scores,
+            tiers=tiers,
             relaxed=relaxed,
             # Prepared here, once for every hit of every page of this evaluation.
             terms=prepare(highlight_terms(query, reading, skip=common)),
@@ -410,10 +443,16 @@ class Evaluator:
         return hits >= at_least
 
     def _rank(
-        self, query: ParsedQuery, matched: np.ndarray, scores: np.ndarray, reading: list[str] | None, tiers: bool
+        self,
+        query: ParsedQuery,
+        matched: np.ndarray,
+        scores: np.ndarray,
+        tiers: np.ndarray | None,
+        reading: list[str] | None,
     ) -> None:
-        """Add the ranking signals to *scores*.  Without *tiers* (a long query, where
-        no article is expected to hold every word), exactness and phrases only score."""
+        """Set the ranking rules' bits in *tiers* and add relevance to *scores*.  Without
+        *tiers* (a long query, where no article is expected to hold every word), exactness
+        and phrases only score."""
         sequence = [s for c in query.clauses if not c.prefix for s in c.syllables]
         if not matched.any() or not sequence:
             return
@@ -429,11 +468,11 @@ class Evaluator:
         accented = sequence if typed_accents else reading
         if accented:
             present_all = self._all_present(accented, text_fields, matched, scores)
-            if tiers:
-                scores[present_all] += TIER_ACCENTED if typed_accents else TIER_READING_ALL
+            if tiers is not None:
+                tiers[present_all] |= EXACT_ACCENTS if typed_accents else READING_ALL
 
         # 2. The whole query as a phrase, 3. adjacent pairs.
-        if len(sequence) > 1 and tiers:
+        if len(sequence) > 1 and tiers is not None:
             folded = [fold(s) for s in sequence]
             accented_spellings = [accented, *spellings(accented)] if typed_accents else [reading] if reading else []
             self._decode_keys([(f"{name}_f", term) for name in {*text_fields, *PROXIMITY_FIELDS} for term in folded])
@@ -457,22 +496,22 @@ class Evaluator:
                     for spelling in accented_spellings:
                         in_phrase |= self._phrase_anywhere(spelling, text_fields, folded_phrase, folded_view=False)
                         in_title |= self._phrase_anywhere(spelling, ["title"], folded_phrase, folded_view=False)
-                scores[in_phrase] += TIER_PHRASE
-                scores[in_title] += TIER_TITLE_PHRASE
+                tiers[in_phrase] |= PHRASE
+                tiers[in_title] |= PHRASE_FIRST
             else:
                 in_phrase = self._phrase_anywhere(folded, text_fields, matched, folded_view=True)
-                scores[in_phrase] += TIER_PHRASE
+                tiers[in_phrase] |= PHRASE
                 one_word = bool(reading) and _one_word(reading, reading_words)
                 in_title = self._phrase_anywhere(folded, ["title"], in_phrase, folded_view=True)
-                scores[in_title] += TIER_TITLE_PHRASE if one_word else TIER_READING_PHRASE
+                tiers[in_title] |= PHRASE_SECOND if one_word else PHRASE_FIRST
                 if reading and in_phrase.any():
                     self._decode_keys([(name, term) for name in text_fields for term in reading], among=in_phrase)
-                    scores[self._phrase_anywhere(reading, text_fields, in_phrase, folded_view=False)] += (
-                        TIER_READING_PHRASE if one_word else TIER_TITLE_PHRASE
+                    tiers[self._phrase_anywhere(reading, text_fields, in_phrase, folded_view=False)] |= (
+                        PHRASE_FIRST if one_word else PHRASE_SECOND
                     )
         # Long queries (questions) skip it: it cost a third of their time and changed
         # nothing measurable (MRR@10 of the dev questions equal to three decimals).
-        if len(sequence) > 1 and self.w.proximity and tiers:
+        if len(sequence) > 1 and self.w.proximity and tiers is not None:
             self._proximity(sequence, matched, scores)
 
         # 4. pyvi words of the query, as typed (capitals help pyvi) or as restored.
@@ -551,13 +590,20 @@ def highlight_terms(
 
 def _chain(keys_of_terms) -> tuple[np.ndarray, np.ndarray]:
     """``(docs, occurrences)`` of a phrase, from the sorted position keys of its terms in order."""
+    keys = _chain_keys(keys_of_terms)
+    return _runs(keys >> POSITION_BITS) if keys.size else (_NO_DOCS, _NO_DOCS)
+
+
+def _chain_keys(keys_of_terms) -> np.ndarray:
+    """Keys of the last syllable of each occurrence of a phrase, from the sorted position keys
+    of its terms in order."""
     keys = None
     for term_keys in keys_of_terms:
         # Each key is doc << 21 | position: the next term of the phrase is one position on.
         keys = term_keys if keys is None else _intersect_sorted(keys + 1, term_keys)
         if keys.size == 0:
-            return _NO_DOCS, _NO_DOCS
-    return _runs(keys >> POSITION_BITS)
+            return _NO_DOCS
+    return _NO_DOCS if keys is None else keys
 
 
 def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:

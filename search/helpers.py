@@ -3,12 +3,19 @@
 :class:`Helpers` is what :class:`search.searcher.Searcher` calls at fixed
 points of a search, each time with the searcher's lock held:
 
+* :meth:`Helpers.decode` -- a query typed in Telex or VNI with the input method
+  off, decoded (:mod:`search.typing`); the searcher searches the decoded text;
+* :meth:`Helpers.complete_last` -- while a query is being typed, its half-typed
+  last word as a prefix, and its likeliest completion (:mod:`search.suggest`);
 * :meth:`Helpers.expand` -- abbreviations both ways (:mod:`search.abbreviations`)
   and the i/y spellings the language treats as one (:mod:`search.variants`);
 * :meth:`Helpers.reading` -- for a query typed without diacritics, its most
   likely accented reading (:mod:`search.restore`), which the engine ranks first;
 * :meth:`Helpers.did_you_mean` -- a spelling correction when the query finds
   little (:mod:`search.spelling`), else the restored reading;
+  a word run together (``hanoi``) cut into the syllables the index holds far more
+  often (:func:`search.typing.splits`); :meth:`Helpers.confident` and
+  :meth:`Helpers.better` decide whether the correction's results are shown instead;
 * :meth:`Helpers.suggest` and :meth:`Helpers.similar` -- completions as the
   reader types (:mod:`search.suggest`) and more like this (:mod:`search.similar`).
 
@@ -26,7 +33,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from index.analysis import fold
+from index.analysis import SYLLABLE_RE, fold, has_diacritics, syllables
 from index.settings import ROOT
 from search.abbreviations import AbbreviationFileError, Abbreviations
 from search.deadline import NONE, Deadline
@@ -34,8 +41,9 @@ from search.occurrences import KeyCache, Occurrences, TextCache
 from search.query import Clause, ParsedQuery
 from search.restore import Reading, Restorer, UnigramCache
 from search.similar import similar
-from search.spelling import Speller
+from search.spelling import ACCENTED_FIELDS, RARE, Speller, phrase_count, word_frequency
 from search.suggest import Suggester
+from search.typing import decode_text, may_be_syllable, splits
 from search.variants import spellings
 from search.vocabulary import Vocabulary
 
@@ -45,6 +53,10 @@ MAX_RESTORED = 32  # syllables: longer queries are pasted text, not typed words
 READINGS_KEPT = 20_000  # restored stretches remembered (a few hundred bytes each)
 FEW_HITS = 3  # fewer matches than this and a spelling correction is worth offering
 MIN_SHARE = 0.75  # a lone syllable is restored only if one form has most of its uses
+# A correction of the letters (spelling, a word run together) shows its own results instead of
+# the query's when it finds, every word matched, this many times more articles.
+CORRECTION_GAIN = 10
+MAX_SPLIT_WORDS = 3  # run-together words tried per query (each costs a few phrase lookups)
 
 
 class Helpers:
@@ -82,6 +94,43 @@ class Helpers:
         return Occurrences(self._view, self._whoosh, self.texts, self.keys, self.frequencies)
 
     # --- a search ----------------------------------------------------------------------
+
+    def decode(self, text: str) -> str | None:
+        """*text* with its Telex and VNI words decoded (``daan vaajn`` -> ``dân vận``), or None."""
+        if self._view is None or not any(ch.isascii() and ch.isalnum() for ch in text):
+            return None  # keys are ASCII letters and digits
+        occ = self.occurrences()
+
+        def frequency(term: str) -> int:
+            if has_diacritics(term):
+                return sum(occ.doc_frequency(field, term) for field in ACCENTED_FIELDS)
+            return word_frequency(occ, fold(term))
+
+        return decode_text(text, frequency)
+
+    def complete_last(self, parsed: ParsedQuery, text: str) -> None:
+        """While *text* is being typed: its last word, unless followed by a space, matches
+        as a prefix (``dân vậ`` finds *dân vận*, *dân vật*...), and its likeliest completion
+        in context (:mod:`search.suggest`) is ORed with it as a word, so that the phrase the
+        reader is typing ranks first."""
+        if not text or text[-1].isspace() or not parsed.groups or self._view is None:
+            return
+        group = parsed.groups[-1]
+        clause = group[-1]
+        if len(group) != 1 or clause.exact or clause.prefix or clause.phrase or clause.alternatives:
+            return
+        if not SYLLABLE_RE.search(text[-1:]) or not text.rstrip().lower().endswith(clause.raw.lower()):
+            return  # the last thing typed is not this word (a closing quote, a star)
+        partial = clause.syllables[0]
+        completions = self.suggester.suggest(self.occurrences(), text, 1)
+        completed = syllables(completions[0]) if completions else []
+        finished = [s for c in parsed.clauses[:-1] for s in c.syllables]
+        ending = completed[len(finished)] if len(completed) > len(finished) else None
+        if may_be_syllable(partial) and (ending is None or fold(ending) == fold(partial)):
+            return  # a whole word, and the likeliest one: today's meaning
+        group[-1] = replace(clause, prefix=True, alternatives=[])
+        if ending is not None and fold(ending).startswith(fold(partial)) and ending != partial:
+            group.insert(0, replace(clause, syllables=[ending], raw=ending, alternatives=[]))
 
     def expand(self, parsed: ParsedQuery) -> None:
         """Add other ways of writing clauses (``Clause.alternatives``), e.g. abbreviations."""
@@ -147,9 +196,51 @@ class Helpers:
             corrected = self.speller.correct(self.occurrences(), self.unigrams, parsed, deadline)
             if corrected is not None:
                 return render(parsed, corrected)
+        split = self._split(parsed)
+        if split is not None:
+            return render(parsed, split)
         if display is None:
             return None
         return render(parsed, display)
+
+    def _split(self, parsed: ParsedQuery) -> list[str] | None:
+        """The positive syllables of *parsed* with its run-together words cut (``hanoi`` ->
+        ``Hà Nội``), when the index holds the cut far more often than the word; else None."""
+        words = [(c, s) for c in parsed.clauses for s in c.syllables]
+        if len(words) > MAX_RESTORED:
+            return None
+        occ = None
+        out = [s for _, s in words]
+        tried = 0
+        for i, (clause, word) in enumerate(words):
+            if clause.exact or clause.prefix or len(clause.syllables) != 1 or may_be_syllable(word):
+                continue
+            cuts = splits(word)
+            if not cuts or tried == MAX_SPLIT_WORDS:
+                continue
+            tried += 1
+            occ = occ or self.occurrences()
+            counts = [(phrase_count(occ, cut), cut) for cut in cuts]
+            count, best = max(counts, key=lambda pair: pair[0])
+            if count >= max(RARE, CORRECTION_GAIN * word_frequency(occ, word)):
+                out[i] = " ".join(Restorer(occ, self.unigrams).restore(best).display)
+        return out if occ is not None and out != [s for _, s in words] else None
+
+    def confident(self, parsed: ParsedQuery, offered: str) -> bool:
+        """Whether *offered* corrects the letters of *parsed* (not only its diacritics) while
+        keeping every name the reader typed: a word typed with a capital, after the first,
+        is the reader's own (``Trước đó Rahn thường bị gì?`` is not about *rán*)."""
+        typed = [fold(s) for s in parsed.positive_syllables()]
+        corrected = [fold(s) for s in syllables(offered)]
+        if corrected == typed:
+            return False
+        names = [fold(s) for w in parsed.text.split()[1:] if w[:1].isupper() for s in syllables(w)]
+        return set(names) <= set(corrected)
+
+    def better(self, evaluation, corrected) -> bool:
+        """The correction finds far more than the query did, every word matched."""
+        found = 0 if evaluation.relaxed else int(evaluation.matched.sum())
+        return not corrected.relaxed and int(corrected.matched.sum()) >= max(1, CORRECTION_GAIN * found)
 
     # --- other requests ----------------------------------------------------------------
 

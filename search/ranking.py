@@ -20,16 +20,26 @@ _LAST = np.iinfo(np.int64).max
 class Ranking:
     """The matched documents of an evaluation, in the order of *sort*.
 
-    relevance: score, then newest, then index order; newest and oldest: dated
-    articles by date, then score, then index order, and the undated last.
+    relevance: the ranking rules' tier, then score, then newest, then index order;
+    newest and oldest: dated articles by date, then tier and score, then index order,
+    and the undated last.
     """
 
-    def __init__(self, docs: np.ndarray, scores: np.ndarray, ts: np.ndarray, dated: np.ndarray, sort: str):
+    def __init__(
+        self,
+        docs: np.ndarray,
+        scores: np.ndarray,
+        ts: np.ndarray,
+        dated: np.ndarray,
+        sort: str,
+        tiers: np.ndarray | None = None,
+    ):
         if sort not in SORTS:
             raise ValueError(f"unknown sort {sort!r}")
         self.docs = docs  # ascending document numbers
         self.total = int(docs.size)
         self._scores = scores  # of these documents, in the same order
+        self._tiers = tiers if tiers is not None else np.zeros(docs.size, dtype=np.uint8)
         self._ts = ts
         self._dated = dated
         self._sort = sort
@@ -52,7 +62,10 @@ class Ranking:
 
     def _leading_key(self) -> np.ndarray:
         if self._sort == "relevance":
-            return -self._scores.astype(np.float64)
+            # One number per document in the order of (tier, score): a tier is a few bits and a
+            # score far below 2**32, so rounding can make ties of unequal scores (all are kept
+            # as candidates) but never reorder them.
+            return -(self._tiers.astype(np.float64) * 2.0**32 + self._scores)
         key = -self._ts if self._sort == "newest" else self._ts.copy()
         return np.where(self._dated, key, _LAST)
 
@@ -64,10 +77,11 @@ class Ranking:
 
     def _sort_all(self, at: np.ndarray) -> np.ndarray:
         docs, scores, ts, undated = self.docs[at], self._scores[at], self._ts[at], ~self._dated[at]
+        tiers = -self._tiers[at].astype(np.int16)
         if self._sort == "relevance":
-            keys = (docs, -ts, -scores)  # np.lexsort: the last key is the primary one
+            keys = (docs, -ts, -scores, tiers)  # np.lexsort: the last key is the primary one
         elif self._sort == "newest":
-            keys = (docs, -scores, -ts, undated)
+            keys = (docs, -scores, tiers, -ts, undated)
         else:
-            keys = (docs, -scores, ts, undated)
+            keys = (docs, -scores, tiers, ts, undated)
         return docs[np.lexsort(keys)]

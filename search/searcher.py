@@ -60,9 +60,10 @@ class Hit:
     url: str
     source: str
     category: str
-    score: float
+    score: float  # relevance within the tier
     title_html: str
     snippet_html: str
+    tier: int = 0  # the ranking rules the article satisfies, as bits (search.engine.RULES): higher first
 
 
 @dataclass
@@ -76,6 +77,9 @@ class SearchResult:
     hits: list[Hit]
     facets: dict[str, list[dict]]
     did_you_mean: str | None = None
+    # The query whose results these are, when not the one typed: its Telex/VNI decoded, or a
+    # correction that finds far more (search/typing.py, Searcher._evaluate).
+    showing_results_for: str | None = None
     relaxed: bool = False
     truncated: bool = False
     generation: str = ""
@@ -105,6 +109,8 @@ class Request:
     authors: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    verbatim: bool = False  # exactly as typed: no Telex/VNI decoding, no results for a correction
+    typing: bool = False  # still being typed (live results): a half-typed last word is a prefix
 
 
 class Searcher:
@@ -235,6 +241,8 @@ class Searcher:
         author: str | list[str] | None = None,
         source: str | list[str] | None = None,
         category: str | list[str] | None = None,
+        verbatim: bool | str = False,
+        typing: bool | str = False,
     ) -> Request:
         """Validate search parameters; raises :class:`SearchError` naming the bad one."""
         max_per_page = self.config["search.max_per_page"]
@@ -261,6 +269,8 @@ class Searcher:
             authors=self._values("author", author),
             sources=self._values("source", source),
             categories=self._values("category", category),
+            verbatim=_flag("verbatim", verbatim),
+            typing=_flag("typing", typing),
         )
 
     def _values(self, name: str, value) -> list[str]:
@@ -292,7 +302,7 @@ class Searcher:
             if cached is not None:
                 self._remember(key, cached)
                 return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
-            parsed, evaluation, did_you_mean, ranking = self._ranked(view, request)
+            parsed, evaluation, understood, ranking = self._ranked(view, request)
             total = ranking.total
             first = (request.page - 1) * request.per_page
             page_docs = ranking.first(first + request.per_page)[first:]
@@ -300,7 +310,7 @@ class Searcher:
             facets = self._facets(view, evaluation.matched, request)
             generation = self._label()
             result = SearchResult(
-                query=parsed.text,
+                query=self.parse(request.query).text if understood.instead else parsed.text,
                 total=total,
                 page=request.page,
                 per_page=request.per_page,
@@ -308,7 +318,8 @@ class Searcher:
                 took_ms=round((time.perf_counter() - started) * 1000, 2),
                 hits=hits,
                 facets=facets,
-                did_you_mean=did_you_mean,
+                did_you_mean=understood.did_you_mean,
+                showing_results_for=understood.instead,
                 relaxed=evaluation.relaxed,
                 truncated=parsed.truncated,
                 generation=generation,
@@ -330,6 +341,7 @@ class Searcher:
         options.setdefault("sort", "newest")
         options.pop("page", None)
         options.pop("per_page", None)
+        options["verbatim"] = True  # staff export exactly what they typed
         request = self.request(query, **options)
         with self._lock:
             view = self._refresh()
@@ -387,35 +399,60 @@ class Searcher:
     # --- internals ------------------------------------------------------------------------
 
     def _ranked(self, view: IndexView, request: Request):
-        """``(parsed, evaluation, did_you_mean, ranking)`` of *request*, remembered for the
+        """``(parsed, evaluation, understood, ranking)`` of *request*, remembered for the
         last few searches of this index state: paging through results, sorting them
         another way, or exporting them after a search costs no second evaluation."""
         key = (self._generation, self._read_generation(), *_evaluation_key(request))
         found = self._recent.get(key)
         if found is None:
-            parsed, evaluation, did_you_mean = self._evaluate(view, request)
-            found = (parsed, evaluation, did_you_mean, {})
+            parsed, evaluation, understood = self._evaluate(view, request)
+            found = (parsed, evaluation, understood, {})
             self._recent[key] = found
             while len(self._recent) > RECENT_SEARCHES:
                 self._recent.popitem(last=False)
         else:
             self._recent.move_to_end(key)
-        parsed, evaluation, did_you_mean, rankings = found
+        parsed, evaluation, understood, rankings = found
         ranking = rankings.get(request.sort)
         if ranking is None:
             ranking = rankings[request.sort] = self._order(view, evaluation, request.sort)
-        return parsed, evaluation, did_you_mean, ranking
+        return parsed, evaluation, understood, ranking
 
-    def _evaluate(self, view: IndexView, request: Request) -> tuple[ParsedQuery, Evaluation, str | None]:
+    def _evaluate(self, view: IndexView, request: Request) -> tuple[ParsedQuery, Evaluation, Understood]:
+        """Evaluate the query as the reader meant it: Telex/VNI decoded, the last word a prefix
+        while it is being typed, and the correction's results when the query finds nothing;
+        all of it within ``search.deadline_ms`` (a :class:`SearchError` past it)."""
         deadline = Deadline(self.config["search.deadline_ms"] / 1000)
-        parsed = self.parse(request.query)
+        try:
+            return self._understood(view, request, deadline)
+        except OverBudget as exc:
+            raise SearchError("q", f"{exc}: search for fewer words, phrases or prefixes") from None
+
+    def _understood(
+        self, view: IndexView, request: Request, deadline: Deadline
+    ) -> tuple[ParsedQuery, Evaluation, Understood]:
+        filters = self._filters(view, request)
+        text = request.query
+        decoded = None if request.verbatim else self.helpers.decode(text)
+        parsed, evaluation, did_you_mean = self._evaluate_text(view, decoded or text, filters, request.typing, deadline)
+        if decoded is not None:
+            return parsed, evaluation, Understood(did_you_mean or decoded, decoded)
+        if not request.verbatim and did_you_mean is not None and self.helpers.confident(parsed, did_you_mean):
+            corrected = self._evaluate_text(view, did_you_mean, filters, False, deadline)
+            if self.helpers.better(evaluation, corrected[1]):
+                return corrected[0], corrected[1], Understood(did_you_mean, did_you_mean)
+        return parsed, evaluation, Understood(did_you_mean, None)
+
+    def _evaluate_text(
+        self, view: IndexView, text: str, filters: np.ndarray | None, typing: bool, deadline: Deadline
+    ) -> tuple[ParsedQuery, Evaluation, str | None]:
+        parsed = self.parse(text)
+        if typing:
+            self.helpers.complete_last(parsed, text)
         self.helpers.expand(parsed)
         reading = self.helpers.reading(parsed)
         evaluator = Evaluator(view, self.weights, deadline, self.config["search.prefix_terms"])
-        try:
-            evaluation = evaluator.evaluate(parsed, self._filters(view, request), reading)
-        except OverBudget as exc:
-            raise SearchError("q", f"{exc}: search for fewer words, phrases or prefixes") from None
+        evaluation = evaluator.evaluate(parsed, filters, reading)
         return parsed, evaluation, self.helpers.did_you_mean(parsed, reading, evaluation, deadline)
 
     def _filters(self, view: IndexView, request: Request) -> np.ndarray | None:
@@ -450,7 +487,8 @@ class Searcher:
     def _order(self, view: IndexView, evaluation: Evaluation, sort: str) -> Ranking:
         docs = np.flatnonzero(evaluation.matched)
         columns = view.columns
-        return Ranking(docs, evaluation.scores[docs], columns.ts[docs], columns.dated[docs], sort)
+        tiers = evaluation.tiers[docs] if evaluation.tiers is not None else None
+        return Ranking(docs, evaluation.scores[docs], columns.ts[docs], columns.dated[docs], sort, tiers)
 
     def _hit(self, docnum: int, evaluation: Evaluation, highlight: bool = True) -> Hit:
         if highlight:
@@ -467,6 +505,7 @@ class Searcher:
             source=article["source"],
             category=article["category"],
             score=round(float(evaluation.scores[docnum]), 4),
+            tier=int(evaluation.tiers[docnum]) if evaluation.tiers is not None else 0,
             title_html=highlight_title(article["title"], evaluation.title_terms) if highlight else "",
             snippet_html=snippet(
                 shown.texts,
@@ -507,10 +546,19 @@ class Searcher:
         return facets
 
 
+class Understood(NamedTuple):
+    """What a search made of the query typed."""
+
+    did_you_mean: str | None  # a query to offer
+    instead: str | None  # the query whose results are shown, when not the one typed
+
+
 def _evaluation_key(request: Request) -> tuple:
     """What identifies a search's evaluation: the query and its filters, not the sort or the page."""
     return (
         request.query,
+        request.verbatim,
+        request.typing,
         request.date_from,
         request.date_to,
         tuple(request.authors),
@@ -570,6 +618,16 @@ def _author_match_key(author: str) -> tuple[str, bool]:
 
 def _author_key_matches(value: str, wanted: set[tuple[str, bool]]) -> bool:
     return any((value == key) if accented else (fold(value) == key) for key, accented in wanted)
+
+
+def _flag(name: str, value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (None, "", "0", "false"):
+        return False
+    if value in ("1", "true"):
+        return True
+    raise SearchError(name, f"{name} must be 1 or 0 (true or false)")
 
 
 def _integer(name: str, value, low: int, high: int) -> int:

@@ -81,7 +81,7 @@ class Speller:
                 frozen[i]
                 or len(syllable) > self.max_chars
                 or not syllable.isalpha()
-                or _frequency(occ, syllable) >= RARE
+                or word_frequency(occ, syllable) >= RARE
             ):
                 continue
             suspects += 1
@@ -98,15 +98,15 @@ class Speller:
         return self._accented(occ, unigrams, typed, folded, fixed)
 
     def _best(self, occ, vocabulary, syllable: str, left: str | None, right: str | None) -> tuple[str, ...] | None:
-        floor = max(RARE, BETTER * _frequency(occ, syllable))
+        floor = max(RARE, BETTER * word_frequency(occ, syllable))
         candidates = {}
         for edit in _edits(syllable):
             if any(edit in terms for terms in vocabulary):
-                candidates[(edit,)] = _frequency(occ, edit)
+                candidates[(edit,)] = word_frequency(occ, edit)
         for cut in range(2, len(syllable) - 1):
             head, tail = syllable[:cut], syllable[cut:]
             if any(head in t for t in vocabulary) and any(tail in t for t in vocabulary):
-                candidates[(head, tail)] = min(_frequency(occ, head), _frequency(occ, tail))
+                candidates[(head, tail)] = min(word_frequency(occ, head), word_frequency(occ, tail))
         typed = telex(syllable)
         if typed is not None:
             written = sum(occ.doc_frequency(field, typed) for field in ACCENTED_FIELDS)
@@ -120,9 +120,9 @@ class Speller:
         for candidate in ranked:
             folded = [fold(s) for s in candidate.syllables]
             if left:
-                candidate.context += _phrase_count(occ, [left, folded[0]])
+                candidate.context += phrase_count(occ, [left, folded[0]])
             if right:
-                candidate.context += _phrase_count(occ, [folded[-1], right])
+                candidate.context += phrase_count(occ, [folded[-1], right])
         if (left or right) and len(ranked) > 1 and not any(c.context for c in ranked):
             return None  # nothing fits the context: better no correction than a guess
         return max(ranked, key=lambda c: c.score).syllables
@@ -187,11 +187,11 @@ def _windows(needed: list[bool]) -> list[tuple[int, int]]:
     return windows
 
 
-def _frequency(occ: Occurrences, folded: str) -> int:
+def word_frequency(occ: Occurrences, folded: str) -> int:
     return sum(occ.doc_frequency(field, folded) for field in FREQUENCY_FIELDS)
 
 
-def _phrase_count(occ: Occurrences, folded: list[str]) -> int:
+def phrase_count(occ: Occurrences, folded: list[str]) -> int:
     return sum(int(occ.phrase(field, folded).size) for field in CONTEXT_FIELDS)
 
 

@@ -6,10 +6,12 @@ import pytest
 
 from index.analysis import (
     accented_analyzer,
+    breaks_analyzer,
     canonical_syllable,
     fold,
     folded_analyzer,
     has_diacritics,
+    is_break,
     normalize,
     segment_words,
     syllables,
@@ -88,6 +90,39 @@ def test_offsets_point_into_the_original_text():
 def test_positions_count_syllables():
     found = [(t.text, t.pos) for t in folded_analyzer()("Nguyễn Văn Phong, Phó Bí thư", positions=True)]
     assert found == [("nguyen", 0), ("van", 1), ("phong", 2), ("pho", 3), ("bi", 4), ("thu", 5)]
+
+
+@pytest.mark.parametrize(
+    ("gap", "breaks"),
+    [
+        (" ", False),
+        ("  ", False),
+        ("\u00a0", False),
+        ("\u200b ", False),  # invisible
+        (".", False),  # TP.HCM
+        (",", False),  # 1,5
+        ("-", False),  # COVID-19
+        (":", False),  # 10:30
+        ("/", False),  # 5/11
+        (". ", True),  # a sentence ends
+        (", ", True),
+        (" - ", True),
+        (": ", True),
+        ("\n", True),  # a line (title, paragraph, caption) ends
+        (" \n ", True),
+        ("!", True),
+        (" (", True),
+        ("”", True),
+        ("…", True),
+        (" – ", True),
+    ],
+)
+def test_a_break_is_a_line_strong_punctuation_or_punctuation_beside_a_space(gap, breaks):
+    assert is_break(gap) is breaks
+    text = f"Lâm{gap}Hiện"
+    # Syllable positions stay consecutive; the breaks view marks the syllable after a break.
+    assert [t.pos for t in accented_analyzer()(text, positions=True)] == [0, 1]
+    assert [(t.text, t.pos) for t in breaks_analyzer()(text, positions=True)] == ([("|", 1)] if breaks else [])
 
 
 def test_words_view_holds_pyvi_compounds_of_canonical_text():

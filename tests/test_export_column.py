@@ -34,7 +34,9 @@ def test_an_index_built_without_the_column_exports_and_takes_writes(tmp_path, mo
     old_schema.remove("export")
     monkeypatch.setattr(store_module, "build_schema", lambda: old_schema)
     monkeypatch.setattr(
-        build_module, "to_document", lambda a: {k: v for k, v in schema_module.to_document(a).items() if k != "export"}
+        build_module,
+        "to_document",
+        lambda *args: {k: v for k, v in schema_module.to_document(*args).items() if k != "export"},
     )
     store = IndexStore(config.path("index.path"))
     build(store, [ROOT / "data" / "sample"], procs=1, progress=False)

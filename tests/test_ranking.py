@@ -6,14 +6,15 @@ import pytest
 from search.ranking import FULL_SORT_BELOW, Ranking
 
 
-def full_order(docs, scores, ts, dated, sort):
-    undated = ~dated
-    keys = {
-        "relevance": (docs, -ts, -scores),
-        "newest": (docs, -scores, -ts, undated),
-        "oldest": (docs, -scores, ts, undated),
-    }[sort]
-    return docs[np.lexsort(keys)]
+def full_order(docs, scores, ts, dated, sort, tiers):
+    """The whole order, by a plain sort of Python tuples."""
+    ts_ = ts.tolist()
+    if sort == "relevance":
+        key = lambda i: (-int(tiers[i]), -float(scores[i]), -ts_[i], int(docs[i]))  # noqa: E731
+    else:
+        sign = -1 if sort == "newest" else 1
+        key = lambda i: (not dated[i], sign * ts_[i], -int(tiers[i]), -float(scores[i]), int(docs[i]))  # noqa: E731
+    return docs[sorted(range(docs.size), key=key)]
 
 
 @pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
@@ -25,8 +26,9 @@ def test_first_pages_equal_the_full_sort_with_many_ties(sort):
     ts = rng.integers(1_600_000_000, 1_600_000_000 + 50 * 86400, n) // 86400 * 86400  # 50 distinct days
     dated = rng.random(n) > 0.1
     ts[~dated] = 0
-    expected = full_order(docs, scores, ts, dated, sort)
-    ranking = Ranking(docs, scores, ts, dated, sort)
+    tiers = rng.choice([0, 1, 8, 9, 12, 24], n).astype(np.uint8)
+    expected = full_order(docs, scores, ts, dated, sort, tiers)
+    ranking = Ranking(docs, scores, ts, dated, sort, tiers)
     assert ranking.total == n
     for count in (10, 20, 1, 30, 500, 7000):  # pages in any order, growing and shrinking
         assert ranking.first(count).tolist() == expected[:count].tolist()
@@ -52,3 +54,13 @@ def test_small_and_empty_matches():
         "relevance",
     )
     assert empty.total == 0 and empty.first(10).size == 0
+
+
+def test_a_tier_comes_before_any_score_of_a_lower_tier():
+    # Ranking rules are sort keys, not constants added to the score: a weak match in the phrase
+    # tier stays above the strongest match outside it, however far apart their scores are.
+    docs = np.arange(4)
+    scores = np.array([1e6, 0.01, 5.0, 3e5], dtype=np.float32)
+    tiers = np.array([0, 8, 8, 9], dtype=np.uint8)
+    ts, dated = np.zeros(4, dtype=np.int64), np.zeros(4, dtype=bool)
+    assert Ranking(docs, scores, ts, dated, "relevance", tiers).first(4).tolist() == [3, 2, 1, 0]

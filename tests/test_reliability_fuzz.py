@@ -204,6 +204,8 @@ search_options = st.fixed_dictionaries(
         "date_to": st.one_of(st.dates().map(str), st.text(max_size=12)),
         "author": st.one_of(vietnamese_texts(4), st.lists(st.text(max_size=10), max_size=3)),
         "source": st.text(max_size=10),
+        "verbatim": st.one_of(st.booleans(), st.sampled_from(["0", "1", "true"]), st.text(max_size=3)),
+        "typing": st.one_of(st.booleans(), st.sampled_from(["0", "1", "true"]), st.text(max_size=3)),
     },
 )
 
@@ -216,7 +218,9 @@ def test_any_query_and_options_either_search_or_name_the_bad_option(sample_searc
     try:
         result = sample_searcher.search(text, **options)
     except SearchError as exc:
-        assert exc.param in {"page", "per_page", "sort", "from", "to", "author", "source"}, exc.param
+        assert exc.param in {"page", "per_page", "sort", "from", "to", "author", "source", "verbatim", "typing"}, (
+            exc.param
+        )
         return
     assert result.total >= len(result.hits)
     for hit in result.hits:

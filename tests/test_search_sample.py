@@ -14,6 +14,7 @@ import pytest
 from index.build import build
 from index.settings import load_config
 from index.store import IndexStore
+from search.engine import EXACT_ACCENTS, PHRASE
 from search.searcher import Searcher, SearchError
 
 from .conftest import ROOT, write_config
@@ -58,6 +59,20 @@ def test_exact_diacritics_rank_above_folded_only_matches(searcher):
     found = ids(result)
     assert found[0] == SEED
     assert "015_c1fc0573109c2e48" in found and found.index("015_c1fc0573109c2e48") > found.index(SEED)
+
+
+def test_hits_come_by_ranking_rules_then_relevance_within_a_rule(searcher):
+    # The seed holds "Nguyễn Văn Phong" exactly (every word exactly, and the phrase: 16 | 8);
+    # 015 ("Phóng") holds it only once folded; 017 holds the words apart.
+    hits = searcher.search("Nguyễn Văn Phong", per_page=100).hits
+    tier = {hit.id: hit.tier for hit in hits}
+    assert tier[SEED] & (EXACT_ACCENTS | PHRASE) == EXACT_ACCENTS | PHRASE
+    assert not tier["015_c1fc0573109c2e48"] & (EXACT_ACCENTS | PHRASE)
+    assert not tier["017_872828ac13d507c1"] & PHRASE
+    assert searcher.search("nguyen van phong", per_page=100).hits[0].tier & PHRASE
+    keys = [(hit.tier, hit.score) for hit in hits]
+    assert keys == sorted(keys, reverse=True)  # by tier, then score: no score crosses a tier
+    assert max(hit.score for hit in hits) < 1000  # the score is relevance alone, no tier constant in it
 
 
 def test_exact_phrase_returns_exactly_the_articles_holding_it(searcher):
@@ -115,11 +130,22 @@ def test_operators(searcher):
 
 
 @pytest.mark.parametrize(
-    "query", ["a" * 10_000, '"unclosed', "title:", "-", "*", "OR OR", "🙂", "<script>", "x" * 100_000]
+    ("query", "read_as"),
+    [
+        ('"dân vận', "dân vận"),  # an unclosed quote is no phrase: the words
+        ("title:", ""),  # an operator with nothing to act on: no words, so the newest of all
+        ("-", ""),
+        ("*", ""),
+        ("OR OR", ""),
+        ("🙂", ""),
+        ("<script>", "script"),
+        ("dân vận " + "a" * 10_000, "dân vận " + "a" * 992),  # cut to search.max_query_chars
+    ],
 )
-def test_odd_queries_return_normally(searcher, query):
-    result = searcher.search(query)
-    assert result.total >= 0 and isinstance(result.hits, list)
+def test_odd_queries_are_read_as_their_words(searcher, query, read_as):
+    result, expected = searcher.search(query, sort="newest"), searcher.search(read_as, sort="newest")
+    assert (result.total, ids(result)) == (expected.total, ids(expected))
+    assert result.truncated == (len(query) > 1000)
 
 
 def test_empty_query_browses_newest_first(searcher):
@@ -211,6 +237,32 @@ def test_snippets_and_marks_on_articles_longer_than_whoosh_limit(tmp_path):
     hit = Searcher(config).search("dan van kheo").hits[0]
     assert "<mark>Dân vận khéo</mark>" in hit.snippet_html
     assert len(hit.snippet_html) < 1000
+
+
+def test_an_exact_phrase_never_matches_across_a_sentence_end_a_comma_or_a_line(tmp_path):
+    articles = {
+        "name": "Ông Nguyễn Lâm Hiện phát biểu tại hội nghị.",
+        "sentence": "Người phát biểu là ông Nguyễn Lâm. Hiện nay ông đã nghỉ hưu.",
+        "comma": "Có mặt ông Nguyễn Lâm, Hiện và nhiều người khác.",
+        "line": "Ảnh: Nguyễn Lâm\nHiện trường vụ việc ở phường.",
+        "token": "Tại TP.HCM, giá vàng tăng; ở tp hcm hôm qua giá đứng yên.",
+    }
+    source = tmp_path / "breaks.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps({"id": k, "title": "Tin", "body": v}, ensure_ascii=False) + "\n" for k, v in articles.items()
+        ),
+        encoding="utf-8",
+    )
+    config = load_config(write_config(tmp_path, index={"path": str(tmp_path / "index"), "procs": 1}))
+    build(IndexStore(config.path("index.path")), [source], procs=1, progress=False)
+    own = Searcher(config)
+    for query in ('"Nguyễn Lâm Hiện"', '"nguyen lam hien"', "name:nguyen lam hien"):
+        assert ids(own.search(query)) == ["name"], query
+    # Punctuation inside a token is no break; typed without punctuation, the words still rank
+    # as a phrase (a piece of a title is typed without its commas): every article, "name" first.
+    assert ids(own.search('"tp hcm"')) == ["token"]
+    assert set(ids(own.search("nguyen lam hien"))) == {"name", "sentence", "comma", "line"}
 
 
 def test_searcher_sees_writes_and_rebuilds(tmp_path):

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from index.writequeue import QueueTimeout, WriteQueue
+from tests.reliability import wait_until
 
 
 class Leaders:
@@ -56,11 +57,21 @@ def submit_in_threads(queue, leaders, numbers, outcomes, errors):
 
     threads = []
     for n in numbers:
+        before = set(queued(queue))
         thread = threading.Thread(target=one, args=(n,))
         thread.start()
         threads.append(thread)
-        time.sleep(0.03)  # arrival order
+        # Arrival order: the next write starts once this one's ticket is in the queue (or it is done).
+        wait_until(
+            lambda n=n, before=before: n in outcomes or n in errors or set(queued(queue)) - before,
+            10,
+            f"write {n} to queue",
+        )
     return threads
+
+
+def queued(queue: WriteQueue) -> list[str]:
+    return queue.tickets() if queue.directory.exists() else []
 
 
 def test_writes_queued_behind_a_commit_are_committed_together_each_with_its_own_outcome(tmp_path):
@@ -153,9 +164,8 @@ def test_writes_claimed_by_a_leader_that_dies_are_written_again(tmp_path):
     first.inside.wait(5)
     leader = context.Process(target=_claim_and_die, args=(directory, claimed, ready))
     leader.start()
-    time.sleep(0.2)  # the leader's ticket is in the queue
+    wait_until(lambda: len(queued(queue)) == 2, 10, "the leader's ticket to join write 0's")
     threads += submit_in_threads(queue, Leaders(), [1, 2], outcomes, errors)
-    time.sleep(0.2)
     hold.set()
     assert ready.wait(10)
     leader.join(10)
@@ -176,7 +186,6 @@ def test_a_write_that_times_out_is_never_committed_later(tmp_path):
         queue.submit([{"n": 1}], timeout=0.2, commit=Leaders())
     later = Leaders()
     threads += submit_in_threads(queue, later, [2], outcomes, errors)
-    time.sleep(0.1)
     hold.set()
     for thread in threads:
         thread.join(10)

@@ -323,7 +323,18 @@ def search_main(
     pages = page_count(result.total, result.per_page)
     first = (result.page - 1) * result.per_page
     notices = []
-    if result.did_you_mean:
+    if result.showing_results_for:
+        notices.append(
+            render(
+                '<p class="showing-results-for">Hiển thị kết quả cho <a href="{href}">{instead}</a>. '
+                'Tìm đúng như đã gõ: <a class="verbatim" href="{verbatim}">{q}</a></p>',
+                href=state.link(q=result.showing_results_for),
+                instead=result.showing_results_for,
+                verbatim=state.link(verbatim="1"),
+                q=state.q,
+            )
+        )
+    if result.did_you_mean and result.did_you_mean != result.showing_results_for:
         notices.append(
             render(
                 '<p class="did-you-mean">Có phải bạn muốn tìm: <a href="{href}">{dym}</a>?</p>',
@@ -345,7 +356,8 @@ def search_main(
         listing = render(
             '<ol class="hits" start="{start}">{items}</ol>',
             start=first + 1,
-            items=join(hit_item(h, state.q) for h in result.hits),
+            # The article page marks the words searched: the decoded or corrected ones when shown.
+            items=join(hit_item(h, result.showing_results_for or state.q) for h in result.hits),
         )
     elif result.total:
         summary = f"Tìm thấy {articles(result.total)}"

@@ -66,7 +66,7 @@ class SearchPage:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         state = SearchState.from_request(req)
         # The header's search box keeps the filters (not the page) when the words change.
-        hidden = state.changed(q="").params()
+        hidden = state.changed(q="", verbatim="").params()
         try:
             result = self.searcher.search(state.q, per_page=self.per_page, **state.search_options())
             unfiltered_total, suggestions = None, []
@@ -129,7 +129,10 @@ class CoveragePage:
         result = None
         if q:
             try:
-                result = self.searcher.search(q, page=state.page or 1, per_page=self.per_page, sort="newest")
+                # Staff count exactly what they typed: never a correction's results.
+                result = self.searcher.search(
+                    q, page=state.page or 1, per_page=self.per_page, sort="newest", verbatim=True
+                )
             except SearchError as error:
                 title, main = pages.bad_request_main(error.param, SearchState(q=q), "/coverage")
                 respond(resp, title, main, status=falcon.HTTP_400, section="coverage", page_kind="error")

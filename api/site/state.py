@@ -26,15 +26,17 @@ class SearchState:
     authors: tuple[str, ...] = field(default_factory=tuple)
     sources: tuple[str, ...] = field(default_factory=tuple)
     categories: tuple[str, ...] = field(default_factory=tuple)
+    verbatim: str = ""  # "1": exactly as typed (no Telex/VNI decoding, no results for a correction)
+    typing: str = ""  # "1": live results while the words are typed; never in links
 
     @classmethod
     def from_request(cls, req: falcon.Request) -> SearchState:
-        def one(name: str) -> str:
+        def one(name: str, strip: bool = True) -> str:
             # A repeated single-valued parameter: the last one wins, as in a form.
             value = req.params.get(name, "")
             if isinstance(value, list):
                 value = value[-1] if value else ""
-            return value.strip()
+            return value.strip() if strip else value
 
         def many(name: str) -> tuple[str, ...]:
             values = req.get_param_as_list(name) or []
@@ -53,6 +55,9 @@ class SearchState:
             authors=many("author"),
             sources=many("source"),
             categories=many("category"),
+            verbatim="1" if one("verbatim") in ("1", "true") else "",
+            # A word followed by a space is finished: only a half-typed last word is a prefix.
+            typing="1" if one("typing") in ("1", "true") and not one("q", strip=False)[-1:].isspace() else "",
         )
 
     # --- what the searcher is asked --------------------------------------------------
@@ -66,6 +71,8 @@ class SearchState:
             "author": list(self.authors),
             "source": list(self.sources),
             "category": list(self.categories),
+            "verbatim": bool(self.verbatim),
+            "typing": bool(self.typing),
         }
 
     @property
@@ -86,6 +93,7 @@ class SearchState:
         """This state with *changes*; back to page 1 unless the page is what changes."""
         if "page" not in changes:
             changes["page"] = ""
+        changes.setdefault("typing", "")
         return replace(self, **changes)
 
     def without_filters(self) -> SearchState:
@@ -107,6 +115,8 @@ class SearchState:
             out.append(("sort", self.sort))
         if page and self.page and self.page != "1":
             out.append(("page", self.page))
+        if self.verbatim:
+            out.append(("verbatim", "1"))
         return out
 
     def url(self, path: str = "/") -> str:

@@ -8,6 +8,7 @@ temporary profile from Playwright; the flags keep Chromium from phoning home.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ import pytest
 from tests.server import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Test runs write their screenshots to a temporary folder; bin/screenshots points this at
+# docs/screenshots to refresh the README's pictures.
+SCREENSHOTS = Path(os.environ.get("HNP_SCREENSHOTS") or Path(tempfile.gettempdir()) / "hnp-screenshots")
 CHROMIUM = Path(os.environ.get("HNP_CHROMIUM", "/usr/bin/chromium"))
 LAUNCH_ARGS = [
     "--no-sandbox",

@@ -7,6 +7,10 @@
 //   server-rendered page and swap its <main> in, keeping the URL in sync with
 //   history.pushState, so back/forward, bookmarks and sharing work as with
 //   full page loads.  Any failure falls back to a normal page load.
+// * Live results: on the search page, the results follow the words as they are
+//   typed (debounced; `typing=1` tells the server the last word may be half-typed,
+//   unless a space follows it).  The address shows the words without the flag, so
+//   a reload or a shared link is the search as submitted with Enter.
 "use strict";
 
 (() => {
@@ -15,6 +19,7 @@
   const SUGGEST_URL = "/api/suggest";
   const SUGGEST_DELAY_MS = 150;
   const SUGGEST_MIN_CHARS = 2;
+  const LIVE_DELAY_MS = 250;
 
   const announcer = () => document.getElementById("announcer");
 
@@ -147,7 +152,7 @@
     return document.body.dataset.page === "search" && url.origin === location.origin && url.pathname === "/";
   }
 
-  async function navigate(url, { push = true, scrollY = 0, focusResults = true } = {}) {
+  async function navigate(url, { push = true, scrollY = 0, focusResults = true, live = false } = {}) {
     const main = document.getElementById("main");
     const focusedId = document.activeElement && main.contains(document.activeElement) ? document.activeElement.id : "";
     if (navigation) navigation.abort();
@@ -164,16 +169,21 @@
       location.assign(url.href); // the page works without the script: just load it
       return;
     }
-    if (push) {
+    let address = url;
+    if (live) {
+      address = new URL(url.href);
+      address.searchParams.delete("typing");
+      history.replaceState({ scrollY: 0 }, "", address.href);
+    } else if (push) {
       history.replaceState({ ...(history.state || {}), scrollY: window.scrollY }, "");
       history.pushState({ scrollY: 0 }, "", url.href);
     }
-    shown = url.pathname + url.search;
+    shown = address.pathname + address.search;
     main.replaceChildren(...Array.from(page.querySelector("main").childNodes, (node) => document.importNode(node, true)));
     main.removeAttribute("aria-busy");
     document.title = page.title;
     document.body.dataset.page = page.body.dataset.page || "";
-    syncSearchBox(page, url);
+    syncSearchBox(page, address);
     enhance(main);
 
     const again = focusedId && document.getElementById(focusedId);
@@ -227,6 +237,30 @@
     navigate(url, { focusResults: form.id !== "site-search" });
   });
 
+  // Live results: the header's box on the search page.
+  function setUpLiveResults(form) {
+    const input = form && form.querySelector('input[name="q"]');
+    if (!input || input.dataset.live) return;
+    input.dataset.live = "1";
+    let timer = 0;
+    input.addEventListener("input", () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => {
+        const url = new URL(form.action, location.href);
+        if (!enhanced(url) || input.value.trim().length < SUGGEST_MIN_CHARS) return;
+        const params = new URLSearchParams();
+        for (const [name, value] of new FormData(form)) {
+          if (name === "q") params.append(name, input.value); // as typed: a trailing space means a finished word
+          else if (typeof value === "string" && value.trim() !== "") params.append(name, value);
+        }
+        params.append("typing", "1");
+        url.search = params.toString();
+        navigate(url, { live: true, focusResults: false });
+      }, LIVE_DELAY_MS);
+    });
+    form.addEventListener("submit", () => window.clearTimeout(timer));
+  }
+
   window.addEventListener("popstate", (event) => {
     const url = new URL(location.href);
     if (url.pathname + url.search === shown) return; // only the #fragment changed (the skip link)
@@ -246,4 +280,5 @@
 
   if ("scrollRestoration" in history) history.scrollRestoration = "manual";
   enhance(document);
+  setUpLiveResults(document.getElementById("site-search"));
 })();

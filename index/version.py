@@ -1,0 +1,39 @@
+"""The index format version: what a generation's files mean, checked whenever one is opened.
+
+Every generation folder holds a ``FORMAT`` file with the version of the code
+that created it.  A generation whose version is not :data:`FORMAT` (a folder
+written before versions existed has no file: version 1) is refused with a
+message to rebuild, never read with the wrong meaning.  Bump :data:`FORMAT`
+whenever what is written changes meaning (schema, analysis, codec layout).
+
+History: 1 (no file) the first format; 2 each article stores the source file
+it came from (``origin``) and a hash of its parsed content (``digest``), for
+``python -m index sync``, and each text field has a breaks view (``<field>_b``,
+``index.analysis.BreakTokenizer``), so an exact phrase never matches across a
+sentence end, a comma or a line.  Within 2, an ``export`` column (the six fields of an export row,
+issue 18) is additive: a generation without it is read the same (export rows come from the stored
+articles) and takes writes without it, so it needs no new number.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FORMAT = 2
+FORMAT_FILE = "FORMAT"
+
+
+def write_format(folder: Path) -> None:
+    """Record :data:`FORMAT` in a new generation *folder*."""
+    (folder / FORMAT_FILE).write_text(f"{FORMAT}\n", encoding="ascii")
+
+
+def read_format(folder: Path) -> int:
+    """The format version of generation *folder* (1 when it predates versions, 0 when unreadable)."""
+    try:
+        text = (folder / FORMAT_FILE).read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return 1
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return int(text) if text.isdigit() else 0
