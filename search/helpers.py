@@ -186,11 +186,15 @@ class Helpers:
         self, parsed: ParsedQuery, reading: list[str] | None, evaluation, deadline: Deadline = NONE
     ) -> str | None:
         """A query to offer instead (accents restored, spelling corrected), or None; no spelling
-        correction once *deadline* has passed."""
+        correction once *deadline* has passed, and none for a query cut at its limits (``truncated``:
+        the offer would hold only the part that was read, and correcting a pasted page is work
+        for nothing)."""
         if self._view is None or parsed.is_empty:
             return None
         pending = self._pending
         self._pending = None
+        if parsed.truncated:
+            return None
         display = pending[1].display if pending and pending[0] is parsed and reading else None
         if evaluation.relaxed or int(evaluation.matched.sum()) < FEW_HITS:
             corrected = self.speller.correct(self.occurrences(), self.unigrams, parsed, deadline)

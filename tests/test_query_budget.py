@@ -85,6 +85,13 @@ def test_no_spelling_suggestion_once_the_deadline_has_passed(config):
     assert helpers.speller.correct(helpers.occurrences(), helpers.unigrams, parsed, Deadline(0)) is None
 
 
+def test_a_query_cut_at_its_limits_gets_no_suggestion(config):
+    searcher = Searcher(config)
+    assert searcher.search("hoi nghi truc tuyn").did_you_mean == "Hội nghị trực tuyến"
+    long = searcher.search("hoi nghi truc tuyn " + " ".join(["dan van"] * 20))
+    assert long.truncated and long.did_you_mean is None
+
+
 def test_a_search_past_its_deadline_is_a_400_that_says_why(config):
     with pytest.raises(SearchError) as caught:
         Searcher(config.with_overrides(search__deadline_ms=0)).search("dân vận")
