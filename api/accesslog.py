@@ -11,6 +11,7 @@ error logs alike.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -23,8 +24,8 @@ from gunicorn.glogging import Logger
 
 # API keys to scrub from log lines; api/server.py sets them before gunicorn forks.
 SECRETS: list[str] = []
-# Shorter keys would redact ordinary words; api/server.py warns about them.
-MIN_SECRET_CHARS = 8
+# Shorter keys are refused at start-up (api/server.py): guessable, and scrubbing them would hit ordinary words.
+MIN_SECRET_CHARS = 16
 REDACTED = "[redacted]"
 _CREDENTIAL_PARAM = re.compile(r"key|token|secret|passw|auth|signature|session", re.IGNORECASE)
 
@@ -37,10 +38,40 @@ def sanitize_query(query: str) -> str:
 
 
 def scrub(line: str) -> str:
-    for secret in SECRETS:
-        if len(secret) >= MIN_SECRET_CHARS and secret in line:
-            line = line.replace(secret, REDACTED)
-    return line
+    """*line* with every configured key redacted, however it is written there."""
+    if not SECRETS:
+        return line
+    return _secrets_pattern(tuple(SECRETS)).sub(REDACTED, line)
+
+
+@functools.lru_cache(maxsize=4)
+def _secrets_pattern(secrets: tuple[str, ...]) -> re.Pattern:
+    """Matches each key with each character as itself or in any encoding a log line can hold,
+    mixed freely: percent-encoded (either case of hex, ``+`` for a space: a key pasted into
+    ``q=`` is logged as the query was sent, or re-encoded), JSON-escaped (``\\"``, ``\\\\``,
+    ``\\u00e9``: the access log is JSON), or backslash-escaped as Python's repr writes it."""
+    return re.compile("|".join("".join(_char_forms(ch) for ch in secret) for secret in secrets if secret))
+
+
+def _char_forms(ch: str) -> str:
+    """A pattern of *ch* as itself, percent-encoded, ``+`` (a space), or escaped (JSON, repr)."""
+    forms = [re.escape(ch), "".join("%" + _hex(byte) for byte in ch.encode("utf-8", "surrogatepass"))]
+    if ch == " ":
+        forms.append(re.escape("+"))
+    if ch in "\\\"'/":
+        forms.append(r"\\{1,3}" + re.escape(ch))  # \" in JSON, \\ for a backslash, doubled once more in a repr
+    code = ord(ch)
+    if code > 0x7E or code < 0x20:
+        units = [code] if code < 0x10000 else [0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)]
+        forms.append("".join(r"\\u" + _hex(unit, 4) for unit in units))  # JSON with ensure_ascii
+        width, letter = (2, "x") if code < 0x100 else (4, "u") if code < 0x10000 else (8, "U")
+        forms.append(r"\\" + letter + _hex(code, width))  # Python's repr
+    return "(?:" + "|".join(forms) + ")"
+
+
+def _hex(value: int, width: int = 2) -> str:
+    """A pattern of *value* in hexadecimal, either case."""
+    return "".join(f"[{d.lower()}{d.upper()}]" if d.isalpha() else d for d in f"{value:0{width}x}")
 
 
 def access_record(status, environ: dict, sent: int | None, seconds: float) -> dict:

@@ -59,7 +59,7 @@ def create_app(
     writes = Writes(searcher, config)
     spec = build_spec(config)
     app.add_route("/api/search", SearchResource(searcher))
-    app.add_route("/api/search/export", ExportResource(searcher))
+    app.add_route("/api/search/export", ExportResource(searcher, keys, config["api.export_max_rows"]))
     app.add_route("/api/coverage", CoverageResource(searcher))
     app.add_route("/api/suggest", SuggestResource(searcher))
     app.add_route("/api/documents", BulkResource(searcher, writes, keys, config))

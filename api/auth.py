@@ -38,6 +38,14 @@ class ApiKeys:
     def __bool__(self) -> bool:
         return bool(self._digests)
 
+    def valid(self, req: falcon.Request) -> bool:
+        """Whether *req* carries a valid key (no answer is raised either way)."""
+        try:
+            self.check(req)
+        except falcon.HTTPError:
+            return False
+        return True
+
     def check(self, req: falcon.Request) -> None:
         """Return if *req* carries a valid key; raise 401 (none given) or 403 (wrong, or writes disabled)."""
         header = req.get_header("Authorization") or ""

@@ -103,7 +103,7 @@ class DocumentResource:
         doc_id = _path_id(doc_id)
         text = _decode(read_body(req, self.max_body))
         try:
-            record = json.loads(text)
+            record = _loads(text)
         except ValueError as exc:
             raise falcon.HTTPBadRequest(
                 title="Body is not JSON", description=f"The body must be one JSON object: {exc}."
@@ -201,12 +201,20 @@ class BulkResource:
         }
 
 
+def _loads(text: str) -> object:
+    """``json.loads``, with JSON nested deeper than Python recurses a ValueError like any bad JSON."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def _records(text: str) -> list[tuple[int, object]]:
     """(line number, parsed record or the ValueError) for each non-blank line, or each array item."""
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("["):
         try:
-            items = json.loads(stripped)
+            items = _loads(stripped)
         except ValueError as exc:
             raise falcon.HTTPBadRequest(
                 title="Body is not JSON", description=f"The JSON array is malformed: {exc}."
@@ -221,7 +229,7 @@ def _records(text: str) -> list[tuple[int, object]]:
         if not line:
             continue
         try:
-            records.append((number, json.loads(line)))
+            records.append((number, _loads(line)))
         except ValueError as exc:
             records.append((number, exc))
     return records

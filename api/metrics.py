@@ -22,6 +22,8 @@ from index.store import IndexMissing
 # Upper bounds of the latency histogram, in seconds (the search target is p99 < 0.25 s).
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# The methods counted by name; any other token a client sends is "other", so it cannot mint series.
+KNOWN_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"))
 
 
 class Metrics:
@@ -114,7 +116,8 @@ class MetricsMiddleware:
         # Unknown paths share one label, so a scanner cannot blow up the number of series.
         route = req.uri_template or "unmatched"
         # A streamed export is timed until its first byte is ready, not until the last is sent.
-        self.metrics.observe(route, req.method, resp.status_code, time.perf_counter() - started)
+        method = req.method if req.method in KNOWN_METHODS else "other"
+        self.metrics.observe(route, method, resp.status_code, time.perf_counter() - started)
 
 
 class MetricsResource:

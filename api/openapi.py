@@ -92,7 +92,10 @@ def build_spec(config: Config) -> dict:
                 "`Cache-Control: public, max-age=N`; send `If-None-Match` to get a 304.\n"
                 f"* **Limits**: request line {MAX_REQUEST_LINE} bytes (414 beyond), 100 headers of 8190 bytes "
                 f"(431), bodies `[server] max_body_bytes` = {config['server.max_body_bytes']} bytes (413); "
-                f"queries longer than {config['search.max_query_chars']} characters are cut (`truncated: true`)."
+                f"queries longer than {config['search.max_query_chars']} characters are cut, and a query is read "
+                f"for its first {config['search.max_query_terms']} syllables and {config['search.max_prefixes']} "
+                "prefixes (`truncated: true`); a search working longer than "
+                f"{config['search.deadline_ms']} ms stops with a 400."
             ),
             "license": {"name": "Code: see the repository"},
         },
@@ -170,8 +173,10 @@ def build_spec(config: Config) -> dict:
                         "All matching articles (`id, published, title, author, url, source`), newest first unless "
                         "`sort` says otherwise, as a download (`Content-Disposition: attachment`). The body is "
                         "streamed: a transfer cut short means the export failed. In CSV, a cell starting with "
-                        "`=`, `+`, `@`, tab or CR is prefixed with `'` so spreadsheets do not run it. The CSV "
-                        "starts with a UTF-8 byte-order mark, so Excel reads its Vietnamese text as UTF-8. "
+                        "`=`, `+`, `-`, `@`, tab or CR is prefixed with `'` so spreadsheets do not run it. "
+                        f"Without an API key an export holds at most {config['api.export_max_rows']} rows "
+                        "(`api.export_max_rows`): more matches is a 400 asking to narrow the search. "
+                        "The CSV starts with a UTF-8 byte-order mark, so Excel reads its Vietnamese text as UTF-8. "
                         "The rows are the articles `total` counts in `/api/search` with the same parameters."
                     ),
                     "parameters": [
@@ -469,24 +474,36 @@ def build_spec(config: Config) -> dict:
                 "author": {
                     "name": "author",
                     "in": "query",
-                    "description": "Byline; repeat for any of several. Without diacritics it matches any accented spelling.",
-                    "schema": {"type": "array", "items": {"type": "string"}},
+                    "description": "Byline; repeat for any of several. Without diacritics it matches any accented spelling. At most `search.max_filter_values` (20) values; more is a 400.",
+                    "schema": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "maxItems": config["search.max_filter_values"],
+                    },
                     "style": "form",
                     "explode": True,
                 },
                 "source": {
                     "name": "source",
                     "in": "query",
-                    "description": "Source (e.g. hnp); repeat for any of several.",
-                    "schema": {"type": "array", "items": {"type": "string"}},
+                    "description": "Source (e.g. hnp); repeat for any of several. At most `search.max_filter_values` (20) values; more is a 400.",
+                    "schema": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "maxItems": config["search.max_filter_values"],
+                    },
                     "style": "form",
                     "explode": True,
                 },
                 "category": {
                     "name": "category",
                     "in": "query",
-                    "description": "Category; repeat for any of several.",
-                    "schema": {"type": "array", "items": {"type": "string"}},
+                    "description": "Category; repeat for any of several. At most `search.max_filter_values` (20) values; more is a 400.",
+                    "schema": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "maxItems": config["search.max_filter_values"],
+                    },
                     "style": "form",
                     "explode": True,
                 },
@@ -515,12 +532,13 @@ def build_spec(config: Config) -> dict:
                     "name": "doc_id",
                     "in": "path",
                     "required": True,
-                    "description": "Article id: up to 200 characters, no spaces, control characters or / \\ ? # %.",
+                    "description": "Article id: up to 200 characters; no spaces, control characters (C0, C1), bidirectional marks or overrides, "
+                    "or / \\ ? # %; not `.` or `..` alone.",
                     "schema": {
                         "type": "string",
                         "minLength": 1,
                         "maxLength": 200,
-                        "pattern": "^[^\\x00-\\x20\\x7f/\\\\?#%]+$",
+                        "pattern": "^[^\\x00-\\x20\\x7f-\\x9f/\\\\?#%\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]+$",
                     },
                 },
             },
@@ -636,7 +654,10 @@ def build_spec(config: Config) -> dict:
                         "relaxed": _boolean(
                             "True when not every word could be matched and the best partial matches are shown."
                         ),
-                        "truncated": _boolean("True when the query was cut at the length limit."),
+                        "truncated": _boolean(
+                            "True when part of the query was ignored: cut at the length limit, or past the "
+                            "syllables or prefixes one query may hold."
+                        ),
                         "generation": _string("The index generation searched."),
                         "match": {
                             "type": "string",

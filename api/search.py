@@ -23,8 +23,9 @@ log = logging.getLogger("api")
 
 EXPORT_FIELDS = ("id", "published", "title", "author", "url", "source")
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson; charset=utf-8"}
-# Spreadsheets run cells starting with these as formulas; a leading apostrophe keeps them text.
-_FORMULA_START = ("=", "+", "@", "\t", "\r")
+# Spreadsheets run cells starting with these as formulas (OWASP's CSV injection list: `-2+3+cmd|...`
+# is one too); a leading apostrophe keeps them text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _EXPORT_BATCH = 200
 
 
@@ -76,8 +77,10 @@ class SearchResource:
 class ExportResource:
     cache = "index"
 
-    def __init__(self, searcher):
+    def __init__(self, searcher, keys=None, max_rows: int = 0):
         self.searcher = searcher
+        self.keys = keys  # a valid API key lifts the cap on rows
+        self.max_rows = max_rows  # api.export_max_rows, for callers without a key
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         fmt = one(req, "format", "csv")
@@ -86,7 +89,8 @@ class ExportResource:
         query = one(req, "q", "")
         options = search_options(req)
         options["sort"] = options["sort"] or "newest"
-        rows = self.searcher.export(query, **options)
+        capped = self.max_rows and not (self.keys is not None and self.keys.valid(req))
+        rows = self.searcher.export(query, max_rows=self.max_rows if capped else 0, **options)
         # Start the generator now: a bad parameter or a missing index must become a 4xx/503,
         # which is impossible once the body has started.
         first = list(itertools.islice(rows, 1))

@@ -58,6 +58,9 @@ def gunicorn_options(config: Config, bind: str | None = None, workers: int | Non
         "worker_class": "api.server.JsonErrorWorker",
         "threads": max(1, config["server.threads"]),
         "timeout": config["server.timeout"],
+        # A fresh worker now and then: whatever a long-lived one accumulated is given back.
+        "max_requests": config["server.max_requests"],
+        "max_requests_jitter": config["server.max_requests_jitter"],
         "graceful_timeout": 20,
         "keepalive": 5,
         "preload_app": False,
@@ -234,10 +237,16 @@ def main(argv: list[str] | None = None) -> int:
     from api.auth import configured_keys
 
     keys = configured_keys(config)
-    accesslog.SECRETS[:] = keys
-    short = [k for k in keys if len(k) < 16]
+    short = [k for k in keys if len(k) < accesslog.MIN_SECRET_CHARS]
     if short:
-        print(f"warning: {len(short)} API key(s) shorter than 16 characters: use long random keys", file=sys.stderr)
+        # As Meilisearch does: a short key is guessable, and scrubbing it from logs would hit ordinary words.
+        print(
+            f"error: {len(short)} API key(s) shorter than {accesslog.MIN_SECRET_CHARS} characters "
+            "(api.keys, HNP_API_KEYS): use long random keys, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`",
+            file=sys.stderr,
+        )
+        return 2
+    accesslog.SECRETS[:] = keys
     options = gunicorn_options(config, args.bind, args.workers)
     print(
         f"api: serving {config.path('index.path')} on {options['bind'][0]} with {options['workers']} workers "

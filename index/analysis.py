@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
-from functools import lru_cache
+from collections.abc import Callable, Iterator
+from functools import lru_cache, wraps
 
 from whoosh.analysis import Filter, Tokenizer
 from whoosh.analysis.acore import Token
@@ -60,6 +60,30 @@ TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc
 _VOWELS = set("aăâeêioôơuưy")
 
 
+CACHED_CHARS = 16  # longer strings are computed each time, never cached (a syllable has at most 7 letters)
+
+
+def _short_lru(maxsize: int) -> Callable[[Callable[[str], str]], Callable[[str], str]]:
+    """``lru_cache(maxsize)`` for strings of at most :data:`CACHED_CHARS` characters only.
+
+    These caches see every token a server worker analyses (queries, highlighted texts): keyed by
+    whole tokens of any length, a few hundred thousand distinct 1,000-digit queries kept 2-3 GB per
+    worker.  With short keys an entry is at most a few hundred bytes, whatever is sent."""
+
+    def wrap(function: Callable[[str], str]) -> Callable[[str], str]:
+        cached = lru_cache(maxsize=maxsize)(function)
+
+        @wraps(function)
+        def call(text: str) -> str:
+            return cached(text) if len(text) <= CACHED_CHARS else function(text)
+
+        call.cache_info = cached.cache_info  # type: ignore[attr-defined]
+        call.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+        return call
+
+    return wrap
+
+
 def normalize(text: str) -> str:
     """Return *text* in canonical form, case preserved, offsets *not* preserved.
 
@@ -75,7 +99,7 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-@lru_cache(maxsize=200_000)
+@_short_lru(maxsize=200_000)
 def canonical_syllable(syllable: str) -> str:
     """Lower-case *syllable* (a normalised token) with its tone on the canonical vowel.
 
@@ -118,7 +142,7 @@ def _strip_marks(ch: str) -> str:
     return unicodedata.normalize("NFD", ch)[0]
 
 
-@lru_cache(maxsize=200_000)
+@_short_lru(maxsize=200_000)
 def fold(text: str) -> str:
     """*text* without diacritics, ``đ``/``Đ`` folded to ``d``/``D``; case preserved."""
     decomposed = unicodedata.normalize("NFD", _eth_as_d_stroke(text))
@@ -316,7 +340,7 @@ def _canonical_cased_match(match: re.Match) -> str:
     return _canonical_cased(match.group())
 
 
-@lru_cache(maxsize=200_000)
+@_short_lru(maxsize=200_000)
 def _canonical_cased(syllable: str) -> str:
     canonical = canonical_syllable(syllable)
     if canonical == syllable:
@@ -328,7 +352,7 @@ def _canonical_cased(syllable: str) -> str:
     return "".join(c.upper() if o.isupper() else c for c, o in zip(canonical, syllable, strict=True))
 
 
-@lru_cache(maxsize=500_000)
+@_short_lru(maxsize=500_000)
 def _normalize_token(token: str) -> str:
     return normalize(token)
 

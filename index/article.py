@@ -14,7 +14,10 @@ from index.analysis import normalize
 LOCAL_TZ = timezone(timedelta(hours=7))
 
 # Lone surrogates (JSON can spell them: "\ud800") are no text: they cannot even be written as UTF-8.
-_ID_FORBIDDEN = re.compile(r"[\x00-\x20\x7f/\\?#%\ud800-\udfff]")
+# C1 controls and the bidirectional marks and overrides (U+061C, U+200E-U+200F, U+202A-U+202E,
+# U+2066-U+2069) would let an id show as other text in pages and CSV.
+_ID_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f/\\?#%\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_ID_RESERVED = (".", "..")  # path segments: /articles/.. is not this article's page
 MAX_ID_CHARS = 200
 
 
@@ -103,10 +106,11 @@ def check_id(value: object) -> str:
         value = str(value)
     if not isinstance(value, str) or not value:
         raise InvalidArticle("no id: every record needs a non-empty string 'id'")
-    if len(value) > MAX_ID_CHARS or _ID_FORBIDDEN.search(value):
+    if len(value) > MAX_ID_CHARS or _ID_FORBIDDEN.search(value) or value in _ID_RESERVED:
         raise InvalidArticle(
-            f"bad id {value[:60]!r}: at most {MAX_ID_CHARS} characters, "
-            "no spaces, control characters or any of / \\ ? # %"
+            f"bad id {value[:60]!r}: at most {MAX_ID_CHARS} characters; letters, digits and punctuation "
+            "are allowed, except / \\ ? # %, spaces, control characters (C0 and C1) and bidirectional "
+            "marks or overrides, and an id may not be . or .. alone"
         )
     return value
 
@@ -132,4 +136,7 @@ def parse_iso_date(value: str) -> tuple[datetime, bool]:
         raise InvalidArticle(f"bad date {value[:40]!r}: expected YYYY-MM-DD or an ISO date-time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LOCAL_TZ)
-    return parsed.astimezone(LOCAL_TZ), False
+    try:
+        return parsed.astimezone(LOCAL_TZ), False
+    except OverflowError:  # 9999-12-31T23:59-05:00 is in year 10000 in Hanoi
+        raise InvalidArticle(f"bad date {value[:40]!r}: out of range in UTC+7 (years 1 to 9999)") from None

@@ -63,6 +63,31 @@ SETTINGS: tuple[Setting, ...] = (
         "Longer queries are cut to this many characters (the rest is ignored, and the response says so).",
     ),
     Setting("search", "max_per_page", 100, "Largest page size a caller may ask for."),
+    Setting(
+        "search",
+        "max_query_terms",
+        32,
+        "Syllables a query is read for (its words, phrases and exclusions); the rest is ignored, and the response says so.",
+    ),
+    Setting(
+        "search",
+        "max_prefixes",
+        4,
+        "Prefixes (dân*, at least two letters before the star) one query may hold; later ones are read as plain words.",
+    ),
+    Setting(
+        "search",
+        "prefix_terms",
+        50,
+        "Indexed words the prefixes of one query stand for at most, shared among them, the most frequent first.",
+    ),
+    Setting("search", "spelling_max_chars", 40, "Words longer than this get no spelling correction."),
+    Setting(
+        "search",
+        "deadline_ms",
+        2000,
+        "Milliseconds of work one search may take; past them it stops with a 400 saying the query costs too much.",
+    ),
     Setting("search", "per_page", 10, "Page size when the caller does not ask for one."),
     Setting(
         "search",
@@ -84,6 +109,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("search", "snippet_chars", 200, "Approximate length of one snippet fragment, in characters."),
     Setting("search", "snippet_fragments", 3, "Most fragments in one snippet."),
     Setting("search", "facet_limit", 20, "Most values returned for the author and source facets."),
+    Setting(
+        "search",
+        "max_filter_values",
+        20,
+        "Most values one filter (author, source, category) may be given in one request; more is a 400.",
+    ),
     Setting(
         "search",
         "result_cache",
@@ -120,6 +151,18 @@ SETTINGS: tuple[Setting, ...] = (
         "C allocator (glibc) arenas a worker's threads share (0: glibc's default, up to 8 per core); one keeps a worker's memory from fragmenting across its threads.",
     ),
     Setting("server", "timeout", 30, "Seconds before gunicorn restarts a silent worker."),
+    Setting(
+        "server",
+        "max_requests",
+        50_000,
+        "Requests after which gunicorn replaces a worker with a fresh one (0: never), so no worker's memory grows for ever.",
+    ),
+    Setting(
+        "server",
+        "max_requests_jitter",
+        5_000,
+        "Up to this many requests added at random to max_requests per worker, so workers are not all replaced at once.",
+    ),
     Setting("server", "max_body_bytes", 10_000_000, "Largest request body accepted (413 beyond)."),
     Setting(
         "server", "access_log", "-", "Where structured access logs go ('-' is standard output, '' turns them off)."
@@ -132,6 +175,12 @@ SETTINGS: tuple[Setting, ...] = (
         "API keys allowed to write (Authorization: Bearer KEY); HNP_API_KEYS in the environment adds more, comma-separated.",
     ),
     Setting("api", "cors_origins", [], 'Origins allowed by CORS; ["*"] allows any.'),
+    Setting(
+        "api",
+        "export_max_rows",
+        10_000,
+        "Most rows an export without an API key may hold (more matches is a 400 asking to narrow the search); 0: no limit.",
+    ),
     Setting("api", "cache_seconds", 60, "max-age of GET responses (ETag follows the index generation either way)."),
 )
 

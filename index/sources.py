@@ -100,17 +100,16 @@ def read_jsonl(path: Path) -> Iterator[Article | Problem]:
                     continue
                 location = f"{path}:{number}"
                 try:
-                    record = json.loads(raw.decode("utf-8"))
+                    found: Article | Problem = Article.from_json(json.loads(raw.decode("utf-8")), default_source)
                 except UnicodeDecodeError as exc:
-                    yield Problem(location, f"undecodable bytes (not UTF-8) at byte {exc.start}")
-                    continue
+                    found = Problem(location, f"undecodable bytes (not UTF-8) at byte {exc.start}")
                 except json.JSONDecodeError as exc:
-                    yield Problem(location, f"bad JSON: {exc.msg} at column {exc.colno}")
-                    continue
-                try:
-                    yield Article.from_json(record, default_source)
+                    found = Problem(location, f"bad JSON: {exc.msg} at column {exc.colno}")
                 except InvalidArticle as exc:
-                    yield Problem(location, str(exc))
+                    found = Problem(location, str(exc))
+                except Exception as exc:  # one record (JSON nested too deep...) never stops a build
+                    found = Problem(location, f"unreadable record: {type(exc).__name__}: {str(exc)[:200]}")
+                yield found
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         # A truncated or corrupt .gz: what was read is kept, the rest is reported.
         yield Problem(str(path), f"cannot read the rest of the file: {exc}")

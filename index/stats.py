@@ -27,10 +27,13 @@ def index_stats(store: IndexStore) -> IndexStats:
     name = store.current()
     ix = store.open(name)
     with ix.reader() as reader:
-        # Every dated document has a "day" term; the lexicon is sorted, so its
-        # first and last terms are the span (no pass over the documents).
+        # Every dated document has a "day" term; the lexicon is sorted, so its first and last
+        # terms with a live document are the span.  A term stays in the lexicon after its
+        # documents are deleted (until a merge drops them): its postings tell.
         days = [t.decode() if isinstance(t, bytes) else t for t in reader.lexicon("day")]
-        undated = reader.doc_frequency("year", UNDATED)
+        days = [_first_live(reader, days), _first_live(reader, reversed(days))]
+        days = [] if days[0] is None else days
+        undated = _live_count(reader, "year", UNDATED)
         documents = reader.doc_count()
         segments = len(ix._segments()) if hasattr(ix, "_segments") else 1
     return IndexStats(
@@ -43,3 +46,23 @@ def index_stats(store: IndexStore) -> IndexStats:
         size_bytes=store.size_on_disk(name),
         journal_bytes=store.journal_size(),
     )
+
+
+def _first_live(reader, terms) -> str | None:
+    """The first "day" of *terms* that a live (not deleted) document holds."""
+    for term in terms:
+        if _live_count(reader, "day", term, stop_at=1):
+            return term
+    return None
+
+
+def _live_count(reader, field: str, term: str, stop_at: int | None = None) -> int:
+    """Live documents holding *term* (``postings`` skips deleted ones; ``doc_frequency`` does not)."""
+    if (field, term) not in reader:
+        return 0
+    found = 0
+    for _ in reader.postings(field, term).all_ids():
+        found += 1
+        if found == stop_at:
+            break
+    return found

@@ -10,7 +10,9 @@ History: 1 (no file) the first format; 2 each article stores the source file
 it came from (``origin``) and a hash of its parsed content (``digest``), for
 ``python -m index sync``, and each text field has a breaks view (``<field>_b``,
 ``index.analysis.BreakTokenizer``), so an exact phrase never matches across a
-sentence end, a comma or a line.
+sentence end, a comma or a line.  Within 2, an ``export`` column (the six fields of an export row,
+issue 18) is additive: a generation without it is read the same (export rows come from the stored
+articles) and takes writes without it, so it needs no new number.
 """
 
 from __future__ import annotations

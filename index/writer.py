@@ -90,7 +90,10 @@ def apply_batches(writer, batches: list[list[dict]]) -> list[WriteResult]:
             last[doc_id] = entry
     for doc_id, entry in last.items():
         if entry["op"] == "upsert":
-            writer.update_document(**to_document(Article.from_json(entry["article"]), entry.get("origin", "")))
+            document = to_document(Article.from_json(entry["article"]), entry.get("origin", ""))
+            # An index built before a field existed (the export column) is written without it:
+            # its readers fall back to the stored article.
+            writer.update_document(**{k: v for k, v in document.items() if k in writer.schema})
         else:
             writer.delete_by_term("id", doc_id)
     return results

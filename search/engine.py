@@ -51,6 +51,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from index.analysis import BREAK_TERM, fold, has_diacritics, segment_words
+from search.deadline import NONE, Deadline
 from search.query import FIELDS, Clause, ParsedQuery
 from search.segments import POSITION_BITS, IndexView, contains
 from search.snippets import Terms, prepare
@@ -123,12 +124,15 @@ class Evaluation:
 class Evaluator:
     """Evaluates parsed queries against an :class:`IndexView`."""
 
-    def __init__(self, view: IndexView, weights: Weights):
+    def __init__(self, view: IndexView, weights: Weights, deadline: Deadline = NONE, prefix_terms: int = 50):
         self.view = view
         self.w = weights
+        self.deadline = deadline  # checked before each term and phrase is read
+        self.prefix_terms = prefix_terms  # indexed words the prefixes of a query stand for, shared
         self.size = view.size
         self._scope: np.ndarray | None = None  # while ranking: the matched documents
         self._memo: dict[tuple, np.ndarray] = {}  # per query: presence masks, position keys
+        self._prefixes = 1  # prefix clauses of the query being evaluated
 
     # --- building blocks --------------------------------------------------------------
 
@@ -150,6 +154,7 @@ class Evaluator:
         sum is saturated once, so a common word found in the title, the lead and
         the body is not counted three times over.
         """
+        self.deadline.check()
         key = (text, tuple(fields), self.w.k1, self.w.b)
         found = self.view.contributions.get(key)
         if found is None:
@@ -221,6 +226,7 @@ class Evaluator:
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(docs, occurrences)`` of *terms* side by side in *field*, among *candidates*;
         *unbroken*: not across a sentence end, a comma or a line (an exact phrase)."""
+        self.deadline.check()
         if self._scope is not None and not unbroken:
             return self._scoped_phrase_counts(field, terms, candidates)
         # Only documents holding every term can hold the phrase: decode just their positions.
@@ -307,7 +313,8 @@ class Evaluator:
         mask = np.zeros(self.size, dtype=bool)
         if clause.prefix and len(syllables) == 1:
             folded = fold(syllables[0])
-            expansions = sorted({t for name in fields for t in self.view.expand_prefix(f"{name}_f", folded)})
+            share = max(1, self.prefix_terms // self._prefixes)  # as Elasticsearch counts expansions as clauses
+            expansions = self.view.expand_prefix([f"{name}_f" for name in fields], folded, share)
             for term in expansions:
                 self.bm25f(term, self._weighted(fields, "_f"), scratch, 1.0 / max(1, len(expansions)) ** 0.5, mask)
             return mask
@@ -349,6 +356,7 @@ class Evaluator:
         allowed = self.view.live.copy()
         if filters is not None:
             allowed &= filters
+        self._prefixes = max(1, sum(c.prefix for c in [*query.clauses, *query.excluded]))
         for clause in query.excluded:
             allowed &= ~self.clause_mask(clause, None)
         scores = np.zeros(self.size, dtype=np.float32)

@@ -36,6 +36,7 @@ from pathlib import Path
 from index.analysis import SYLLABLE_RE, fold, has_diacritics, syllables
 from index.settings import ROOT
 from search.abbreviations import AbbreviationFileError, Abbreviations
+from search.deadline import NONE, Deadline
 from search.occurrences import KeyCache, Occurrences, TextCache
 from search.query import Clause, ParsedQuery
 from search.restore import Reading, Restorer, UnigramCache
@@ -66,7 +67,7 @@ class Helpers:
         self.abbreviations = load_abbreviations(config)
         self.unigrams = UnigramCache()
         self.vocabulary = Vocabulary()
-        self.speller = Speller(self.vocabulary)
+        self.speller = Speller(self.vocabulary, config["search.spelling_max_chars"])
         self.suggester = Suggester(self.vocabulary, self.unigrams)
         self.texts = TextCache()
         self.keys = KeyCache(24 << 20)  # phrase keys for keystrokes; the worker has 500 MB in all
@@ -187,15 +188,22 @@ class Helpers:
         pending = self._pending
         return list(pending[1].display) if pending and pending[0] is parsed else None
 
-    def did_you_mean(self, parsed: ParsedQuery, reading: list[str] | None, evaluation) -> str | None:
-        """A query to offer instead (accents restored, spelling corrected), or None."""
+    def did_you_mean(
+        self, parsed: ParsedQuery, reading: list[str] | None, evaluation, deadline: Deadline = NONE
+    ) -> str | None:
+        """A query to offer instead (accents restored, spelling corrected), or None; no spelling
+        correction once *deadline* has passed, and none for a query cut at its limits (``truncated``:
+        the offer would hold only the part that was read, and correcting a pasted page is work
+        for nothing)."""
         if self._view is None or parsed.is_empty:
             return None
         pending = self._pending
         self._pending = None
+        if parsed.truncated:
+            return None
         display = pending[1].display if pending and pending[0] is parsed and reading else None
         if evaluation.relaxed or int(evaluation.matched.sum()) < FEW_HITS:
-            corrected = self.speller.correct(self.occurrences(), self.unigrams, parsed)
+            corrected = self.speller.correct(self.occurrences(), self.unigrams, parsed, deadline)
             if corrected is not None:
                 return render(parsed, corrected)
         split = self._split(parsed)

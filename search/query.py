@@ -7,12 +7,19 @@
     -covid  -"phòng chống"      excluded words and phrases
     hòa OR hoà OR thủy          alternatives
     title:"dân vận" author:kiên a field
-    dân*                        a prefix
+    dân*                        a prefix (at least two letters before ``*``)
 
 Any string is a valid query.  What cannot be read as an operator is read as
 words: an unclosed quote, a lone ``-`` or ``*``, ``title:`` with nothing after
 it, ``OR OR``, an unknown ``field:`` (``http://...``), emoji.  Queries longer
 than ``search.max_query_chars`` are cut at a word boundary (``truncated``).
+
+A query's cost is bounded here, at its entry, as established engines do
+(Elasticsearch's ``max_clause_count``, Meilisearch's first ten words): it is read
+for at most ``search.max_query_terms`` syllables (positive clauses first, then
+exclusions) and ``search.max_prefixes`` prefixes; the rest is ignored or read
+as plain words, and ``truncated`` says so.  ``a*`` (one letter) is the word ``a``:
+it would stand for a large share of the vocabulary.
 
 Every syllable goes through :mod:`index.analysis`, the code that indexed the
 documents, so tone placement, eth, NFD input and invisible characters are
@@ -32,6 +39,9 @@ FIELDS = ("title", "summary", "body", "captions", "author")
 FIELD_ALIASES = {"tieude": "title", "tacgia": "author", "noidung": "body", "tomtat": "summary", "chuthich": "captions"}
 EXACT_PREFIX = "name"
 MULTIWORD_PREFIXES = (EXACT_PREFIX, "author")
+MIN_PREFIX_CHARS = 2  # letters before `*`: one letter would expand to a good share of the vocabulary
+MAX_TERMS = 32  # search.max_query_terms
+MAX_PREFIXES = 4  # search.max_prefixes
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "＂": '"'})
 _TOKEN = re.compile(r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))')
@@ -88,8 +98,10 @@ class ParsedQuery:
         return [s for c in self.clauses for s in c.syllables]
 
 
-def parse_query(text: str, max_chars: int = 1000) -> ParsedQuery:
-    """Parse *text*; never raises."""
+def parse_query(
+    text: str, max_chars: int = 1000, max_terms: int = MAX_TERMS, max_prefixes: int = MAX_PREFIXES
+) -> ParsedQuery:
+    """Parse *text*, within the limits of one query; never raises."""
     text = normalize(text or "").translate(_QUOTES).strip()
     truncated = len(text) > max_chars
     if truncated:
@@ -151,7 +163,37 @@ def parse_query(text: str, max_chars: int = 1000) -> ParsedQuery:
         else:
             parsed.groups.append([clause])
         pending_or = False
+    _bound(parsed, max_terms, max_prefixes)
     return parsed
+
+
+def _bound(parsed: ParsedQuery, max_terms: int, max_prefixes: int) -> None:
+    """Keep the first *max_terms* syllables (positive clauses, then exclusions) and the first
+    *max_prefixes* prefixes of *parsed*; later prefixes are plain words.  Sets ``truncated``
+    when anything was left out."""
+    remaining, prefixes = max_terms, 0
+
+    def fit(clause: Clause) -> Clause | None:
+        nonlocal remaining, prefixes
+        if remaining <= 0:
+            parsed.truncated = True
+            return None
+        if clause.prefix:
+            prefixes += 1
+            if prefixes > max_prefixes:
+                clause.prefix = False
+                parsed.truncated = True
+        if len(clause.syllables) > remaining:
+            clause.syllables = clause.syllables[:remaining]
+            clause.phrase = len(clause.syllables) > 1
+            clause.prefix = False  # its last syllable was cut off
+            parsed.truncated = True
+        remaining -= len(clause.syllables)
+        return clause
+
+    groups = [[c for c in (fit(clause) for clause in group) if c is not None] for group in parsed.groups]
+    parsed.groups = [group for group in groups if group]
+    parsed.excluded = [c for c in (fit(clause) for clause in parsed.excluded) if c is not None]
 
 
 def _is_plain_word(match: re.Match) -> bool:
@@ -173,6 +215,8 @@ def _clause(text: str | None, *, quoted: bool, field_name: str | None, exact: bo
     found = syllables(text)
     if not found:
         return None
+    if len(found[-1]) < MIN_PREFIX_CHARS:
+        prefix = False
     # A token that is several syllables (TP.HCM, Covid-19) or a quoted text is a phrase.
     return Clause(
         syllables=found,

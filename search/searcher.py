@@ -26,11 +26,12 @@ from whoosh.index import TOC  # its file names: _Commit
 
 from index.analysis import fold, has_diacritics
 from index.article import LOCAL_TZ
-from index.schema import UNDATED, author_key
+from index.schema import EXPORT_FIELDS, UNDATED, author_key, export_row
 from index.settings import Config
 from index.store import IndexMissing, IndexStore
 from search.articles import ArticleCache
 from search.counting import DIACRITICS, MATCHES, as_phrase, exact_mask, looks_like_name, spellings_found
+from search.deadline import Deadline, OverBudget
 from search.engine import PHRASE, Evaluation, Evaluator, Weights
 from search.fair_lock import FairLock
 from search.helpers import FEW_HITS, Helpers
@@ -93,6 +94,14 @@ class SearchResult:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, found: object) -> SearchResult | None:
+        """The result :meth:`as_dict` gave, or None if *found* is not one."""
+        try:
+            return cls(**{**found, "hits": [Hit(**hit) for hit in found["hits"]]})
+        except (TypeError, KeyError):
+            return None
 
 
 @dataclass
@@ -286,14 +295,23 @@ class Searcher:
             sort=sort,
             date_from=start,
             date_to=end,
-            authors=_values(author),
-            sources=_values(source),
-            categories=_values(category),
+            authors=self._values("author", author),
+            sources=self._values("source", source),
+            categories=self._values("category", category),
             verbatim=_flag("verbatim", verbatim),
             typing=_flag("typing", typing),
             match=match,
             diacritics=diacritics,
         )
+
+    def _values(self, name: str, value) -> list[str]:
+        """The values of a filter; more than ``search.max_filter_values`` is a :class:`SearchError`
+        (the site's chips and facet links grow with the square of their number)."""
+        values = _values(value)
+        limit = self.config["search.max_filter_values"]
+        if len(values) > limit:
+            raise SearchError(name, f"at most {limit} values of {name} may be given at once, not {len(values)}")
+        return values
 
     def search(self, query: str = "", *, highlight: bool = True, **options) -> SearchResult:
         """Ranked, highlighted, faceted results; see :meth:`request` for the options.
@@ -311,7 +329,7 @@ class Searcher:
                 self._results.move_to_end(key)
                 return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
             shared_key = (str(self.store.path), self._instance, self._settings_key, *key)
-            cached = self._shared.get(shared_key)
+            cached = SearchResult.from_dict(self._shared.get(shared_key))
             if cached is not None:
                 self._remember(key, cached)
                 return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
@@ -343,7 +361,7 @@ class Searcher:
                 spellings=counted.spellings,
             )
             self._remember(key, result)
-            self._shared.put(shared_key, result)
+            self._shared.put(shared_key, result.as_dict())
         return result
 
     def _remember(self, key: tuple, result: SearchResult) -> None:
@@ -352,8 +370,10 @@ class Searcher:
             while len(self._results) > self._result_slots:
                 self._results.popitem(last=False)
 
-    def export(self, query: str = "", **options) -> Iterator[dict]:
-        """Every match (id, published, title, author, url, source), newest first by default."""
+    def export(self, query: str = "", max_rows: int = 0, **options) -> Iterator[dict]:
+        """Every match (id, published, title, author, url, source), newest first by default; more
+        than *max_rows* matches (0: no limit) is a :class:`SearchError` (each row reads a whole
+        stored article: 100,000 rows took 7 s of CPU)."""
         options.setdefault("sort", "newest")
         options.pop("page", None)
         options.pop("per_page", None)
@@ -362,20 +382,23 @@ class Searcher:
         with self._lock:
             view = self._refresh()
             ranking = self._ranked(view, request)[3]
+            if max_rows and ranking.total > max_rows:
+                raise SearchError(
+                    "q",
+                    f"{ranking.total} articles match, and an export without an API key holds at most {max_rows}: "
+                    "narrow the search (dates, author, source), or send Authorization: Bearer KEY",
+                )
             order = ranking.first(ranking.total).tolist()
             searcher = self._searcher
+            # The rows as written at index time (index/schema.py), where the index has them.
+            column = searcher.reader().column_reader("export") if "export" in searcher.schema else None
         for start in range(0, len(order), 500):
             with self._lock:
-                rows = [searcher.stored_fields(d) for d in order[start : start + 500]]
-            for stored in rows:
-                yield {
-                    "id": stored.get("id", ""),
-                    "published": stored.get("published", ""),
-                    "title": stored.get("title", ""),
-                    "author": stored.get("author", ""),
-                    "url": stored.get("url", ""),
-                    "source": stored.get("source", ""),
-                }
+                rows = [
+                    (export_row(column[d]) if column is not None else None) or _export_fields(searcher.stored_fields(d))
+                    for d in order[start : start + 500]
+                ]
+            yield from rows
 
     def document(self, doc_id: str) -> dict | None:
         """The stored article *doc_id*, or None."""
@@ -387,7 +410,10 @@ class Searcher:
         return _article_fields(found)
 
     def parse(self, query: str) -> ParsedQuery:
-        return parse_query(query, self.config["search.max_query_chars"])
+        config = self.config
+        return parse_query(
+            query, config["search.max_query_chars"], config["search.max_query_terms"], config["search.max_prefixes"]
+        )
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Completions of *prefix* (what a reader is typing), diacritics optional."""
@@ -430,21 +456,33 @@ class Searcher:
 
     def _evaluate(self, view: IndexView, request: Request) -> tuple[ParsedQuery, Evaluation, Understood, Counted]:
         """Evaluate the query as the reader meant it: Telex/VNI decoded, the last word a prefix
-        while it is being typed, and the correction's results when the query finds nothing."""
+        while it is being typed, and the correction's results when the query finds nothing;
+        all of it within ``search.deadline_ms`` (a :class:`SearchError` past it)."""
+        deadline = Deadline(self.config["search.deadline_ms"] / 1000)
+        try:
+            return self._understood(view, request, deadline)
+        except OverBudget as exc:
+            raise SearchError("q", f"{exc}: search for fewer words, phrases or prefixes") from None
+
+    def _understood(
+        self, view: IndexView, request: Request, deadline: Deadline
+    ) -> tuple[ParsedQuery, Evaluation, Understood, Counted]:
         filters = self._filters(view, request)
         text = request.query
         decoded = None if request.verbatim else self.helpers.decode(text)
-        parsed, evaluation, did_you_mean, counted = self._evaluate_text(view, decoded or text, filters, request)
+        parsed, evaluation, did_you_mean, counted = self._evaluate_text(
+            view, decoded or text, filters, request, deadline
+        )
         if decoded is not None:
             return parsed, evaluation, Understood(did_you_mean or decoded, decoded), counted
         if not request.verbatim and did_you_mean is not None and self.helpers.confident(parsed, did_you_mean):
-            corrected = self._evaluate_text(view, did_you_mean, filters, replace(request, typing=False))
+            corrected = self._evaluate_text(view, did_you_mean, filters, replace(request, typing=False), deadline)
             if self.helpers.better(evaluation, corrected[1]):
                 return corrected[0], corrected[1], Understood(did_you_mean, did_you_mean), corrected[3]
         return parsed, evaluation, Understood(did_you_mean, None), counted
 
     def _evaluate_text(
-        self, view: IndexView, text: str, filters: np.ndarray | None, request: Request
+        self, view: IndexView, text: str, filters: np.ndarray | None, request: Request, deadline: Deadline
     ) -> tuple[ParsedQuery, Evaluation, str | None, Counted]:
         """Evaluate *text*, then make its counts mean what was typed (search/counting.py)."""
         typed = self.parse(text)
@@ -456,7 +494,7 @@ class Searcher:
         self.helpers.expand(parsed)
         reading = self.helpers.reading(parsed)
         display = self.helpers.display(parsed)
-        evaluator = Evaluator(view, self.weights)
+        evaluator = Evaluator(view, self.weights, deadline, self.config["search.prefix_terms"])
         evaluation = evaluator.evaluate(parsed, filters, reading)
         judged = evaluation  # what a spelling correction is offered on
         wrong_accent = False
@@ -483,8 +521,8 @@ class Searcher:
                     evaluation = replace(evaluation, matched=exact)
                 elif unaccented is not None:
                     evaluation = unaccented
-        did_you_mean = self.helpers.did_you_mean(parsed, reading, judged)
-        if (wrong_accent or respell) and did_you_mean is None:
+        did_you_mean = self.helpers.did_you_mean(parsed, reading, judged, deadline)
+        if (wrong_accent or respell) and did_you_mean is None and not parsed.truncated:
             did_you_mean = self.helpers.respelled(parsed)
         if phrase and (wrong_accent or not parsed.accented) and evaluation.matched.any():
             # Staff tell two people apart by how the articles write the name.
@@ -632,6 +670,11 @@ def _evaluation_key(request: Request) -> tuple:
 def _request_key(request: Request) -> tuple:
     """What identifies a search's results."""
     return (*_evaluation_key(request), request.sort, request.page, request.per_page)
+
+
+def _export_fields(stored: dict) -> dict:
+    """An export row from the stored article (indexes or segments without the export column)."""
+    return {name: stored.get(name, "") for name in EXPORT_FIELDS}
 
 
 def _article_fields(stored: dict) -> dict:

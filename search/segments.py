@@ -203,6 +203,11 @@ class IndexView:
         positions of each of its syllables in four fields, two views and every segment,
         and decoding them one by one cost more in per-call overhead than in decoding.
         """
+        distinct = list(dict.fromkeys(requests))
+        if len(distinct) < len(requests):
+            # A phrase repeating a syllable ("là là là ..."): each list decoded and kept once.
+            found = dict(zip(distinct, self.term_keys(distinct, among, batch_bytes), strict=True))
+            return [found[request] for request in requests]
         pieces: list[list[np.ndarray | int]] = []  # per request, in segment order: keys, or a slot
         decoded: list[np.ndarray] = []  # keys of each slot, in slot order
         raws, lengths, docs, slots = [], [], [], []  # the pending slots' encoded postings
@@ -278,16 +283,19 @@ class IndexView:
             self._avg[field] = found or 1.0
         return found
 
-    def expand_prefix(self, field: str, prefix: str, limit: int = 50) -> list[str]:
-        """Terms of *field* that start with *prefix*, the most frequent first."""
+    def expand_prefix(self, fields: list[str], prefix: str, limit: int = 50) -> list[str]:
+        """At most *limit* terms of *fields* that start with *prefix*, the most frequent
+        (documents summed over the fields) first.  The vocabulary is read for no more than
+        20 x *limit* terms of each field and segment, so a short prefix costs a bounded walk."""
         frequencies: dict[str, int] = {}
         for leaf in self.leaves:
-            for term in leaf.reader.expand_prefix(field, prefix):
-                text = term.decode("utf-8") if isinstance(term, bytes) else term
-                frequencies[text] = frequencies.get(text, 0) + doc_frequency(leaf.reader, field, text)
-                if len(frequencies) > limit * 20:
-                    break
-        return sorted(frequencies, key=lambda t: -frequencies[t])[:limit]
+            for field in fields:
+                for seen, term in enumerate(leaf.reader.expand_prefix(field, prefix)):
+                    if seen >= limit * 20:
+                        break
+                    text = term.decode("utf-8") if isinstance(term, bytes) else term
+                    frequencies[text] = frequencies.get(text, 0) + doc_frequency(leaf.reader, field, text)
+        return sorted(sorted(frequencies), key=lambda t: -frequencies[t])[:limit]
 
 
 def contains(sorted_keys: np.ndarray, probes: np.ndarray) -> np.ndarray:

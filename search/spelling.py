@@ -23,6 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from index.analysis import canonical_syllable, fold, has_diacritics
+from search.deadline import NONE, Deadline
 from search.occurrences import Occurrences
 from search.query import ParsedQuery
 from search.restore import Restorer, UnigramCache
@@ -34,6 +35,7 @@ ACCENTED_FIELDS = ("title", "summary", "body")
 RARE = 3  # a folded syllable in fewer articles than this is suspect
 BETTER = 20  # a candidate must be in this many times more articles
 MAX_CANDIDATES = 12  # checked against the context, the most common first
+MAX_SUSPECTS = 3  # syllables of one query corrected at most, the first ones (each costs ~25 phrase lookups)
 CONTEXT = 2  # neighbours either side that decide how a corrected syllable is written
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _TELEX_TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
@@ -54,11 +56,17 @@ class _Candidate:
 class Speller:
     """Corrects the syllables of a query that the index hardly knows."""
 
-    def __init__(self, vocabulary: Vocabulary) -> None:
+    def __init__(self, vocabulary: Vocabulary, max_chars: int = 40) -> None:
         self.vocabulary = vocabulary
+        # A syllable has at most 7 letters; its one-edit variants grow with its length (a
+        # 910-letter word made 48,000 of them: 668 ms and 100 MB), and nothing that long is a typo.
+        self.max_chars = max_chars
 
-    def correct(self, occ: Occurrences, unigrams: UnigramCache, parsed: ParsedQuery) -> list[str] | None:
-        """What to write for each positive syllable of *parsed* (a word may become two), or None."""
+    def correct(
+        self, occ: Occurrences, unigrams: UnigramCache, parsed: ParsedQuery, deadline: Deadline = NONE
+    ) -> list[str] | None:
+        """What to write for each positive syllable of *parsed* (a word may become two), or None
+        (also when *deadline* passes first: a suggestion is not worth holding the worker)."""
         clauses = parsed.clauses
         words = [s for c in clauses for s in c.syllables]
         frozen = [c.prefix or c.exact for c in clauses for _ in c.syllables]
@@ -67,15 +75,24 @@ class Speller:
         vocabulary = self.vocabulary.segments(occ.view)
         folded = [fold(w) for w in words]
         fixed: list[tuple[str, ...] | None] = [None] * len(words)
+        suspects = 0
         for i, syllable in enumerate(folded):
-            if frozen[i] or not syllable.isalpha() or word_frequency(occ, syllable) >= RARE:
+            if (
+                frozen[i]
+                or len(syllable) > self.max_chars
+                or not syllable.isalpha()
+                or word_frequency(occ, syllable) >= RARE
+            ):
                 continue
+            suspects += 1
+            if suspects > MAX_SUSPECTS or deadline.expired():
+                break
             left = fold((fixed[i - 1] or (folded[i - 1],))[-1]) if i else None
             right = folded[i + 1] if i + 1 < len(folded) else None
             best = self._best(occ, vocabulary, syllable, left, right)
             if best is not None:
                 fixed[i] = best
-        if not any(fixed):
+        if not any(fixed) or deadline.expired():
             return None
         typed = [word for c in clauses for word in _as_typed(c)]
         return self._accented(occ, unigrams, typed, folded, fixed)

@@ -43,6 +43,7 @@ WHOLE_WORD = 3.0  # preference for readings whose last word is all the reader ty
 # readers search for, and their positions are a fraction of the bodies'.
 HEADLINES = ("title", "summary")
 FIELDS = (*HEADLINES, "body")
+HEADLINE_F = ("title_f", "summary_f", "captions_f")  # the folded views the vocabulary reads
 COUNTS_KEPT = 20_000  # phrase counts remembered between keystrokes
 
 
@@ -200,8 +201,10 @@ class Suggester:
         """Nothing read: the commonest words the unfinished one may become."""
         if partial is None or context:
             return []
-        endings = self.vocabulary.completions(occ.view, fold(partial), 3)
-        return [self.unigrams.best(occ, t)[0] for t, _ in endings]
+        endings = self.vocabulary.completions(occ.view, fold(partial), 3 * ENDINGS)
+        # The vocabulary keeps the terms of deleted articles (until a merge): only live ones count.
+        live = [t for t, _ in endings if any(occ.view.live[occ.view.term_docs(f, t)[0]].any() for f in HEADLINE_F)]
+        return [self.unigrams.best(occ, t)[0] for t in live[:3]]
 
 
 def _cuts_name(sighting: Sighting, end: int) -> bool:

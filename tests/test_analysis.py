@@ -137,3 +137,15 @@ def test_empty_and_symbol_only_text():
     for analyzer in (accented_analyzer(), folded_analyzer(), words_analyzer()):
         assert tokens(analyzer, "") == []
         assert tokens(analyzer, " \u200b … — 🙂 ") == []
+
+
+def test_the_analysis_caches_keep_no_long_strings():
+    from index.analysis import _normalize_token, canonical_syllable, fold, has_diacritics
+
+    before = [f.cache_info().currsize for f in (fold, canonical_syllable, _normalize_token)]
+    for i in range(500):
+        digits = str(10**999 + i)  # what a 1,000-digit export query folds
+        fold(digits), has_diacritics(digits), canonical_syllable(digits), _normalize_token(digits)
+    after = [f.cache_info().currsize for f in (fold, canonical_syllable, _normalize_token)]
+    assert after == before
+    assert fold("Đà") == "Da" and fold.cache_info().currsize >= 1  # short ones are still cached

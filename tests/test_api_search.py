@@ -258,6 +258,27 @@ def test_metrics_count_requests_by_route(config):
     assert "/some/unknown/path" not in text
 
 
+def test_metrics_count_unknown_methods_as_other(config):
+    client = testing.TestClient(create_app(config, environ={}))
+    for method in ("FOOBAR", "XYZZYQ", "PROPFIND"):
+        client.simulate_request(method, "/api/search")
+    client.simulate_request("OPTIONS", "/api/search")
+    text = client.simulate_get("/metrics").text
+    assert "FOOBAR" not in text and "XYZZYQ" not in text and "PROPFIND" not in text
+    assert any('method="other"' in line and 'route="/api/search"' in line for line in text.splitlines())
+    assert 'method="OPTIONS"' in text
+
+
+def test_more_values_of_a_filter_than_allowed_is_a_400_naming_it(client):
+    names = [f"Tác giả {i}" for i in range(21)]
+    body = assert_error(client.simulate_get("/api/search", params={"q": "dan van", "author": names}), 400)
+    assert body["parameter"] == "author" and "at most 20" in body["description"]
+    assert client.simulate_get("/api/search", params={"author": names[:20]}).status_code == 200
+    assert client.simulate_get("/api/search/export", params={"category": names}).status_code == 400
+    page = client.simulate_get("/", params={"q": "dan van", "source": names})
+    assert page.status_code == 400 and len(page.content) < 100_000
+
+
 # --- errors everywhere ------------------------------------------------------------------------
 
 
@@ -303,3 +324,11 @@ def test_search_answer_is_the_searchers_result(client, config):
     expected = Searcher(config).search("Nguyễn Văn Phương", per_page=3).as_dict()
     answer.pop("took_ms"), expected.pop("took_ms")
     assert answer == expected
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_kept_as_text():
+    from api.search import _cell
+
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        assert _cell(f"{start}2+3+cmd|' /C calc'!A0") == f"'{start}2+3+cmd|' /C calc'!A0"
+    assert _cell("Hà Nội - 2024") == "Hà Nội - 2024" and _cell("") == ""

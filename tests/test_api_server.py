@@ -253,3 +253,14 @@ def test_100_concurrent_puts_lose_none(news_server):
         assert result["total"] == 100, f"worker {pid} sees {result['total']} of 100"
         assert {h["id"] for h in result["hits"]} == set(ids)
     assert "Traceback" not in server.output()
+
+
+def test_a_worker_is_replaced_after_max_requests(sample_index, tmp_path):
+    config = copy_index(sample_index, tmp_path / "copy", server={"max_requests": 3, "max_requests_jitter": 0})
+    with running_server(config, workers=1) as server:
+        seen = []
+        for _ in range(12):  # every request is answered, by the old worker or its replacement
+            r = requests.get(server.url + "/api/health", headers={"Connection": "close"}, timeout=60)
+            assert r.status_code == 200
+            seen.append(r.json()["worker"])
+        assert len(set(seen)) >= 3, seen  # a new worker every 3 requests

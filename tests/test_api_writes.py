@@ -149,6 +149,83 @@ def test_bad_put_bodies(client):
     assert assert_error(bad_id, 400)["parameter"] == "id"
 
 
+def test_deep_json_and_out_of_range_dates_are_4xx_and_reject_only_their_record(client):
+    deep = '{"title": "x", "body": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    assert (
+        "nested too deeply"
+        in assert_error(client.simulate_put("/api/documents/deep-1", body=deep, headers=AUTH), 400)["description"]
+    )
+    # 9999-12-31 at 23:59 UTC-5 is already year 10000 in Hanoi (UTC+7).
+    for date in ("9999-12-31T23:59-05:00", "0001-01-01T00:00+08:00"):
+        r = client.simulate_put("/api/documents/late-1", json=article("x", date=date), headers=AUTH)
+        assert "out of range" in assert_error(r, 422)["description"]
+    word = token()
+    lines = [
+        json.dumps({"id": "bulk-ok", **article(word)}),
+        deep,
+        json.dumps({"id": "bulk-late", **article(word, date="9999-12-31T23:59-05:00")}),
+    ]
+    r = client.simulate_post("/api/documents", body="\n".join(lines), headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert r.json["indexed"] == 1 and r.json["rejected"] == 2
+    assert {e["line"] for e in r.json["errors"]} == {2, 3}
+    array = "[" + ",".join([json.dumps({"id": "arr-ok", **article(word)}), "[" * 100_000 + "]" * 100_000]) + "]"
+    assert (
+        "nested too deeply"
+        in assert_error(client.simulate_post("/api/documents", body=array, headers=AUTH), 400)["description"]
+    )
+    assert total(client, word) == 1
+
+
+def test_ids_that_could_spoof_text_or_paths_are_refused_saying_what_is_allowed(client):
+    word = token()
+    bad = [".", "..", "a\x85b", "x\u202ey", "rlm\u200f", "iso\u2066late"]
+    lines = [json.dumps({"id": i, **article(word)}) for i in [*bad, "good.id-1"]]
+    r = client.simulate_post("/api/documents", body="\n".join(lines), headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert r.json["indexed"] == 1 and r.json["rejected"] == len(bad)
+    assert all("allowed" in e["reason"] for e in r.json["errors"])
+    only_bad = "\n".join(json.dumps({"id": i, **article(word)}) for i in bad)
+    assert (
+        "allowed"
+        in assert_error(client.simulate_post("/api/documents", body=only_bad, headers=AUTH), 422)["errors"][0]["reason"]
+    )
+    r = client.simulate_put("/api/documents/x%E2%80%AEy", json=article(word), headers=AUTH)
+    assert assert_error(r, 400)["parameter"] == "id" and "allowed" in r.json["description"]
+    assert total(client, word) == 1
+
+
+def test_a_deleted_article_is_not_counted_in_stats_facets_or_suggestions(config, client):
+    from index.stats import index_stats
+
+    store = IndexStore(config.path("index.path"))
+    before = index_stats(store)
+    word = token()
+    late = article(word, date="2026-11-27T08:00")
+    assert client.simulate_put("/api/documents/late-1", json=late, headers=AUTH).status_code == 200
+    assert index_stats(store).last_day == "2026-11-27"
+    assert word in client.simulate_get("/api/suggest", params={"q": word[:6]}).json["suggestions"]
+    assert client.simulate_delete("/api/documents/late-1", headers=AUTH).status_code == 200
+    after = index_stats(store)
+    assert (after.first_day, after.last_day, after.documents) == (before.first_day, before.last_day, before.documents)
+    years = {f["value"] for f in client.simulate_get("/api/search").json["facets"]["year"]}
+    assert "2026" not in years
+    assert word not in client.simulate_get("/api/suggest", params={"q": word[:6]}).json["suggestions"]
+
+
+def test_exports_without_a_key_are_capped_and_a_key_lifts_the_cap(sample_index, tmp_path):
+    config = load_config(copy_index(sample_index, tmp_path / "capped", api={"keys": [KEY], "export_max_rows": 10}))
+    client = testing.TestClient(create_app(config, environ={}))
+    body = assert_error(client.simulate_get("/api/search/export", params={"format": "ndjson"}), 400)
+    assert "at most 10" in body["description"] and "API key" in body["description"]
+    wrong = client.simulate_get("/api/search/export", headers={"Authorization": "Bearer not-the-key-at-all"})
+    assert wrong.status_code == 400
+    rows = client.simulate_get("/api/search/export", params={"format": "ndjson"}, headers=AUTH).text.splitlines()
+    assert len(rows) == 25  # the whole sample
+    few = client.simulate_get("/api/search/export", params={"q": "dân vận", "format": "ndjson", "from": "2022-01-01"})
+    assert few.status_code == 200 and 0 < len(few.text.splitlines()) <= 10
+
+
 def test_a_body_over_max_body_bytes_is_413(sample_index, tmp_path):
     config = load_config(
         copy_index(sample_index, tmp_path / "small", api={"keys": [KEY]}, server={"max_body_bytes": 1000})

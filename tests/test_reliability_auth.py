@@ -144,3 +144,51 @@ def test_keys_never_appear_in_the_access_or_error_log(auth_server):
             line for line in errors.splitlines() if key in line
         )
     assert "Bearer" not in access
+
+
+def test_a_key_is_scrubbed_in_every_encoding_a_log_line_can_hold(monkeypatch):
+    from urllib.parse import quote, quote_plus
+
+    from api import accesslog
+
+    key = 'Zk+/9a=b c"d\\e\u00e9\u20ac' + uuid.uuid4().hex  # what base64 and pasted keys hold
+    monkeypatch.setattr(accesslog, "SECRETS", [key])
+    b64 = base64.b64encode(uuid.uuid4().bytes + b"\xfb\xff").decode()  # holds + / =
+    forms = [
+        key,
+        quote(key, safe=""),
+        quote(key, safe="").replace("%2F", "%2f").replace("%C3%A9", "%c3%a9"),
+        quote_plus(key),
+        json.dumps(key)[1:-1],
+        json.dumps(key, ensure_ascii=False)[1:-1],
+        repr(key)[1:-1],
+    ]
+    for form in forms:
+        line = accesslog.scrub(f"GET /?q={form}&x=1")
+        assert key not in line and form not in line and "[redacted]" in line, form
+    # The access log's own record of a request with the key in q=: percent-encoded, then JSON.
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/api/documents/{key}", "QUERY_STRING": "q=" + quote_plus(key)}
+    line = accesslog.scrub(json.dumps(accesslog.access_record("404 Not Found", environ, 10, 0.01)))
+    assert line.count("[redacted]") == 2 and quote_plus(key) not in line
+    monkeypatch.setattr(accesslog, "SECRETS", [b64])
+    assert b64 not in accesslog.scrub(json.dumps({"query": "q=" + quote_plus(b64)}))
+    assert accesslog.scrub("an ordinary line, no key") == "an ordinary line, no key"
+
+
+def test_keys_shorter_than_16_characters_are_refused_at_start_up(sample_index, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.server import ROOT
+
+    config = copy_index(sample_index, tmp_path / "short", api={"keys": ["short-key-15chr"]})
+    done = subprocess.run(
+        [sys.executable, "-m", "api", "--config", str(config), "--bind", "127.0.0.1:0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HNP_API_KEYS": ""},
+    )
+    assert done.returncode == 2 and "shorter than 16 characters" in done.stderr
+    assert "short-key-15chr" not in done.stderr

@@ -141,6 +141,28 @@ def test_export_is_well_formed_and_defuses_spreadsheet_formulas(hostile_server):
     assert {rec["title"] for rec in records} == {doc["title"]}
 
 
+def test_export_defuses_every_formula_start_owasp_lists(hostile_server):
+    """=, +, -, @, tab and carriage return (OWASP's CSV injection): `-2+3+cmd|...` runs too."""
+    marker = token()
+    article = {
+        "title": f"-2+3+cmd|' /C calc'!A0 {marker}",
+        "author": "@SUM(1+1)*cmd|' /C calc'!A0",
+        "category": "-1+1",
+        "source": "=1+1",
+        "url": "+1",
+        "body": f"Nội dung {marker}",
+        "date": "2024-06-01T08:00",
+    }
+    r = requests.put(hostile_server.url + "/api/documents/hostile-csv", json=article, headers=AUTH, timeout=60)
+    assert r.status_code == 200, r.text
+    r = requests.get(hostile_server.url + "/api/search/export", params={"q": marker, "format": "csv"}, timeout=30)
+    (row,) = list(csv.DictReader(io.StringIO(r.content.decode("utf-8"), newline="")))
+    assert row["title"] == f"'-2+3+cmd|' /C calc'!A0 {marker}"
+    assert row["author"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+    for cell in row.values():
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+
 # --- the server-rendered pages ------------------------------------------------------------------
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
+
+import pytest
 
 from index.article import Article
 from index.build import build
@@ -32,7 +35,7 @@ def test_a_second_process_answers_from_the_first_ones_result_without_evaluating(
     build(IndexStore(config.path("index.path")), [SEED], procs=1, progress=False)
     first, second = Searcher(config), Searcher(config)  # two workers of one server
     expected = first.search("dan van")
-    assert len(list((tmp_path / "shared").glob("*.pickle"))) == 1
+    assert len(list((tmp_path / "shared").glob("*.json"))) == 1
     found = second.search("dan van")
     assert second._recent == {}  # not evaluated: read from the shared folder
     assert found.hits == expected.hits and found.facets == expected.facets and found.total == expected.total
@@ -90,3 +93,54 @@ def test_off_when_the_limit_is_zero_or_the_folder_cannot_be_made(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     assert not SharedResults(tmp_path / "file" / "shared", limit=10).enabled
     assert not SharedResults(tmp_path / "shared", limit=0).enabled
+
+
+class _Planted:
+    """A pickle that, when loaded, leaves a file behind (what a hostile pickle would do, harmlessly)."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_planted_pickle_is_never_loaded(tmp_path):
+    store = SharedResults(tmp_path / "shared", limit=10)
+    marker = tmp_path / "pwned"
+    store._path(("key",)).write_bytes(pickle.dumps((("key",), _Planted(str(marker)))))
+    os.chmod(store._path(("key",)), 0o600)
+    assert store.get(("key",)) is None and not marker.exists()
+
+
+def test_an_entry_others_could_have_written_is_not_read(tmp_path):
+    store = SharedResults(tmp_path / "shared", limit=10)
+    store.put(("key",), {"value": 1})
+    path = store._path(("key",))
+    assert store.get(("key",)) == {"value": 1}
+    os.chmod(path, 0o622)  # group- and world-writable: anyone may have replaced its content
+    assert store.get(("key",)) is None
+    os.chmod(path, 0o600)
+    (tmp_path / "elsewhere").write_bytes(path.read_bytes())
+    path.unlink()
+    path.symlink_to(tmp_path / "elsewhere")  # a symlink planted in the folder is not followed
+    assert store.get(("key",)) is None
+    path.unlink()
+    store.put(("key",), {"value": 1})
+    if os.getuid() != 0:
+        pytest.skip("only root can give a file to another user")
+    os.chown(path, 65534, 65534)  # the folder vanished and another user made it again, and this file
+    assert store.get(("key",)) is None
+
+
+def test_prune_removes_only_its_own_entries(tmp_path):
+    folder = tmp_path / "index"  # search.shared_result_dir pointed at the index's folder by mistake
+    folder.mkdir(mode=0o700)
+    for name in ("CURRENT", "journal.jsonl", "notes.txt", "0123456789abcdef0123456789abcdef.pickle"):
+        (folder / name).write_text("keep me")
+    store = SharedResults(folder, limit=5)
+    for i in range(200):
+        store.put(("key", i), {"value": i})
+    left = {p.name for p in folder.iterdir()}
+    assert {"CURRENT", "journal.jsonl", "notes.txt", "0123456789abcdef0123456789abcdef.pickle"} <= left
+    assert len(left) <= 4 + 5 + 64

@@ -189,3 +189,14 @@ def test_pages_without_an_index_say_so_with_503(tmp_config):
         assert response.status_code == 503, path
         assert response.headers["content-type"] == "text/html; charset=utf-8"
         assert parse(response.text).find("h1").text == "Kho tin bài chưa sẵn sàng"
+
+
+def test_a_coverage_span_of_millennia_draws_only_the_months_with_articles():
+    from api.site.charts import coverage_chart, coverage_table, month_series
+
+    facet = [{"value": "0001-01", "count": 1}, {"value": "2022-03", "count": 5}, {"value": "9999-12", "count": 1}]
+    series = month_series(facet)
+    assert series == [("0001-01", 1), ("2022-03", 5), ("9999-12", 1)]
+    assert len(coverage_chart(series)) + len(coverage_table(series)) < 20_000
+    recent = month_series([{"value": "2021-11", "count": 2}, {"value": "2022-02", "count": 1}])
+    assert [key for key, _ in recent] == ["2021-11", "2021-12", "2022-01", "2022-02"]  # gaps filled

@@ -93,6 +93,21 @@ def test_jsonl_broken_records_are_reported_with_file_and_line(tmp_path):
     assert "bad date" in problems[f"{path}:7"]
 
 
+def test_any_failure_of_one_record_is_skipped_with_file_and_line(tmp_path):
+    path = tmp_path / "odd.jsonl"
+    lines = [
+        b'{"id": "deep", "body": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        json.dumps({"id": "late", "body": "x", "date": "9999-12-31T23:59-05:00"}).encode(),
+        json.dumps({"id": "ok", "body": "Thân bài"}).encode(),
+    ]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    items = list(read_jsonl(path))
+    assert [a.id for a in only_articles(items)] == ["ok"]
+    problems = {p.location: p.message for p in items if isinstance(p, Problem)}
+    assert set(problems) == {f"{path}:1", f"{path}:2"}
+    assert "RecursionError" in problems[f"{path}:1"] and "out of range" in problems[f"{path}:2"]
+
+
 def test_truncated_gzip_keeps_what_was_read(tmp_path):
     path = tmp_path / "cut.jsonl.gz"
     records = b"".join(json.dumps({"id": f"d{i}", "body": "x " * 200}).encode() + b"\n" for i in range(200))

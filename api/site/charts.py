@@ -20,6 +20,7 @@ from api.site.state import SearchState
 from index.schema import UNDATED
 
 MAX_YEAR_GAP_FILL = 40  # a histogram fills missing years with empty bars up to this span
+MAX_MONTH_GAP_FILL = 600  # the coverage chart fills missing months up to this span (50 years)
 
 
 @dataclass
@@ -121,11 +122,15 @@ PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 44, 8, 12, 36
 
 
 def month_series(facet: list[dict]) -> list[tuple[str, int]]:
-    """Every month from the first to the last dated one, with zeroes in between."""
+    """Every month from the first to the last dated one, with zeroes in between; over a span of
+    more than :data:`MAX_MONTH_GAP_FILL` months, only the months that have articles."""
     by_month = {k: v for k, v in counts(facet).items() if len(k) == 7 and k[4] == "-"}
     if not by_month:
         return []
     first, last = min(by_month), max(by_month)
+    if (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:]) >= MAX_MONTH_GAP_FILL:
+        # One article dated 0001 and one 9999 made 119,988 bars (2.5 MB of page, 0.7 s).
+        return sorted(by_month.items())
     year, month = int(first[:4]), int(first[5:])
     series = []
     while True:
