@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 
 from falcon import testing
 
@@ -151,8 +153,9 @@ def test_a_rebuild_keeps_what_sync_wrote(tmp_path):
     assert run("sync", "--quiet", config=config).stdout.startswith(SUMMARY_NOTHING + " 7, skipped 0")
 
 
-def test_watch_syncs_each_round_and_stops_cleanly_on_sigterm(tmp_path):
-    folder, config, pages, _ = archive(tmp_path)
+@contextlib.contextmanager
+def watching(config) -> Iterator[subprocess.Popen]:
+    """``python -m index sync --watch 0.2`` on *config*, killed if a test leaves it running."""
     watcher = subprocess.Popen(
         [sys.executable, "-m", "index", "sync", "--watch", "0.2", "--quiet", "--config", str(config)],
         cwd=ROOT,
@@ -161,6 +164,16 @@ def test_watch_syncs_each_round_and_stops_cleanly_on_sigterm(tmp_path):
         text=True,
     )
     try:
+        yield watcher
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.wait()
+
+
+def test_watch_syncs_each_round_and_stops_cleanly_on_sigterm(tmp_path):
+    folder, config, pages, _ = archive(tmp_path)
+    with watching(config) as watcher:
         assert watcher.stdout.readline().startswith(SUMMARY_NOTHING + " 8")  # the first round is done
         # Whole or not at all (a rename), as a scraper should write: a round never sees half a page.
         os.replace(shutil.copy(folder / f"{pages[0]}.txt", tmp_path / "moi-them.txt"), folder / "moi-them.txt")
@@ -170,10 +183,6 @@ def test_watch_syncs_each_round_and_stops_cleanly_on_sigterm(tmp_path):
         assert line.startswith("added 1, replaced 0, deleted 0, unchanged 8"), line
         watcher.send_signal(signal.SIGTERM)
         out, err = watcher.communicate(timeout=120)
-    finally:
-        if watcher.poll() is None:
-            watcher.kill()
-            watcher.wait()
     assert watcher.returncode == 0, err
     assert out.rstrip().endswith("stopped: the index holds every sync reported above"), out
     assert "moi-them" in ids_in(config)
@@ -184,23 +193,12 @@ def test_a_watch_outlives_a_failed_round(tmp_path):
     folder, config, _, _ = archive(tmp_path)
     moved = tmp_path / "moved"
     folder.rename(moved)  # the archive's disk is not mounted yet, say
-    watcher = subprocess.Popen(
-        [sys.executable, "-m", "index", "sync", "--watch", "0.2", "--quiet", "--config", str(config)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with watching(config) as watcher:
         assert "no such file or folder; trying again" in watcher.stderr.readline()
         moved.rename(folder)
         assert watcher.stdout.readline().startswith(SUMMARY_NOTHING + " 8")  # and nothing deleted
         watcher.send_signal(signal.SIGINT)
         out, err = watcher.communicate(timeout=120)
-    finally:
-        if watcher.poll() is None:
-            watcher.kill()
-            watcher.wait()
     assert watcher.returncode == 0, err
     assert out.rstrip().endswith("stopped: the index holds every sync reported above"), out
 
