@@ -322,7 +322,7 @@ def segment_words(text: str) -> list[str]:
     canonical = _canonical_text(text)
     if not SYLLABLE_RE.search(canonical):
         return []
-    from index.segment import segment  # pyvi costs ~1 s and ~120 MB: load on first use
+    from index.wordseg import segment  # pyvi costs ~1 s and ~120 MB: load on first use
 
     # Segment with capitals kept (they help pyvi), then lower-case; drop punctuation.
     return [w.lower() for w in segment(canonical) if _WORD_RE.fullmatch(w)]

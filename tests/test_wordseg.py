@@ -7,7 +7,7 @@ from itertools import islice
 import pytest
 from pyvi import ViTokenizer
 
-from index.segment import segment
+from index.wordseg import segment
 
 from .conftest import CORPUS_00, SEED
 
