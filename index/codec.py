@@ -6,15 +6,29 @@ fifteen bytes of pickling boilerplate, and weights are pickled as eight-byte
 floats.  On a syllable-level index of Vietnamese news (a posting for nearly
 every word of the text) that made the index three times the size of the text.
 
-:class:`CompactCodec` keeps the W3 file layout, term index and block headers,
-and changes only how the data of one block is packed:
+:class:`CompactCodec` keeps the W3 file layout, term index and block headers
+(the block's count, last id, largest weight and shortest field length), and
+changes how the data of one block is packed: as little-endian arrays that numpy
+reads in place (``np.frombuffer``), no pickle, no zlib, no varints (``FLAT``,
+index format 3).  A search reads whole posting lists of syllables found in
+most of 100,000 articles; inflating and decoding them was a third of its CPU,
+and a flat array costs one copy from the page cache.  What a block holds, in
+order (:func:`pack_flat`, :func:`unpack_flat`):
 
-* document ids: varint-encoded deltas;
-* weights: absent when all are 1, else varints when all are whole numbers
-  (they are term frequencies here), else a float array;
-* values: a varint length per posting followed by the concatenated values;
-* ids and weights are deflated apart from the values (``SPLIT``), so a reader
-  that ranks by frequencies never inflates positions (search/postings.py).
+* a header: the first document id, the number of positions, and the width of
+  each array below;
+* document ids, less the first one: 2 bytes each when the block spans fewer
+  than 65,536 documents, else 4;
+* weights (term frequencies): absent when all are 1, else 1 or 2 bytes each
+  when whole numbers, else 4-byte floats;
+* positions (:class:`index.formats.VarintPositions` fields): every posting's
+  positions in order, absolute, 2 bytes each when all are under 65,536, else
+  4; a posting holds as many as its frequency (else a 4-byte count per
+  posting follows the weights).  Values of any other format are kept as raw
+  bytes with a 4-byte length each.
+
+That is about 2 bytes a posting and 2 a position where the old blocks (varint
+deltas, deflated) took about 1; the index grows by a half and needs no decoding.
 
 Stored fields (the article text shown in results) are compressed one document
 at a time, as in W3, but with a preset zlib dictionary of Vietnamese news text
@@ -31,13 +45,15 @@ decoder; every writer of ours is created with this codec (see
 from __future__ import annotations
 
 import io
+import itertools
 import zlib
-from array import array
 from functools import cache
 from pathlib import Path
-from pickle import dumps, load, loads
+from pickle import dumps, load
 from struct import Struct
+from typing import NamedTuple
 
+import numpy as np
 from whoosh import columns
 from whoosh.codec import whoosh3
 from whoosh.matching import ListMatcher
@@ -45,40 +61,109 @@ from whoosh.reading import CorruptIndexError
 from whoosh.util.numeric import length_to_byte
 
 from index import varint
+from index.formats import VarintPositions
 
 _ZDICT_DIR = Path(__file__).resolve().parent / "zdict"
 STORED_DICTIONARY = 1  # version of index/zdict/stored-v<N>.bin used by new segments
 
 _INT = Struct("!i")  # block lengths, as Whoosh's StructFile writes them
-# Below this size zlib only adds its header (W3 uses the same threshold).
-_COMPRESS_MIN = 80
-_WEIGHTS_ONES, _WEIGHTS_INTS, _WEIGHTS_FLOATS = 0, 1, 2
-# A block's "compression" header field: -1 for blocks with ids/weights and positions deflated
-# apart (new segments); a zlib level or 0 for one stream (segments written before).
-SPLIT = -1
+# A block's "compression" header field: FLAT for the arrays of format 3.  (Format 2's
+# deflated varint blocks, -1, are not read: such an index is refused, index/version.py.)
+FLAT = -2
+_FLAT_HEAD = Struct("<IIBBBB")  # first id, positions, id width, weight code, position code, counts
+_ONES, _FLOATS = 0, 3  # weight codes besides 1 and 2 (bytes per whole number): all 1; 4-byte floats
+_RAW = 255  # position code (else bytes per position) of raw values of another format
+_WIDTHS = {1: "u1", 2: "<u2", 4: "<u4"}
+_FEW = 16  # postings below which a block is packed in Python (numpy's fixed costs)
 
 
-class Deflated:
-    """Still-deflated position bytes of a block, from :func:`read_blocks`
-    (a wrapper, not a bytes subclass: that would copy every block once more)."""
+class FlatBlock(NamedTuple):
+    """One block's postings as arrays (:func:`unpack_flat`)."""
 
-    __slots__ = ("data",)
-
-    def __init__(self, data: bytes):
-        self.data = data
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def inflate(self) -> bytes:
-        return zlib.decompress(self.data)
+    ids: np.ndarray  # int32 document numbers, ascending
+    weights: np.ndarray | None  # uint8 / uint16 / float32; None: every weight 1
+    counts: np.ndarray | None  # positions per posting, when they are not the weights
+    positions: np.ndarray | None  # uint16 / uint32 positions of every posting in order; None: none
+    raw: tuple[np.ndarray, bytes] | None  # (lengths, bytes) of values of another format
 
 
-def _deflate(data: bytes, level: int) -> tuple[bytes, bool]:
-    """*data* deflated at *level* when that is worth it, and whether it was."""
-    if level and len(data) >= _COMPRESS_MIN:
-        return zlib.compress(data, level), True
-    return data, False
+def _width(top: int) -> int:
+    return 2 if top < 1 << 16 else 4
+
+
+def pack_flat(ids: list[int], weights: list[float], values: list | None, positional: bool) -> bytes:
+    """A block's postings as :data:`FLAT` arrays; *positional*: values are varint position deltas."""
+    base = ids[0]
+    id_width = _width(ids[-1] - base)
+    parts = [(np.array(ids, dtype=np.int64) - base).astype(_WIDTHS[id_width]).tobytes()]
+    if all(w == 1.0 for w in weights):
+        weight_code = _ONES
+    elif all(w == int(w) and 0 <= w < 1 << 16 for w in weights):
+        weight_code = 1 if max(weights) < 1 << 8 else 2
+        parts.append(np.array(weights, dtype=np.int64).astype(_WIDTHS[weight_code]).tobytes())
+    else:
+        weight_code = _FLOATS
+        parts.append(np.array(weights, dtype="<f4").tobytes())
+    position_code, has_counts, count = 0, 0, 0
+    if values and any(values):
+        if positional:
+            counts, positions = _decode_positions(values)
+            count = positions.size
+            if counts.tolist() != [int(w) for w in weights]:
+                has_counts = 1
+                parts.append(counts.astype("<u4").tobytes())
+            position_code = _width(int(positions.max()) if count else 0)
+            parts.append(positions.astype(_WIDTHS[position_code]).tobytes())
+        else:
+            position_code = _RAW
+            parts.append(np.array([len(v or b"") for v in values], dtype="<u4").tobytes())
+            parts.append(b"".join(v or b"" for v in values))
+    head = _FLAT_HEAD.pack(base, count, id_width, weight_code, position_code, has_counts)
+    return head + b"".join(parts)
+
+
+def _decode_positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """(positions per posting, absolute positions) of varint-delta *values*."""
+    if len(values) < _FEW or not all(values):
+        counts, positions = [], []
+        for value in values:
+            found = varint.decode_deltas(value)
+            counts.append(len(found))
+            positions.extend(found)
+        return np.array(counts, dtype=np.int64), np.array(positions, dtype=np.int64)
+    raw = np.frombuffer(b"".join(values), dtype=np.uint8)
+    deltas = varint.decode_array(raw)
+    ends = np.cumsum(raw < 0x80)  # varints ended by each byte, running
+    bounds = np.cumsum([len(v) for v in values])
+    counts = np.diff(np.concatenate(([0], ends[bounds - 1]))) if bounds.size else np.zeros(0, dtype=np.int64)
+    total = np.cumsum(deltas)
+    restart = np.repeat(np.concatenate(([0], total[np.cumsum(counts)[:-1] - 1])), counts)
+    return counts, total - restart
+
+
+def unpack_flat(data: bytes | memoryview, count: int) -> FlatBlock:
+    """The arrays of one :data:`FLAT` block of *count* postings (views into *data*)."""
+    base, positions_count, id_width, weight_code, position_code, has_counts = _FLAT_HEAD.unpack_from(data, 0)
+    at = _FLAT_HEAD.size
+    ids = np.frombuffer(data, _WIDTHS[id_width], count, at).astype(np.int32) + np.int32(base)
+    at += id_width * count
+    weights = None
+    if weight_code == _FLOATS:
+        weights = np.frombuffer(data, "<f4", count, at).astype(np.float32)
+        at += 4 * count
+    elif weight_code != _ONES:
+        weights = np.frombuffer(data, _WIDTHS[weight_code], count, at)
+        at += weight_code * count
+    counts = positions = raw = None
+    if has_counts:
+        counts = np.frombuffer(data, "<u4", count, at)
+        at += 4 * count
+    if position_code == _RAW:
+        lengths = np.frombuffer(data, "<u4", count, at)
+        raw = (lengths, bytes(data[at + 4 * count :]))
+    elif position_code:
+        positions = np.frombuffer(data, _WIDTHS[position_code], positions_count, at)
+    return FlatBlock(ids, weights, counts, positions, raw)
 
 
 class CompactCodec(whoosh3.W3Codec):
@@ -163,40 +248,16 @@ class CompactPostingsWriter(whoosh3.W3PostingsWriter):
             self._postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
 
-        ids = self._ids
-        previous = 0
-        deltas = []
-        for docnum in ids:
-            deltas.append(docnum - previous)
-            previous = docnum
-        weights = self._weights
-        if all(w == 1.0 for w in weights):
-            packed_weights = (_WEIGHTS_ONES, b"")
-        elif all(w == int(w) and w >= 0 for w in weights):
-            packed_weights = (_WEIGHTS_INTS, varint.encode(int(w) for w in weights))
-        else:
-            packed_weights = (_WEIGHTS_FLOATS, array("f", weights).tobytes())
         values = self._values
         fixed = self._format.fixed_value_size()
-        if not values:
-            packed_values = None
-        elif fixed is None:
-            packed_values = varint.encode(len(v) for v in values) + b"".join(values)
-        else:
-            packed_values = b"".join(values)
-        # Ids and weights, and the positions, are deflated separately (SPLIT): ranking reads
-        # only the first part of most lists, and positions stay deflated until a phrase needs them.
-        head, head_deflated = _deflate(dumps((varint.encode(deltas), packed_weights), 5), self._compression)
-        if packed_values is not None:
-            packed_values, values_deflated = _deflate(packed_values, self._compression)
-        else:
-            values_deflated = False
-        databytes = dumps((head, head_deflated, packed_values, values_deflated), 5)
-        comp = SPLIT
+        databytes = pack_flat(
+            self._ids, self._weights, values if fixed != 0 else None, isinstance(self._format, VarintPositions)
+        )
+        comp = FLAT
         infobytes = dumps(
             (
-                len(ids),
-                ids[-1],
+                len(self._ids),
+                self._ids[-1],
                 self._maxweight,
                 comp,
                 length_to_byte(self._minlength),
@@ -213,14 +274,13 @@ class CompactPostingsWriter(whoosh3.W3PostingsWriter):
 
 
 def read_blocks(postfile, offset: int, length: int):
-    """``(count, id_deltas, (weight_kind, weights), values)`` of every block of the posting
-    list at *offset* (*length* bytes, header included), from one read of the file.
+    """:class:`FlatBlock` of every block of the posting list at *offset* (*length* bytes,
+    header included), from one read of the file.
 
-    Positions of SPLIT blocks come as :class:`Deflated` bytes.  Reading the list
-    whole spares the three or four seeks and reads per block of Whoosh's matcher,
-    which were most of the cost of a long list on 100,000 articles.
+    Reading the list whole spares the three or four seeks and reads per block of
+    Whoosh's matcher, which were most of the cost of a long list on 100,000 articles.
     """
-    data = memoryview(postfile.get(offset, length))  # blocks are sliced out without copies
+    data = postfile.get(offset, length)
     if data[:4] != whoosh3.WHOOSH3_HEADER_MAGIC:
         raise CorruptIndexError(f"bad postings header {data[:4]!r} at offset {offset}: rebuild the index")
     stream = io.BytesIO(data)
@@ -230,72 +290,61 @@ def read_blocks(postfile, offset: int, length: int):
         last = size < 0
         end = position + 4 + abs(size)
         stream.seek(position + 4)
-        info = load(stream)
-        block = data[stream.tell() : end]
-        if info[3] == SPLIT:
-            head, head_deflated, values, values_deflated = loads(block)
-            ids, weights = loads(zlib.decompress(head) if head_deflated else head)
-            if values_deflated:
-                values = Deflated(values)
-        else:
-            ids, weights, values = loads(zlib.decompress(block) if info[3] else block)
-        yield info[0], ids, weights, values
+        info = load(stream)  # the block header W3 writes: pickled by this codec, in our own index
+        if info[3] != FLAT:
+            raise CorruptIndexError(f"posting block of an older format at offset {offset}: rebuild the index")
+        yield unpack_flat(memoryview(data)[stream.tell() : end], info[0])
         if last or end >= len(data):
             return
         position = end
 
 
 class CompactLeafMatcher(whoosh3.W3LeafMatcher):
+    """Whoosh's matcher over :data:`FLAT` blocks: what merging segments reads."""
+
     def _read_data(self):
+        if self._compression != FLAT:
+            raise CorruptIndexError("posting block of an older format: rebuild the index")
         data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
-        if self._compression == SPLIT:
-            head, head_deflated, values, values_deflated = loads(data)
-            ids, weights = loads(zlib.decompress(head) if head_deflated else head)
-            self._data = (ids, weights, zlib.decompress(values) if values_deflated else values)
-            return
-        if self._compression:
-            data = zlib.decompress(data)
-        self._data = loads(data)
+        self._data = unpack_flat(data, self._blocklength)
 
     def _read_ids(self):
         if self._data is None:
             self._read_data()
-        ids = []
-        docnum = 0
-        for delta in varint.decode(self._data[0])[0]:
-            docnum += delta
-            ids.append(docnum)
-        self._ids = ids
+        self._ids = self._data.ids.tolist()
 
     def _read_weights(self):
         if self._data is None:
             self._read_data()
-        kind, packed = self._data[1]
-        if kind == _WEIGHTS_ONES:
-            self._weights = [1.0] * self._blocklength
-        elif kind == _WEIGHTS_INTS:
-            self._weights = [float(w) for w in varint.decode(packed)[0]]
-        else:
-            self._weights = array("f", packed)
+        weights = self._data.weights
+        self._weights = [1.0] * self._blocklength if weights is None else weights.astype(float).tolist()
 
     def _read_values(self):
         if self._data is None:
             self._read_data()
-        packed = self._data[2]
-        count = self._blocklength
-        fixed = self._fixedsize
-        if fixed == 0 or packed is None:
-            self._values = (None,) * count
-        elif fixed is None or fixed < 0:
-            # The first `count` varints are the lengths, the values follow them.
-            lengths, offset = varint.decode(packed, count)
-            values = []
-            for length in lengths:
-                values.append(packed[offset : offset + length])
-                offset += length
-            self._values = values
+        block = self._data
+        if block.raw is not None:
+            lengths, data = block.raw
+            ends = np.cumsum(lengths).tolist()
+            self._values = [data[end - size : end] for end, size in zip(ends, lengths.tolist(), strict=True)]
+        elif block.positions is None:
+            self._values = (None,) * self._blocklength
         else:
-            self._values = [packed[i : i + fixed] for i in range(0, len(packed), fixed)]
+            self._values = _varint_values(block)
+
+
+def _varint_values(block: FlatBlock) -> list[bytes]:
+    """Each posting's positions as :class:`index.formats.VarintPositions` bytes (varint deltas)."""
+    counts = block.counts if block.counts is not None else block.weights
+    counts = np.ones(block.ids.size, dtype=np.int64) if counts is None else counts.astype(np.int64)
+    positions = block.positions.astype(np.int64)
+    firsts = np.cumsum(counts) - counts
+    deltas = np.diff(positions, prepend=0)
+    deltas[firsts[counts > 0]] = positions[firsts[counts > 0]]  # each posting starts from 0
+    data, sizes = varint.encode_array(deltas)
+    ends = np.concatenate(([0], np.cumsum(sizes)))
+    bounds = [0, *ends[np.cumsum(counts)].tolist()]
+    return [data[start:end] for start, end in itertools.pairwise(bounds)]
 
 
 # --- stored fields -----------------------------------------------------------------

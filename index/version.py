@@ -12,14 +12,15 @@ it came from (``origin``) and a hash of its parsed content (``digest``), for
 ``index.analysis.BreakTokenizer``), so an exact phrase never matches across a
 sentence end, a comma or a line.  Within 2, an ``export`` column (the six fields of an export row,
 issue 18) is additive: a generation without it is read the same (export rows come from the stored
-articles) and takes writes without it, so it needs no new number.
+articles) and takes writes without it, so it needs no new number.  3: posting blocks are flat
+little-endian arrays read without decoding (``index.codec.FLAT``) instead of deflated varints.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-FORMAT = 2
+FORMAT = 3
 FORMAT_FILE = "FORMAT"
 
 

@@ -15,14 +15,13 @@ import numpy as np
 from whoosh.util.numeric import byte_to_length
 
 from search.columns import ColumnCache, Columns
-from search.postings import ENTRY_BYTES, POSITION_BITS, PostingCache, Postings, decode_positions
+from search.postings import ENTRY_BYTES, POSITION_BITS, PostingCache, Postings
 from search.termtable import doc_frequency
 
 # Global term arrays kept per view (a view lasts until the next commit), bounded in bytes: on
 # 100,000 articles one common syllable's arrays take 1-2 MB, and a bound by count (2,048 terms)
 # let a serving worker grow past 700 MB.
 TERMS_BYTES = 24 << 20
-BATCH_BYTES = 1 << 20  # encoded position bytes decoded together by IndexView.term_keys
 _NO_KEYS = np.zeros(0, dtype=np.int64)
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
@@ -178,90 +177,27 @@ class IndexView:
     def term_positions(self, field: str, text: str, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Global ``(doc of each position, position)`` of a term, in the documents
         of the boolean mask *among* (all when None)."""
-        parts = []
-        for leaf, postings in self.postings(field, text):
-            if postings.size:
-                select = None if among is None else among[postings.docs.astype(np.int64) + leaf.offset]
-                owners, positions = postings.positions(select)
-                if owners.size:
-                    parts.append((owners.astype(np.int64) + leaf.offset, positions))
-        if not parts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
-        if len(parts) == 1:
-            return parts[0]
-        return np.concatenate([o for o, _ in parts]), np.concatenate([p for _, p in parts])
+        keys = self.term_keys([(field, text)], np.ones(self.size, dtype=bool) if among is None else among)[0]
+        return keys >> POSITION_BITS, (keys & ((1 << POSITION_BITS) - 1)).astype(np.int32)
 
-    def term_keys(
-        self, requests: list[tuple[str, str]], among: np.ndarray, batch_bytes: int = BATCH_BYTES
-    ) -> list[np.ndarray]:
+    def term_keys(self, requests: list[tuple[str, str]], among: np.ndarray) -> list[np.ndarray]:
         """For each ``(field, term)`` of *requests*: ``doc << POSITION_BITS | position`` of every
-        occurrence in the documents of the boolean mask *among*, sorted.
-
-        A short list keeps its positions decoded (:meth:`Postings.keys`) once a quarter of
-        it or more is asked for: picking the documents asked about is then a mask.  Longer lists are gathered and decoded
-        together, for the documents asked about only: a query's phrases need the
-        positions of each of its syllables in four fields, two views and every segment,
-        and decoding them one by one cost more in per-call overhead than in decoding.
-        """
-        distinct = list(dict.fromkeys(requests))
-        if len(distinct) < len(requests):
-            # A phrase repeating a syllable ("là là là ..."): each list decoded and kept once.
-            found = dict(zip(distinct, self.term_keys(distinct, among, batch_bytes), strict=True))
-            return [found[request] for request in requests]
-        pieces: list[list[np.ndarray | int]] = []  # per request, in segment order: keys, or a slot
-        decoded: list[np.ndarray] = []  # keys of each slot, in slot order
-        raws, lengths, docs, slots = [], [], [], []  # the pending slots' encoded postings
-        pending = 0  # encoded bytes gathered and not yet decoded
-
-        def decode() -> None:
-            nonlocal pending
-            owners, positions, per_posting = decode_positions(
-                np.concatenate(raws), np.concatenate(lengths), np.concatenate(docs)
-            )
-            keys = (owners << POSITION_BITS) | positions
-            ends = np.concatenate(([0], np.cumsum(per_posting)))[np.cumsum(slots)]
-            decoded.extend(np.split(keys, ends[:-1]))
-            raws.clear(), lengths.clear(), docs.clear(), slots.clear()
-            pending = 0
-
-        for field, text in requests:
-            own: list[np.ndarray | int] = []
-            for leaf, postings in self.postings(field, text):
-                if not postings.size:
+        occurrence in the documents of the boolean mask *among*, sorted.  The positions
+        are arrays in the index (:mod:`index.codec`): picking those of the documents asked
+        about is a gather, with nothing to decode."""
+        found: dict[tuple[str, str], np.ndarray] = {}
+        for request in requests:
+            if request in found:  # a phrase repeating a syllable ("là là là ..."): read once
+                continue
+            parts = []
+            for leaf, postings in self.postings(*request):
+                if postings.positions is None:
                     continue
-                kept = postings.kept_keys()
-                select = None
-                if kept is None:
-                    select = among[postings.docs + leaf.offset]
-                    # Decoded whole only when a good share of it is asked for: on 100,000
-                    # articles most lists a query meets are new, and it wants a few documents.
-                    if np.count_nonzero(select) * 4 >= postings.size:
-                        kept = postings.keys()
-                if kept is not None:
-                    chosen = kept[among[leaf.offset : leaf.offset + leaf.count][kept >> POSITION_BITS]]
-                    if chosen.size:
-                        own.append(chosen + (leaf.offset << POSITION_BITS) if leaf.offset else chosen)
-                    continue
-                raw, sizes, owners = postings.encoded(select)
-                if sizes.size:
-                    own.append(len(decoded) + len(slots))
-                    raws.append(raw)
-                    lengths.append(sizes)
-                    docs.append(owners.astype(np.int64) + leaf.offset)
-                    slots.append(sizes.size)
-                    pending += raw.size
-            pieces.append(own)
-            # Decoding takes some 40 bytes of temporary arrays per encoded byte: batches are
-            # cut at *batch_bytes* so a broad query on 100,000 articles stays within memory.
-            if pending >= batch_bytes:
-                decode()
-        if slots:
-            decode()
-        found = []
-        for own in pieces:
-            arrays = [decoded[piece] if isinstance(piece, int) else piece for piece in own]
-            found.append(arrays[0] if len(arrays) == 1 else np.concatenate(arrays) if arrays else _NO_KEYS)
-        return found
+                keys = postings.keys(among[leaf.offset : leaf.offset + leaf.count][postings.docs])
+                if keys.size:
+                    parts.append(keys + (leaf.offset << POSITION_BITS) if leaf.offset else keys)
+            found[request] = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else _NO_KEYS
+        return [found[request] for request in requests]
 
     def doc_frequency(self, field: str, text: str) -> int:
         """Documents holding *text* in *field* in every segment, deleted ones included."""

@@ -7,6 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No deadline per example: a test must not depend on the machine's speed (a shared CI machine
+# ran one example in 283 ms against Hypothesis's default 200 ms).
+settings.register_profile("house", deadline=None)
+settings.load_profile("house")
 
 ROOT = Path(__file__).resolve().parent.parent
 # The shared data sits next to the checkout; HNP_SHARED points elsewhere (a clone in /tmp).

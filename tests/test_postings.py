@@ -1,4 +1,4 @@
-"""Decoding our posting format (search/postings.py) against the encoder that wrote it (index/varint.py)."""
+"""Our posting blocks: written by index/codec.py as flat arrays, read back by it and by search/postings.py."""
 
 from __future__ import annotations
 
@@ -7,27 +7,85 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from index import varint
-from search import postings as postings_module
-from search.postings import POSITION_BITS, Postings, _few_keys, compact_freqs, decode_positions, decode_varints
+from index.codec import _varint_values, pack_flat, unpack_flat
+from search.postings import POSITION_BITS, _from_blocks, compact_freqs
 
 
 @given(st.lists(st.integers(min_value=0, max_value=(1 << 35) - 1), max_size=300))
-def test_varints_decode_to_what_was_encoded(values):
-    assert decode_varints(varint.encode(values)).tolist() == values
+def test_varints_of_numpy_are_those_of_python(values):
+    data, sizes = varint.encode_array(np.array(values, dtype=np.int64))
+    assert data == varint.encode(values) and int(sizes.sum()) == len(data)
+    assert varint.decode_array(np.frombuffer(data, dtype=np.uint8)).tolist() == values
 
 
-@given(st.lists(st.lists(st.integers(min_value=1, max_value=70_000), min_size=1, max_size=20), max_size=30))
-def test_positions_restart_at_each_posting(gaps_per_posting):
-    encoded = [varint.encode(gaps) for gaps in gaps_per_posting]
-    raw = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    lengths = np.array([len(e) for e in encoded], dtype=np.int64)
-    docs = np.arange(len(encoded), dtype=np.int32) * 3
-    if not encoded:
-        return
-    owners, positions, per_posting = decode_positions(raw, lengths, docs)
-    assert per_posting.tolist() == [len(g) for g in gaps_per_posting]
-    expected = [(3 * d, p) for d, gaps in enumerate(gaps_per_posting) for p in np.cumsum(gaps).tolist()]
-    assert list(zip(owners.tolist(), positions.tolist(), strict=True)) == expected
+# A block: ascending documents, each with ascending positions (its frequency is their count).
+blocks = st.dictionaries(
+    st.integers(min_value=0, max_value=300_000),
+    st.lists(st.integers(min_value=0, max_value=200_000), min_size=1, max_size=12, unique=True).map(sorted),
+    min_size=1,
+    max_size=60,
+).map(lambda d: sorted(d.items()))
+
+
+@given(blocks, st.booleans())
+def test_a_block_reads_back_as_written(postings, spread):
+    ids = [doc for doc, _ in postings]
+    values = [varint.encode_deltas(positions) for _, positions in postings]
+    weights = [float(len(positions)) for _, positions in postings]
+    if spread:  # positions over 65,535 and documents further apart take 4 bytes each
+        ids = [doc * 3 for doc in ids]
+    block = unpack_flat(pack_flat(ids, weights, values, positional=True), len(ids))
+    assert block.ids.dtype == np.int32 and block.ids.tolist() == ids
+    frequencies = block.weights if block.weights is not None else np.ones(len(ids))
+    assert frequencies.tolist() == weights and block.counts is None
+    assert block.positions.tolist() == [p for _, positions in postings for p in positions]
+    assert _varint_values(block) == values  # what Whoosh's matcher hands to a merge
+
+
+@given(blocks)
+def test_values_of_another_format_are_kept_as_bytes(postings):
+    ids = [doc for doc, _ in postings]
+    values = [bytes(p % 256 for p in positions[:3]) if i % 2 == 0 else b"" for i, (_, positions) in enumerate(postings)]
+    block = unpack_flat(pack_flat(ids, [1.0] * len(ids), values, positional=False), len(ids))
+    lengths, data = block.raw
+    assert lengths.tolist() == [len(v) for v in values] and data == b"".join(values)
+
+
+def test_frequencies_that_are_not_the_positions_counts_are_kept_apart():
+    ids, values = [3, 9], [varint.encode_deltas([1, 4]), varint.encode_deltas([7])]
+    block = unpack_flat(pack_flat(ids, [0.5, 2.5], values, positional=True), 2)
+    assert block.weights.dtype == np.float32 and block.weights.tolist() == [0.5, 2.5]
+    assert block.counts.tolist() == [2, 1] and block.positions.tolist() == [1, 4, 7]
+    assert _varint_values(block) == values
+
+
+@given(st.lists(blocks, min_size=1, max_size=4), st.data())
+def test_keys_of_chosen_postings_are_those_of_every_posting_kept_by_the_choice(parts, data):
+    start, written = 0, []
+    for part in parts:  # blocks of one list: documents ascending across them
+        postings = [(start + doc, positions) for doc, positions in part]
+        start = postings[-1][0] + 1
+        values = [varint.encode_deltas(p) for _, p in postings]
+        weights = [float(len(p)) for _, p in postings]
+        written.append(unpack_flat(pack_flat([d for d, _ in postings], weights, values, True), len(postings)))
+    postings = _from_blocks(written)
+    every = postings.keys()
+    expected = [
+        doc << POSITION_BITS | p
+        for block in written
+        for doc, positions in zip(block.ids.tolist(), _split(block), strict=True)
+        for p in positions
+    ]
+    assert every.tolist() == expected
+    select = np.array(data.draw(st.lists(st.booleans(), min_size=postings.size, max_size=postings.size)))
+    chosen = postings.keys(select)
+    assert chosen.tolist() == every[select[np.searchsorted(postings.docs, every >> POSITION_BITS)]].tolist()
+
+
+def _split(block) -> list[list[int]]:
+    counts = block.weights.tolist() if block.weights is not None else [1] * block.ids.size
+    ends = np.cumsum(counts).astype(int).tolist()
+    return [block.positions[end - int(c) : end].tolist() for end, c in zip(ends, counts, strict=True)]
 
 
 @given(
@@ -44,89 +102,33 @@ def test_compact_freqs_keep_every_value_in_the_smallest_type(values):
         assert compact.dtype == np.float32
 
 
-def _postings_of_blocks(gaps_per_posting: list[list[int]], block: int | None) -> Postings:
-    """Postings whose position bytes are in blocks of *block* postings, as index.codec writes them,
-    or (*block* None) one list, as the term table keeps a term in few documents; each posting's
-    frequency is its number of positions, as the index writes it."""
-    encoded = [varint.encode(gaps) for gaps in gaps_per_posting]
-    if block is None:
-        values = [("list", [len(e) for e in encoded], b"".join(encoded))]
-    else:
-        values = []
-        for start in range(0, len(encoded), block):
-            part = encoded[start : start + block]
-            values.append(("block", len(part), varint.encode([len(e) for e in part]) + b"".join(part)))
-    count = len(encoded)
-    freqs = np.array([len(gaps) for gaps in gaps_per_posting], dtype=np.uint8)
-    return Postings(np.arange(count, dtype=np.int32) * 2, freqs, values)
+def test_every_list_of_the_sample_reads_as_whoosh_walks_it(sample_index):
+    from whoosh.fields import NUMERIC
 
+    from index.settings import load_config
+    from search.postings import read_postings
+    from search.searcher import Searcher
 
-@given(
-    st.lists(st.lists(st.integers(min_value=1, max_value=300), min_size=1, max_size=8), min_size=1, max_size=120),
-    st.integers(min_value=1, max_value=16),
-    st.data(),
-)
-def test_positions_of_a_few_blocks_equal_those_of_the_whole_list(gaps_per_posting, block, data):
-    count = len(gaps_per_posting)
-    select = np.zeros(count, dtype=bool)  # a few postings: the path that inflates only their blocks
-    select[sorted(data.draw(st.sets(st.integers(0, count - 1), max_size=max(1, count // 5))))] = True
-    few = _postings_of_blocks(gaps_per_posting, block).encoded(select)  # inflates only the blocks it needs
-    whole = _postings_of_blocks(gaps_per_posting, block)
-    whole._value_index()  # every block indexed first: the other path
-    expected = whole.encoded(select)
-    for got, want in zip(few, expected, strict=True):
-        assert got.tolist() == want.tolist()
-
-
-def test_a_few_postings_take_the_path_that_inflates_only_their_blocks():
-    postings = _postings_of_blocks([[i + 1, 2] for i in range(100)], 10)
-    select = np.zeros(100, dtype=bool)
-    select[[3, 57]] = True
-    few = postings._from_few_blocks(select)
-    assert few is not None and postings._index is None  # two blocks of ten read, nothing kept
-    raw, lengths, docs = few
-    assert docs.tolist() == [6, 114] and lengths.tolist() == [2, 2]
-    assert decode_positions(raw, lengths, docs)[1].tolist() == [4, 6, 58, 60]
-
-
-@given(
-    st.lists(st.lists(st.integers(min_value=1, max_value=300), min_size=1, max_size=8), min_size=1, max_size=120),
-    st.integers(min_value=1, max_value=16),
-)
-def test_kept_position_keys_are_the_decoded_positions(gaps_per_posting, block):
-    postings = _postings_of_blocks(gaps_per_posting, block)
-    grown = []
-    postings.on_grow = grown.append
-    owners, positions = _postings_of_blocks(gaps_per_posting, block).positions()
-    keys = postings.keys()
-    assert keys.tolist() == ((owners << POSITION_BITS) | positions).tolist()
-    assert keys.tolist() == sorted(keys.tolist())
-    assert postings.keys() is keys and grown[-1] == keys.nbytes  # decoded once, and counted
-
-
-def test_a_list_with_more_positions_than_kept_is_not_kept(monkeypatch):
-    postings = _postings_of_blocks([[1, 2, 3]] * 10, 4)
-    monkeypatch.setattr(postings_module, "KEEP_POSITIONS", 29)
-    assert postings.keys() is None and postings._keys is None
-    monkeypatch.setattr(postings_module, "KEEP_POSITIONS", 30)
-    assert postings.keys().size == 30
-
-
-@given(
-    st.lists(st.lists(st.integers(min_value=1, max_value=5000), min_size=1, max_size=8), min_size=1, max_size=12),
-    st.integers(min_value=1, max_value=16),
-    st.booleans(),
-)
-def test_a_few_positions_walked_in_python_are_what_numpy_decodes(gaps_per_posting, block, inlined):
-    def make() -> Postings:
-        return _postings_of_blocks(gaps_per_posting, None if inlined else block)
-
-    walked = _few_keys(make()._values, make().docs)
-    owners, positions = make().positions()
-    assert walked is not None and walked.tolist() == ((owners << POSITION_BITS) | positions).tolist()
-
-
-def test_blocks_that_do_not_line_up_with_the_postings_are_left_to_numpy():
-    postings = _postings_of_blocks([[1], [2], [3]], 2)
-    assert _few_keys(postings._values, postings.docs[:2]) is None  # more positions than postings
-    assert _few_keys(postings._values, np.arange(4, dtype=np.int32)) is None  # fewer
+    searcher = Searcher(load_config(sample_index))
+    searcher.search("")
+    checked = 0
+    for leaf in searcher._refresh().leaves:
+        reader = leaf.reader
+        for field, term in reader.all_terms():
+            if isinstance(reader.schema[field], NUMERIC):  # ts: sorted by its column, never searched
+                continue
+            text = reader.schema[field].from_bytes(term)
+            postings = read_postings(reader, field, text)
+            matcher = reader.postings(field, term)
+            docs, weights, keys = [], [], []
+            positional = matcher.supports("positions")
+            while matcher.is_active():
+                docs.append(matcher.id())
+                weights.append(matcher.weight())
+                if positional:
+                    keys += [matcher.id() << POSITION_BITS | p for p in matcher.value_as("positions")]
+                matcher.next()
+            assert postings.docs.tolist() == docs and postings.freqs.astype(float).tolist() == weights
+            assert postings.keys().tolist() == keys
+            checked += 1
+    assert checked > 1000
