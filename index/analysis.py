@@ -292,6 +292,24 @@ class FoldFilter(Filter):
             yield token
 
 
+class PairFilter(Filter):
+    """Each syllable joined to the next by a space (``dan van``): the pair view.
+
+    A phrase of two syllables is then one short posting list instead of two long ones
+    and their positions, as Elasticsearch's ``index_phrases``; a longer phrase can only
+    be in the articles that hold each of its pairs.  Positions stay consecutive across
+    punctuation (see :class:`BreakTokenizer`), so pairs do too."""
+
+    def __call__(self, tokens):
+        previous = None
+        for token in tokens:
+            text = token.text
+            if previous is not None:
+                token.text = f"{previous} {text}"
+                yield token
+            previous = text
+
+
 class WordTokenizer(Tokenizer):
     """pyvi word segmentation of canonical text: ``Dân vận`` -> ``dân_vận``.
 
@@ -365,6 +383,11 @@ def accented_analyzer():
 def folded_analyzer():
     """Syllables without diacritics, ``đ`` folded to ``d``, lower case."""
     return SyllableTokenizer() | CanonicalFilter() | FoldFilter()
+
+
+def pairs_analyzer():
+    """Folded syllables, each with the next (see :class:`PairFilter`)."""
+    return SyllableTokenizer() | CanonicalFilter() | FoldFilter() | PairFilter()
 
 
 def breaks_analyzer():

@@ -6,6 +6,10 @@ Every text field (title, summary, body, captions, author) is indexed three ways:
   is stored here for results and highlighting;
 * ``<field>_f``  folded syllables, with positions (queries without diacritics);
 * ``<field>_w``  pyvi words, frequencies only (a ranking signal);
+* ``<field>_p``  pairs of folded syllables side by side (``dan van``), frequencies
+  only (``index.analysis.PairFilter``): a two-syllable phrase is one short list,
+  and a longer one is looked for only in the articles holding all its pairs.
+  An index without these views finds phrases from positions alone;
 * ``<field>_b``  breaks: one term at each syllable that follows a sentence end, a
   comma or a line (``index.analysis.BreakTokenizer``), so an exact phrase never
   matches across one.  An index without these views matches as before.
@@ -36,6 +40,7 @@ from index.analysis import (
     fold,
     folded_analyzer,
     normalize,
+    pairs_analyzer,
     words_analyzer,
 )
 from index.article import Article
@@ -54,7 +59,7 @@ class SyllableField(fields.TEXT):
 
 
 class WordsField(fields.TEXT):
-    """The pyvi word view: frequencies only (a ranking signal)."""
+    """A view of frequencies only: pyvi words (a ranking signal), syllable pairs."""
 
     def __init__(self, analyzer):
         super().__init__(analyzer=analyzer, phrase=False)
@@ -63,6 +68,7 @@ class WordsField(fields.TEXT):
 
 def build_schema() -> fields.Schema:
     accented, folded, words, breaks = accented_analyzer(), folded_analyzer(), words_analyzer(), breaks_analyzer()
+    pairs = pairs_analyzer()
     schema = fields.Schema(
         id=fields.ID(stored=True, unique=True, sortable=True),
         published=fields.STORED(),
@@ -85,6 +91,7 @@ def build_schema() -> fields.Schema:
         schema.add(name, SyllableField(accented, stored=True))
         schema.add(f"{name}_f", SyllableField(folded))
         schema.add(f"{name}_b", SyllableField(breaks))
+        schema.add(f"{name}_p", WordsField(pairs))
         if name != "author":  # a byline is a name, not words
             schema.add(f"{name}_w", WordsField(words))
     return schema
@@ -127,6 +134,7 @@ def to_document(article: Article, origin: str = "") -> dict:
         doc[name] = text
         doc[f"{name}_f"] = text
         doc[f"{name}_b"] = text
+        doc[f"{name}_p"] = text
         if name != "author":
             doc[f"{name}_w"] = text
     if article.author:

@@ -227,7 +227,22 @@ class Evaluator:
         """``(docs, occurrences)`` of *terms* side by side in *field*, among *candidates*;
         *unbroken*: not across a sentence end, a comma or a line (an exact phrase)."""
         self.deadline.check()
-        if self._scope is not None and not unbroken:
+        folded = field.endswith("_f")
+        # While ranking, an accented phrase is looked for in the few articles holding it folded,
+        # from positions decoded for them (see _rank): no pairs needed there.
+        pairs = f"{field.removesuffix('_f')}_p" if len(terms) > 1 and (folded or self._scope is None) else ""
+        if pairs in self.view.fields:
+            # The pair view (folded): only articles holding every pair of the phrase can hold
+            # it, and a folded phrase of two syllables is its pair's list (no positions needed).
+            texts = [f"{a} {b}" for a, b in itertools.pairwise(terms if folded else [fold(t) for t in terms])]
+            if folded and len(terms) == 2 and not unbroken:
+                docs, counts = self.view.term_docs(pairs, texts[0])
+                keep = candidates[docs]
+                return docs[keep].astype(np.int64), counts[keep].astype(np.int64)
+            candidates = candidates.copy()
+            for text in set(texts):
+                candidates &= self._present(pairs, text)
+        elif self._scope is not None and not unbroken:
             return self._scoped_phrase_counts(field, terms, candidates)
         # Only documents holding every term can hold the phrase: decode just their positions.
         among = candidates.copy()
@@ -475,7 +490,11 @@ class Evaluator:
         if len(sequence) > 1 and tiers is not None:
             folded = [fold(s) for s in sequence]
             accented_spellings = [accented, *spellings(accented)] if typed_accents else [reading] if reading else []
-            self._decode_keys([(f"{name}_f", term) for name in {*text_fields, *PROXIMITY_FIELDS} for term in folded])
+            if not {f"{name}_p" for name in {*text_fields, *PROXIMITY_FIELDS}} <= self.view.fields:
+                # Without pair views, every phrase below walks these syllables' positions.
+                self._decode_keys(
+                    [(f"{name}_f", term) for name in {*text_fields, *PROXIMITY_FIELDS} for term in folded]
+                )
             # A phrase with diacritics is a phrase without them too, at the same positions:
             # the exact views' positions are decoded only where the folded phrase is (a few
             # articles, where the matched ones can be thousands).

@@ -11,11 +11,12 @@ is CPU-bound anyway).
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from datetime import time as dtime
 from typing import NamedTuple
@@ -93,7 +94,11 @@ class SearchResult:
     spellings: list[dict] = field(default_factory=list)  # a folded phrase: [{"text", "count"}] as written
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The result as plain values (JSON's shapes), sharing its lists: ``dataclasses.asdict``'s
+        deep copy cost about 4 ms a page, a tenth of a search on news-00."""
+        body = {name: getattr(self, name) for name in _field_names(SearchResult)}
+        body["hits"] = [{name: getattr(hit, name) for name in _field_names(Hit)} for hit in self.hits]
+        return body
 
     @classmethod
     def from_dict(cls, found: object) -> SearchResult | None:
@@ -102,6 +107,11 @@ class SearchResult:
             return cls(**{**found, "hits": [Hit(**hit) for hit in found["hits"]]})
         except (TypeError, KeyError):
             return None
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
 
 
 @dataclass

@@ -132,6 +132,7 @@ class IndexView:
                 deleted = np.fromiter(deleted_set, dtype=np.int64)
                 self.live[deleted + leaf.offset] = False
         self.live_count = int(self.live.sum())
+        self.fields = frozenset(searcher.schema.names())  # an older index lacks some views (pairs)
         cache.forget({leaf.key for leaf in self.leaves})
         self.columns: Columns = cache.columns.columns(searcher)
         self._lengths: dict[str, np.ndarray] = {}
