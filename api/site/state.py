@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from urllib.parse import urlencode
 
 import falcon
 
 from api import params
-from api.site.html import url
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,12 @@ class SearchState:
 
     def link(self, path: str = "/", **changes) -> str:
         return self.changed(**changes).url(path)
+
+
+def url(path: str, params=()) -> str:
+    """*path* with a query string (``+`` for spaces, UTF-8 percent-encoded)."""
+    query = urlencode(list(params))
+    return f"{path}?{query}" if query else path
 
 
 def toggled(values: tuple[str, ...], value: str) -> tuple[str, ...]:
