@@ -38,10 +38,9 @@ def typing(req: falcon.Request) -> str | None:
 
 
 def filters(req: falcon.Request) -> dict:
-    """What chooses and orders the articles (search, export, coverage), named as
+    """What chooses the articles (search, export, coverage), named as
     :meth:`search.searcher.Searcher.search` takes it; the searcher validates the values."""
     return {
-        "sort": one(req, "sort"),
         "date_from": one(req, "from"),
         "date_to": one(req, "to"),
         "author": many(req, "author"),
@@ -56,6 +55,7 @@ def search_options(req: falcon.Request) -> dict:
     """:func:`filters`, and which page of results and how they are read."""
     return {
         **filters(req),
+        "sort": one(req, "sort"),
         "page": one(req, "page", 1),
         "per_page": one(req, "per_page"),
         "verbatim": one(req, "verbatim", False),

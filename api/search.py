@@ -57,7 +57,7 @@ class ExportResource:
             raise BadParameter("format", "format must be csv or ndjson")
         query = one(req, "q", "")
         options = filters(req)
-        options["sort"] = options["sort"] or "newest"
+        options["sort"] = one(req, "sort", "newest")
         capped = self.max_rows and not (self.keys is not None and self.keys.valid(req))
         rows = self.searcher.export(query, max_rows=self.max_rows if capped else 0, **options)
         # Start the generator now: a bad parameter or a missing index must become a 4xx/503,
