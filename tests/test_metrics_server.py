@@ -7,9 +7,12 @@ import re
 import signal
 from collections import Counter
 
+import pytest
 import requests
 
 from tests.server import running_server
+
+pytestmark = pytest.mark.server
 
 WORKERS = 3
 MAX_REQUESTS = 300  # a bound on the loop below; the workers are reached long before
