@@ -18,7 +18,9 @@ import re
 from pathlib import Path
 
 import falcon
+import jinja2
 import yaml
+from markupsafe import Markup
 
 from api.caching import etag_matches, weak_etag
 from api.limits import MAX_REQUEST_LINE
@@ -93,85 +95,37 @@ class DocsResource:
 
 # --- the /docs page --------------------------------------------------------------------------
 
-_STYLE = """
-body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-code,pre{font-family:ui-monospace,monospace;font-size:13px}pre{background:#f4f4f4;padding:.6rem;overflow-x:auto}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
-.op{border-top:2px solid #ccc;margin-top:2rem}.m{font-weight:bold;font-family:monospace;padding:0 .3rem;border-radius:3px;background:#e8eef8}
-.m.put,.m.post{background:#fdf0d8}.m.delete{background:#f9dede}
-"""
+_DOCS = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def render_docs(spec: dict) -> str:
-    """The API description as one self-contained HTML page."""
-    e = html.escape
-    info = spec["info"]
-    ops = [
+    """The API description as one self-contained HTML page (``templates/docs.html``)."""
+    env = _DOCS.overlay()
+    env.filters["markdownish"] = _markdownish
+    env.globals.update(
+        resolve=lambda node: _resolve(spec, node),
+        type=lambda schema: _type(spec, schema),
+        properties=lambda schema: _properties(spec, schema),
+        parameters=lambda path, op: [
+            _resolve(spec, p) for p in spec["paths"][path].get("parameters", []) + op.get("parameters", [])
+        ],
+        curl=_curl,
+    )
+    operations = [
         (path, method, op)
         for path, item in spec["paths"].items()
         for method, op in item.items()
         if method in ("get", "put", "post", "delete")
     ]
-    out = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{e(info['title'])}</title><meta name='viewport' content='width=device-width,initial-scale=1'>",
-        f"<style>{_STYLE}</style></head><body>",
-        f"<h1>{e(info['title'])} <small>{e(info['version'])}</small></h1>",
-        _markdownish(info["description"]),
-        "<p>Machine-readable: <a href='/openapi.json'>/openapi.json</a> (OpenAPI 3.0).</p>",
-        "<h2>Endpoints</h2><table><tr><th>method</th><th>path</th><th>what</th></tr>",
-    ]
-    for path, method, op in ops:
-        out.append(
-            f"<tr><td><span class='m {method}'>{method.upper()}</span></td>"
-            f"<td><a href='#{e(op['operationId'])}'><code>{e(path)}</code></a></td><td>{e(op['summary'])}</td></tr>"
-        )
-    out.append("</table>")
-    for path, method, op in ops:
-        out.append(f"<section class='op' id='{e(op['operationId'])}'>")
-        out.append(f"<h3><span class='m {method}'>{method.upper()}</span> <code>{e(path)}</code></h3>")
-        out.append(f"<p><b>{e(op['summary'])}.</b> {_markdownish(op.get('description', ''), para=False)}</p>")
-        if op.get("security"):
-            out.append("<p>Needs <code>Authorization: Bearer KEY</code>.</p>")
-        params = [_resolve(spec, p) for p in spec["paths"][path].get("parameters", []) + op.get("parameters", [])]
-        if params:
-            out.append("<table><tr><th>parameter</th><th>in</th><th>type</th><th>description</th></tr>")
-            for p in params:
-                out.append(
-                    f"<tr><td><code>{e(p['name'])}</code>{' (required)' if p.get('required') else ''}</td>"
-                    f"<td>{e(p['in'])}</td><td>{e(_type(spec, p['schema']))}</td><td>{e(p.get('description', ''))}</td></tr>"
-                )
-            out.append("</table>")
-        if "requestBody" in op:
-            kinds = ", ".join(
-                f"{media} ({_type(spec, c['schema'])})" for media, c in op["requestBody"]["content"].items()
-            )
-            out.append(f"<p>Body: {e(kinds)}</p>")
-        out.append("<table><tr><th>status</th><th>meaning</th><th>body</th></tr>")
-        for status, response in op["responses"].items():
-            response = _resolve(spec, response)
-            bodies = ", ".join(
-                f"{media}: {_type(spec, c['schema'])}" for media, c in response.get("content", {}).items()
-            )
-            out.append(f"<tr><td>{e(status)}</td><td>{e(response['description'])}</td><td>{e(bodies)}</td></tr>")
-        out.append("</table>")
-        out.append(f"<pre>{e(_curl(path, method, op))}</pre></section>")
-    out.append("<h2>Schemas</h2>")
-    for name, schema in spec["components"]["schemas"].items():
-        out.append(f"<h3 id='schema-{e(name)}'>{e(name)}</h3>")
-        if schema.get("description"):
-            out.append(f"<p>{e(schema['description'])}</p>")
-        props = _properties(spec, schema)
-        if props:
-            out.append("<table><tr><th>field</th><th>type</th><th>description</th></tr>")
-            for field, (sub, required) in props.items():
-                out.append(
-                    f"<tr><td><code>{e(field)}</code>{' (always)' if required else ''}</td>"
-                    f"<td>{e(_type(spec, sub))}</td><td>{e(sub.get('description', ''))}</td></tr>"
-                )
-            out.append("</table>")
-    out.append("</body></html>")
-    return "\n".join(out)
+    return env.get_template("docs.html").render(
+        info=spec["info"], operations=operations, schemas=spec["components"]["schemas"]
+    )
 
 
 def _resolve(spec: dict, node: dict) -> dict:
@@ -227,7 +181,7 @@ def _curl(path: str, method: str, op: dict) -> str:
     return " \\\n  ".join(parts)
 
 
-def _markdownish(text: str, para: bool = True) -> str:
+def _markdownish(text: str, para: bool = True) -> Markup:
     """The little Markdown the descriptions use: bullets, **bold** and `code`."""
 
     def inline(s: str) -> str:
@@ -236,7 +190,7 @@ def _markdownish(text: str, para: bool = True) -> str:
         return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", s)
 
     if not para:
-        return inline(text)
+        return Markup(inline(text))
     blocks = []
     for block in text.split("\n\n"):
         lines = block.split("\n")
@@ -244,4 +198,4 @@ def _markdownish(text: str, para: bool = True) -> str:
             blocks.append("<ul>" + "".join(f"<li>{inline(line[2:])}</li>" for line in lines) + "</ul>")
         else:
             blocks.append(f"<p>{inline(block)}</p>")
-    return "\n".join(blocks)
+    return Markup("\n".join(blocks))

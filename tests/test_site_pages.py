@@ -9,6 +9,7 @@ import pytest
 
 from api.site import pages
 from api.site.formatting import period_label, published_label
+from api.site.state import SearchState
 from index.analysis import fold
 from tests.site_app import get, site_client
 from tests.site_dom import parse
@@ -178,6 +179,11 @@ def test_templates_escape_everything_but_markup():
     page = pages.render("error.html", error="not_found", doc_id='<i>"&', q='"><b>')
     assert "“&lt;i&gt;&#34;&amp;”" in page and "<i>" not in page
     assert 'value="&#34;&gt;&lt;b&gt;"' in page and "<b>" not in page
+
+
+def test_a_bad_page_size_is_explained_with_the_configured_maximum():
+    page = pages.render("error.html", **pages.bad_request("per_page", SearchState(q="x"), "/", 37))
+    assert "Số kết quả mỗi trang phải là một số nguyên từ 1 đến 37." in page
 
 
 def test_pages_without_an_index_say_so_with_503(tmp_config):
