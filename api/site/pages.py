@@ -151,6 +151,7 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,  # a misspelt name fails the page (and its test), not renders empty
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # templates ship with the code: no stat of each file at every page
 )
 _ENV.filters.update(number=number, articles=articles, published_label=published_label, month_label=month_label)
 _ENV.globals.update(
