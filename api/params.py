@@ -13,7 +13,11 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import falcon
+
+Default = TypeVar("Default")
 
 
 def raw(req: falcon.Request, name: str) -> str:
@@ -22,7 +26,7 @@ def raw(req: falcon.Request, name: str) -> str:
     return values[-1] if values else ""
 
 
-def one(req: falcon.Request, name: str, default=None):
+def one(req: falcon.Request, name: str, default: Default | None = None) -> str | Default | None:
     """A single-valued parameter, stripped; *default* when absent or blank."""
     return raw(req, name).strip() or default
 
