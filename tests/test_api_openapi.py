@@ -1,4 +1,5 @@
-"""/openapi.json is valid, lists every endpoint, and real answers conform to it; /docs and README follow."""
+"""/openapi.json (api/openapi.yaml) is valid, lists every endpoint, parameter and field the code has, and
+real answers conform to it; /docs and README follow."""
 
 from __future__ import annotations
 
@@ -258,6 +259,7 @@ def test_every_query_parameter_the_code_reads_is_documented_and_nothing_else(app
         ("/api/coverage", "q=dan+van", "Coverage"),
         ("/api/suggest", "q=dan", "Suggestions"),
         (f"/api/documents/{SAMPLE_ID}", "", "Article"),
+        (f"/api/documents/{SAMPLE_ID}/similar", "limit=3", "Similar"),
         ("/api/health", "", "Health"),
     ],
 )
