@@ -1,19 +1,23 @@
 """``GET /metrics``: request counts, latency histogram, errors and index size, in Prometheus text.
 
-The counters live in each gunicorn worker process and are not summed across
-workers: a scrape is answered by whichever worker accepts it.  Every series
-therefore carries a ``worker`` label (the worker's pid), so each one is a
-proper monotonic counter and ``sum without (worker) (...)`` gives the totals;
-a restarted worker starts new series.  No extra dependency: the text format
-is simple enough to write directly.
+The request series are the whole server's: under gunicorn every worker writes
+its counters to files of one shared folder (prometheus_client's multiprocess
+mode, set up by :func:`share_between_workers` before the workers are forked),
+and whichever worker answers a scrape sums them all.  A worker that exits
+leaves its counts in (totals never go back); its start-time gauge is dropped.
+The index gauges are the answering worker's view of the index, labelled with
+its pid (``worker``).  Without gunicorn (an app made by ``create_app`` in a
+test) the counters are the process's own.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
-import threading
+import shutil
+import tempfile
 import time
-from collections import defaultdict
+from pathlib import Path
 
 import falcon
 
@@ -24,76 +28,110 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # The methods counted by name; any other token a client sends is "other", so it cannot mint series.
 KNOWN_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"))
+SHARED_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's name for the shared folder
+
+
+def share_between_workers() -> Path:
+    """Make the counters of every worker forked from now on one set (gunicorn's arbiter calls this
+    first): a fresh shared folder, removed when this process exits."""
+    # prometheus_client chooses per-process or shared storage when it is first imported, from
+    # this variable: it must be set before (hence the imports inside Metrics, not at the top).
+    folder = Path(tempfile.mkdtemp(prefix="hnp-metrics-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+    os.environ[SHARED_DIR] = str(folder)
+    owner = os.getpid()
+    # Forked workers inherit this handler: only the process that made the folder removes it.
+    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(folder, ignore_errors=True))
+    return folder
 
 
 class Metrics:
-    """Thread-safe counters of one worker process."""
+    """The request metrics of this server (every worker's, when shared) and their exposition."""
 
     def __init__(self):
-        self._lock = threading.Lock()
-        self.started = time.time()
-        self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
-        self.errors: dict[tuple[str, str], int] = defaultdict(int)
-        self.buckets: dict[str, list[int]] = {}
-        self.sums: dict[str, float] = defaultdict(float)
-        self.counts: dict[str, int] = defaultdict(int)
+        import prometheus_client as prom
+        import prometheus_client.multiprocess
+
+        prom.disable_created_metrics()  # no *_created series: they double the output for nothing
+        self._prom = prom
+        self._multiprocess = prometheus_client.multiprocess
+        self.shared = bool(os.environ.get(SHARED_DIR))
+        # Shared: the metrics live in the folder's files and a fresh collector reads them at each
+        # scrape; otherwise in a registry of this app (two apps in one test process stay apart).
+        self.registry = None if self.shared else prom.CollectorRegistry()
+        own = {"registry": self.registry}
+        self.requests = prom.Counter(
+            "hnp_http_requests", "HTTP requests answered.", ["route", "method", "status"], **own
+        )
+        self.errors = prom.Counter(
+            "hnp_http_errors", "Responses with a 4xx (client) or 5xx (server) status.", ["route", "kind"], **own
+        )
+        self.latency = prom.Histogram(
+            "hnp_http_request_duration_seconds",
+            "Time to answer a request, by route.",
+            ["route"],
+            buckets=BUCKETS,
+            **own,
+        )
+        started = prom.Gauge(
+            "hnp_worker_start_time_seconds",
+            "When each live worker started (Unix time).",
+            multiprocess_mode="liveall",
+            **own,
+        )
+        started.set(time.time())
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        with self._lock:
-            self.requests[(route, method, str(status))] += 1
-            if status >= 400:
-                self.errors[(route, "client" if status < 500 else "server")] += 1
-            counts = self.buckets.setdefault(route, [0] * len(BUCKETS))
-            for i, bound in enumerate(BUCKETS):
-                if seconds <= bound:
-                    counts[i] += 1
-            self.sums[route] += seconds
-            self.counts[route] += 1
+        self.requests.labels(route, method, str(status)).inc()
+        if status >= 400:
+            self.errors.labels(route, "client" if status < 500 else "server").inc()
+        self.latency.labels(route).observe(seconds)
 
     def render(self, searcher) -> str:
         """The Prometheus exposition text, index gauges included."""
-        worker = f'worker="{os.getpid()}"'
-        out: list[str] = []
+        registry = self.registry
+        if self.shared:
+            self._forget_dead_workers()
+            registry = self._prom.CollectorRegistry()
+            self._multiprocess.MultiProcessCollector(registry)
+        return self._prom.generate_latest(registry).decode("utf-8") + _index_gauges(searcher)
 
-        def family(name: str, kind: str, help_text: str) -> None:
-            out.append(f"# HELP {name} {help_text}")
-            out.append(f"# TYPE {name} {kind}")
+    def _forget_dead_workers(self) -> None:
+        # gunicorn replaces workers (max_requests, crashes): a dead one's "live" gauge must go.
+        folder = Path(os.environ[SHARED_DIR])
+        for path in folder.glob("gauge_live*_*.db"):
+            pid = int(path.stem.rsplit("_", 1)[1])
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                self._multiprocess.mark_process_dead(pid, str(folder))
+            except PermissionError:
+                pass  # alive, someone else's
 
-        with self._lock:
-            family("hnp_http_requests_total", "counter", "HTTP requests answered by this worker.")
-            for (route, method, status), n in sorted(self.requests.items()):
-                out.append(
-                    f'hnp_http_requests_total{{{worker},route="{_esc(route)}",method="{method}",status="{status}"}} {n}'
-                )
-            family("hnp_http_errors_total", "counter", "Responses with a 4xx (client) or 5xx (server) status.")
-            for (route, kind), n in sorted(self.errors.items()):
-                out.append(f'hnp_http_errors_total{{{worker},route="{_esc(route)}",kind="{kind}"}} {n}')
-            family("hnp_http_request_duration_seconds", "histogram", "Time to answer a request, by route.")
-            for route, counts in sorted(self.buckets.items()):
-                labels = f'{worker},route="{_esc(route)}"'
-                for bound, n in zip(BUCKETS, counts, strict=True):
-                    out.append(f'hnp_http_request_duration_seconds_bucket{{{labels},le="{bound}"}} {n}')
-                out.append(f'hnp_http_request_duration_seconds_bucket{{{labels},le="+Inf"}} {self.counts[route]}')
-                out.append(f"hnp_http_request_duration_seconds_sum{{{labels}}} {self.sums[route]:.6f}")
-                out.append(f"hnp_http_request_duration_seconds_count{{{labels}}} {self.counts[route]}")
-        family("hnp_worker_start_time_seconds", "gauge", "When this worker started (Unix time).")
-        out.append(f"hnp_worker_start_time_seconds{{{worker}}} {self.started:.3f}")
-        family("hnp_index_up", "gauge", "1 if the index is open and searchable, else 0.")
-        try:
-            generation = searcher.generation
-            documents = searcher.document_count()
-            size = searcher.store.size_on_disk()
-        except IndexMissing:
-            out.append(f"hnp_index_up{{{worker}}} 0")
-        else:
-            out.append(f"hnp_index_up{{{worker}}} 1")
-            family("hnp_index_documents", "gauge", "Searchable documents in the live index.")
-            out.append(f"hnp_index_documents{{{worker}}} {documents}")
-            family("hnp_index_size_bytes", "gauge", "Size of the live index generation on disk.")
-            out.append(f"hnp_index_size_bytes{{{worker}}} {size}")
-            family("hnp_index_generation_info", "gauge", "The index generation this worker searches (value 1).")
-            out.append(f'hnp_index_generation_info{{{worker},generation="{_esc(generation)}"}} 1')
-        return "\n".join(out) + "\n"
+
+def _index_gauges(searcher) -> str:
+    worker = f'worker="{os.getpid()}"'
+    out: list[str] = []
+
+    def family(name: str, help_text: str, value: str, labels: str = "") -> None:
+        out.extend((f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name}{{{worker}{labels}}} {value}"))
+
+    try:
+        generation = searcher.generation
+        documents = searcher.document_count()
+        size = searcher.store.size_on_disk()
+    except IndexMissing:
+        family("hnp_index_up", "1 if the index is open and searchable, else 0.", "0")
+    else:
+        family("hnp_index_up", "1 if the index is open and searchable, else 0.", "1")
+        family("hnp_index_documents", "Searchable documents in the live index.", str(documents))
+        family("hnp_index_size_bytes", "Size of the live index generation on disk.", str(size))
+        family(
+            "hnp_index_generation_info",
+            "The index generation this worker searches (value 1).",
+            "1",
+            f',generation="{_esc(generation)}"',
+        )
+    return "\n".join(out) + "\n"
 
 
 def _esc(value: str) -> str:

@@ -16,6 +16,7 @@ import falcon
 
 from api.caching import weak_etag
 from api.errors import BadParameter
+from api.params import filters, one, raw, search_options
 from index.analysis import fold
 from index.schema import UNDATED
 
@@ -29,31 +30,6 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _EXPORT_BATCH = 200
 
 
-def one(req: falcon.Request, name: str, default: str | None = None) -> str | None:
-    """A single-valued query parameter; if repeated, the last value counts; empty means not given."""
-    values = req.get_param_as_list(name)
-    return values[-1] if values and values[-1] != "" else default
-
-
-def many(req: falcon.Request, name: str) -> list[str]:
-    """A parameter that may be repeated (``author=A&author=B``): any of the values matches."""
-    return [v for v in (req.get_param_as_list(name) or []) if v]
-
-
-def search_options(req: falcon.Request) -> dict:
-    """The filters shared by search and export, named as the searcher wants them."""
-    return {
-        "match": one(req, "match"),
-        "diacritics": one(req, "diacritics"),
-        "sort": one(req, "sort"),
-        "date_from": one(req, "from"),
-        "date_to": one(req, "to"),
-        "author": many(req, "author"),
-        "source": many(req, "source"),
-        "category": many(req, "category"),
-    }
-
-
 class SearchResource:
     cache = "index"
 
@@ -61,14 +37,7 @@ class SearchResource:
         self.searcher = searcher
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        result = self.searcher.search(
-            one(req, "q", ""),
-            page=one(req, "page", 1),
-            per_page=one(req, "per_page"),
-            verbatim=one(req, "verbatim", False),
-            typing=one(req, "typing", False),
-            **search_options(req),
-        )
+        result = self.searcher.search(one(req, "q", ""), **search_options(req))
         # The generation the result was computed on is exact: prefer it to the one read before.
         resp.set_header("ETag", weak_etag(result.generation))
         resp.media = _shallow_dict(result)
@@ -87,8 +56,8 @@ class ExportResource:
         if fmt not in EXPORT_FORMATS:
             raise BadParameter("format", "format must be csv or ndjson")
         query = one(req, "q", "")
-        options = search_options(req)
-        options["sort"] = options["sort"] or "newest"
+        options = filters(req)
+        options["sort"] = one(req, "sort", "newest")
         capped = self.max_rows and not (self.keys is not None and self.keys.valid(req))
         rows = self.searcher.export(query, max_rows=self.max_rows if capped else 0, **options)
         # Start the generator now: a bad parameter or a missing index must become a 4xx/503,
@@ -111,7 +80,7 @@ class CoverageResource:
         self.searcher = searcher
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        options = search_options(req)
+        options = filters(req)
         options["match"] = options["match"] or "phrase"
         options["sort"] = "newest"
         # Counted exactly as typed, as on the page: never a correction's results.
@@ -196,6 +165,6 @@ class SuggestResource:
         self.searcher = searcher
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        prefix = one(req, "q", "")
+        prefix = raw(req, "q")  # as typed: a trailing space says the last word is finished
         suggestions = self.searcher.suggest(prefix, one(req, "limit", 8))
         resp.media = {"query": prefix, "suggestions": suggestions}

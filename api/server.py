@@ -33,6 +33,7 @@ from api import accesslog
 from api.allocator import limit_arenas
 from api.balance import Board, EvenAccept, arbiter_hooks
 from api.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE
+from api.metrics import share_between_workers
 from index.settings import Config, load_config_or_exit
 
 # Queries a new worker runs before taking requests: loads pyvi, postings, columns and helpers.
@@ -254,5 +255,6 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
+    share_between_workers()  # one /metrics for all workers (api/metrics.py)
     ApiServer(config, options).run()
     return 0

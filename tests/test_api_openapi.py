@@ -1,4 +1,5 @@
-"""/openapi.json is valid, lists every endpoint, and real answers conform to it; /docs and README follow."""
+"""/openapi.json (api/openapi.yaml) is valid, lists every endpoint, parameter and field the code has, and
+real answers conform to it; /docs and README follow."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import random
 import re
 from pathlib import Path
 
+import falcon
 import pytest
 import schemathesis
 from falcon import inspect as falcon_inspect
@@ -182,3 +184,97 @@ def valid_requests_accepted(ctx, response, case) -> bool | None:
         return None
     assert response.status_code in (401, 403, 404), f"valid request rejected with {response.status_code}: {body}"
     return None
+
+
+# --- the contract (api/openapi.yaml) and the code agree -----------------------------------------
+
+SAMPLE_ID = "000_2ebd19a772751180"  # an article of data/sample
+
+
+class RecordingRequest(falcon.Request):
+    """A request that notes the name of every query parameter the code reads."""
+
+    def __init__(self, env, options=None):
+        super().__init__(env, options)
+        self.names_read: set[str] = set()
+
+    def get_param(self, name, *args, **kwargs):
+        self.names_read.add(name)
+        return super().get_param(name, *args, **kwargs)
+
+    def get_param_as_list(self, name, *args, **kwargs):
+        self.names_read.add(name)
+        return super().get_param_as_list(name, *args, **kwargs)
+
+
+def documented_parameters(spec: dict, path: str, method: str) -> set[str]:
+    item = spec["paths"][path]
+    found = set()
+    for parameter in item.get("parameters", []) + item[method].get("parameters", []):
+        if "$ref" in parameter:
+            parameter = spec["components"]["parameters"][parameter["$ref"].split("/")[-1]]
+        if parameter["in"] == "query":
+            found.add(parameter["name"])
+    return found
+
+
+def schema_fields(spec: dict, schema: dict) -> set[str]:
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].split("/")[-1]]
+    fields = set(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        fields |= schema_fields(spec, part)
+    return fields
+
+
+def read_operation(app, path: str, query_string: str = ""):
+    """Answer GET *path* through the app's own resource with a recording request: (names read, response)."""
+    _, methods, params, _ = app._router.find(path)
+    req = RecordingRequest(testing.create_environ(path=path, query_string=query_string), app.req_options)
+    resp = falcon.Response(app.resp_options)
+    methods["GET"](req, resp, **params)
+    return req.names_read, resp
+
+
+def test_every_query_parameter_the_code_reads_is_documented_and_nothing_else(app, spec):
+    checked = 0
+    for path, item in spec["paths"].items():
+        if "get" not in item or path in ("/openapi.json", "/docs", "/metrics"):
+            continue
+        concrete = path.replace("{doc_id}", SAMPLE_ID)
+        read, _ = read_operation(app, concrete, "q=dan+van")
+        documented = documented_parameters(spec, path, "get")
+        assert read == documented, (
+            f"GET {path}: read but not documented {read - documented}, documented but never read {documented - read}"
+        )
+        checked += 1
+    assert checked >= 6
+
+
+@pytest.mark.parametrize(
+    "path, query, schema",
+    [
+        ("/api/search", "q=dan+van&per_page=3", "SearchResult"),
+        ("/api/search", "per_page=3&sort=oldest", "SearchResult"),
+        ("/api/coverage", "q=dan+van", "Coverage"),
+        ("/api/suggest", "q=dan", "Suggestions"),
+        (f"/api/documents/{SAMPLE_ID}", "", "Article"),
+        (f"/api/documents/{SAMPLE_ID}/similar", "limit=3", "Similar"),
+        ("/api/health", "", "Health"),
+    ],
+)
+def test_every_field_a_real_answer_carries_is_in_its_schema_and_every_field_of_the_schema_is_sent(
+    app, spec, path, query, schema
+):
+    answer = testing.TestClient(app).simulate_get(path, query_string=query)
+    assert answer.status_code == 200, answer.text
+    declared = schema_fields(spec, {"$ref": f"#/components/schemas/{schema}"})
+    body = answer.json
+    assert set(body) == declared, (
+        f"{path}: sent, not in {schema}: {set(body) - declared}; in {schema}, not sent: {declared - set(body)}"
+    )
+    if schema == "SearchResult":
+        assert body["hits"], "the sample has hits for this query"
+        hit_schema = spec["components"]["schemas"]["SearchResult"]["properties"]["hits"]["items"]
+        for hit in body["hits"]:
+            assert set(hit) == schema_fields(spec, hit_schema)

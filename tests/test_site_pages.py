@@ -7,8 +7,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from api.site import pages
 from api.site.formatting import period_label, published_label
-from api.site.html import Markup, attrs, render
+from api.site.state import SearchState
 from index.analysis import fold
 from tests.site_app import get, site_client
 from tests.site_dom import parse
@@ -175,11 +176,14 @@ def test_period_label():
 
 
 def test_templates_escape_everything_but_markup():
-    assert render("<p title={t}>{b}</p>", t='"x"', b="<i>&") == "<p title=&quot;x&quot;>&lt;i&gt;&amp;</p>"
-    assert render("<p>{b}</p>", b=Markup("<mark>ok</mark>")) == "<p><mark>ok</mark></p>"
-    assert (
-        attrs(href="/?a=1&b=2", aria_current=None, hidden=True, class_="x") == ' href="/?a=1&amp;b=2" hidden class="x"'
-    )
+    page = pages.render("error.html", error="not_found", doc_id='<i>"&', q='"><b>')
+    assert "“&lt;i&gt;&#34;&amp;”" in page and "<i>" not in page
+    assert 'value="&#34;&gt;&lt;b&gt;"' in page and "<b>" not in page
+
+
+def test_a_bad_page_size_is_explained_with_the_configured_maximum():
+    page = pages.render("error.html", **pages.bad_request("per_page", SearchState(q="x"), "/", 37))
+    assert "Số kết quả mỗi trang phải là một số nguyên từ 1 đến 37." in page
 
 
 def test_pages_without_an_index_say_so_with_503(tmp_config):
@@ -192,11 +196,12 @@ def test_pages_without_an_index_say_so_with_503(tmp_config):
 
 
 def test_a_coverage_span_of_millennia_draws_only_the_months_with_articles():
-    from api.site.charts import coverage_chart, coverage_table, month_series
+    from api.site.charts import month_series
+    from api.site.pages import coverage_chart_html, coverage_table_html
 
     facet = [{"value": "0001-01", "count": 1}, {"value": "2022-03", "count": 5}, {"value": "9999-12", "count": 1}]
     series = month_series(facet)
     assert series == [("0001-01", 1), ("2022-03", 5), ("9999-12", 1)]
-    assert len(coverage_chart(series)) + len(coverage_table(series)) < 20_000
+    assert len(coverage_chart_html(series)) + len(coverage_table_html(series)) < 20_000
     recent = month_series([{"value": "2021-11", "count": 2}, {"value": "2022-02", "count": 1}])
     assert [key for key, _ in recent] == ["2021-11", "2021-12", "2022-01", "2022-02"]  # gaps filled

@@ -1,21 +1,20 @@
-"""Charts drawn on the server: the search page's date histogram and the coverage chart.
+"""The numbers and geometry of the charts that ``templates/charts.html`` draws.
 
-Both are plain HTML/SVG (no script needed, no inline styles, so the page's
-Content-Security-Policy can forbid them).  The histogram is a list of links,
-one per year -- or per month once a year is chosen, per day once a month is --
-so it filters on click and works with the keyboard; the coverage chart is an
-SVG of articles per month with the same numbers in a table for screen readers.
+The search page's date histogram is a list of links, one per year -- or per
+month once a year is chosen, per day once a month is -- so it filters on click
+and works with the keyboard; the coverage chart is an SVG of articles per month
+with the same numbers in a table for screen readers.  Both are plain HTML/SVG
+(no script, no inline styles, so the page's Content-Security-Policy forbids them).
 """
 
 from __future__ import annotations
 
 import calendar
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-from api.site.formatting import articles, month_label, number
-from api.site.html import Markup, attrs, join, render
+from api.site.formatting import articles, month_label
 from api.site.state import SearchState
 from index.schema import UNDATED
 
@@ -30,13 +29,22 @@ class Bar:
     count: int
     href: str | None
     current: bool = False
+    height: int = 0  # percent of the tallest bar
+
+
+@dataclass
+class Timeline:
+    heading: str
+    up: tuple[str, str] | None  # (label, href) of the wider period
+    bars: list[Bar]
+    undated: int
 
 
 def counts(facet: list[dict]) -> dict[str, int]:
     return {f["value"]: f["count"] for f in facet}
 
 
-def timeline(facets: dict[str, list[dict]], state: SearchState) -> Markup:
+def timeline(facets: dict[str, list[dict]], state: SearchState) -> Timeline | None:
     """The date histogram of a search, at the level the date filter asks for."""
     start, end = state.start, state.end
     if start and end and (start.year, start.month) == (end.year, end.month) and "day" in facets:
@@ -77,41 +85,11 @@ def timeline(facets: dict[str, list[dict]], state: SearchState) -> Markup:
         heading = "Theo năm"
     undated = counts(facets.get("year", [])).get(UNDATED, 0) if up is None else 0
     if not bars and not undated:
-        return Markup("")
-    return render(
-        """<nav class="timeline" aria-labelledby="timeline-heading">
-<h2 id="timeline-heading">{heading}</h2>
-{up}<ol class="bars">{bars}</ol>
-{undated}</nav>""",
-        heading=heading,
-        up=render('<p class="timeline-up"><a href="{href}">← {label}</a></p>\n', label=up[0], href=up[1]) if up else "",
-        bars=join(_bar(bar, max((b.count for b in bars), default=0)) for bar in bars),
-        undated=render('<p class="undated">Không rõ ngày: {n}</p>\n', n=articles(undated)) if undated else "",
-    )
-
-
-def _bar(bar: Bar, highest: int) -> Markup:
-    height = 0 if not highest else max(2, round(100 * bar.count / highest)) if bar.count else 0
-    inner = render(
-        """<span class="bar-count" aria-hidden="true">{count}</span>\
-<svg class="bar" viewBox="0 0 10 100" preserveAspectRatio="none" aria-hidden="true" focusable="false">\
-<rect x="0" y="{y}" width="10" height="{height}"/></svg>\
-<span class="bar-label" aria-hidden="true">{label}</span>\
-<span class="visually-hidden">{name}: {articles}</span>""",
-        count=number(bar.count) if bar.count else "",
-        y=100 - height,
-        height=height,
-        label=bar.label,
-        name=bar.name,
-        articles=articles(bar.count),
-    )
-    if bar.count and bar.href:
-        return render(
-            "<li><a{attrs}>{inner}</a></li>",
-            attrs=attrs(href=bar.href, aria_current="true" if bar.current else None),
-            inner=inner,
-        )
-    return render('<li><span class="bar-empty">{inner}</span></li>', inner=inner)
+        return None
+    highest = max((b.count for b in bars), default=0)
+    for bar in bars:
+        bar.height = max(2, round(100 * bar.count / highest)) if bar.count else 0
+    return Timeline(heading, up, bars, undated)
 
 
 # --- coverage: articles per month ------------------------------------------------------
@@ -151,117 +129,64 @@ def _nice_ceiling(n: int) -> int:
     return n
 
 
-def coverage_chart(series: list[tuple[str, int]]) -> Markup:
-    """An SVG column chart of *series* (month key, count), with year ticks."""
+@dataclass
+class MonthBar:
+    key: str
+    count: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass
+class Chart:
+    description: str
+    base: int  # y of the baseline
+    grid: list[tuple[float, int]] = field(default_factory=list)  # (y, value) of each grid line
+    ticks: list[tuple[float, int | None]] = field(default_factory=list)  # (x, year labelled or None)
+    bars: list[MonthBar] = field(default_factory=list)
+    width: int = CHART_WIDTH
+    height: int = CHART_HEIGHT
+    left: int = PLOT_LEFT
+    right: int = CHART_WIDTH - PLOT_RIGHT
+
+
+def coverage_chart(series: list[tuple[str, int]]) -> Chart | None:
+    """A column chart of *series* (month key, count), with year ticks."""
     if not series:
-        return Markup("")
+        return None
     top = _nice_ceiling(max(c for _, c in series))
     plot_w = CHART_WIDTH - PLOT_LEFT - PLOT_RIGHT
     plot_h = CHART_HEIGHT - PLOT_TOP - PLOT_BOTTOM
     slot = plot_w / len(series)
     gap = slot * 0.15 if slot > 3 else 0
     base = PLOT_TOP + plot_h
-
-    grid = []
+    busiest_key, busiest = max(series, key=lambda kc: (kc[1], kc[0]))
+    chart = Chart(
+        f"Từ {month_label(series[0][0])} đến {month_label(series[-1][0])}; "
+        f"nhiều nhất {articles(busiest)} vào {month_label(busiest_key)}.",
+        base,
+    )
     for value in sorted({0, top // 2, top} if top > 1 else {0, top}):
-        y = base - plot_h * value / top
-        grid.append(
-            render(
-                '<line class="grid" x1="{x1}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}"/>'
-                '<text class="axis" x="{tx}" y="{ty:.1f}" text-anchor="end">{label}</text>',
-                x1=PLOT_LEFT,
-                x2=CHART_WIDTH - PLOT_RIGHT,
-                y=y,
-                tx=PLOT_LEFT - 6,
-                ty=y + 4,
-                label=number(value),
-            )
-        )
-
+        chart.grid.append((base - plot_h * value / top, value))
     years = sorted({key[:4] for key, _ in series})
     every = 1 if len(years) <= 12 else 2 if len(years) <= 24 else 5
-    ticks = []
-    for i, (key, _) in enumerate(series):
+    for i, (key, count) in enumerate(series):
         if key.endswith("-01") or i == 0:
             year = int(key[:4])
-            x = PLOT_LEFT + i * slot
-            ticks.append(
-                render('<line class="tick" x1="{x:.1f}" x2="{x:.1f}" y1="{y1}" y2="{y2}"/>', x=x, y1=base, y2=base + 6)
-            )
             # The first month's year is labelled only if the next January leaves room for it.
             crowded = i == 0 and not key.endswith("-01") and (13 - int(key[5:])) * slot < 40 and len(years) > 1
-            if (year % every == 0 or len(years) <= 12) and not crowded:
-                ticks.append(
-                    render('<text class="axis" x="{x:.1f}" y="{y}">{year}</text>', x=x + 2, y=base + 20, year=year)
-                )
-
-    bars = []
-    for i, (key, count) in enumerate(series):
-        if not count:
-            continue
-        h = plot_h * count / top
-        bars.append(
-            render(
-                '<rect class="month" x="{x:.2f}" y="{y:.2f}" width="{w:.2f}" height="{h:.2f}"'
-                ' data-month="{key}" data-count="{count}"><title>{title}</title></rect>',
-                x=PLOT_LEFT + i * slot + gap / 2,
-                y=base - h,
-                w=max(slot - gap, 0.5),
-                h=h,
-                key=key,
-                count=count,
-                title=f"{month_label(key).capitalize()}: {articles(count)}",
-            )
-        )
-
-    busiest_key, busiest = max(series, key=lambda kc: (kc[1], kc[0]))
-    description = (
-        f"Từ {month_label(series[0][0])} đến {month_label(series[-1][0])}; "
-        f"nhiều nhất {articles(busiest)} vào {month_label(busiest_key)}."
-    )
-    return render(
-        """<svg class="coverage-chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="chart-title chart-desc">
-<title id="chart-title">Số bài viết theo tháng</title>
-<desc id="chart-desc">{description}</desc>
-{grid}
-<line class="baseline" x1="{left}" x2="{right}" y1="{base}" y2="{base}"/>
-{ticks}
-{bars}
-</svg>""",
-        w=CHART_WIDTH,
-        h=CHART_HEIGHT,
-        description=description,
-        grid=join(grid, "\n"),
-        left=PLOT_LEFT,
-        right=CHART_WIDTH - PLOT_RIGHT,
-        base=base,
-        ticks=join(ticks, "\n"),
-        bars=join(bars, "\n"),
-    )
+            labelled = (year % every == 0 or len(years) <= 12) and not crowded
+            chart.ticks.append((PLOT_LEFT + i * slot, year if labelled else None))
+        if count:
+            h = plot_h * count / top
+            chart.bars.append(MonthBar(key, count, PLOT_LEFT + i * slot + gap / 2, base - h, max(slot - gap, 0.5), h))
+    return chart
 
 
-def coverage_table(series: list[tuple[str, int]]) -> Markup:
-    """The chart's numbers: one row a year, one column a month."""
-    if not series:
-        return Markup("")
+def table_rows(series: list[tuple[str, int]]) -> list[tuple[str, list[int]]]:
+    """The chart's numbers by year, newest first: (year, [count of each month])."""
     by_month = dict(series)
-    rows = []
-    for year in sorted({key[:4] for key, _ in series}, reverse=True):
-        cells = [by_month.get(f"{year}-{m:02d}", 0) for m in range(1, 13)]
-        rows.append(
-            render(
-                '<tr><th scope="row">{year}</th>{cells}<td class="total">{total}</td></tr>',
-                year=year,
-                cells=join(render("<td>{n}</td>", n=number(c) if c else "–") for c in cells),
-                total=number(sum(cells)),
-            )
-        )
-    return render(
-        """<table class="coverage-table">
-<caption>Số bài viết theo tháng</caption>
-<thead><tr><th scope="col">Năm</th>{months}<th scope="col">Tổng</th></tr></thead>
-<tbody>{rows}</tbody>
-</table>""",
-        months=join(render('<th scope="col"><abbr title="tháng {m}">T{m}</abbr></th>', m=m) for m in range(1, 13)),
-        rows=join(rows, "\n"),
-    )
+    years = sorted({key[:4] for key, _ in series}, reverse=True)
+    return [(year, [by_month.get(f"{year}-{m:02d}", 0) for m in range(1, 13)]) for year in years]

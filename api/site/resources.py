@@ -11,7 +11,6 @@ from __future__ import annotations
 import falcon
 
 from api.site import pages
-from api.site.html import Markup, url
 from api.site.state import SearchState
 from index.settings import Config
 from index.store import IndexMissing
@@ -30,17 +29,8 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def respond(
-    resp: falcon.Response,
-    title: str,
-    main: Markup,
-    *,
-    status: str = falcon.HTTP_200,
-    q: str = "",
-    hidden: list[tuple[str, str]] = (),
-    section: str = "search",
-    page_kind: str = "",
-) -> None:
+def respond(resp: falcon.Response, template: str, *, status: str = falcon.HTTP_200, **context) -> None:
+    """Answer the page ``templates/<template>`` made with *context* (see :func:`api.site.pages.render`)."""
     resp.status = status
     resp.content_type = "text/html; charset=utf-8"
     resp.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -48,12 +38,12 @@ def respond(
     resp.set_header("Referrer-Policy", "same-origin")
     # Pages follow the index, which changes under them: always revalidate.
     resp.cache_control = ["no-cache"]
-    resp.text = pages.layout(title=title, main=main, q=q, hidden=hidden, section=section, page_kind=page_kind)
+    resp.text = pages.render(template, **context)
 
 
 def unavailable(resp: falcon.Response, section: str = "search") -> None:
     resp.set_header("Retry-After", "30")
-    respond(resp, *pages.unavailable_main(), status=falcon.HTTP_503, section=section)
+    respond(resp, "error.html", status=falcon.HTTP_503, error="unavailable", section=section)
 
 
 class SearchPage:
@@ -62,6 +52,7 @@ class SearchPage:
     def __init__(self, searcher: Searcher, config: Config):
         self.searcher = searcher
         self.per_page = config["search.per_page"]
+        self.max_per_page = config["search.max_per_page"]
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         state = SearchState.from_request(req)
@@ -77,14 +68,23 @@ class SearchPage:
                     s for s in self.searcher.suggest(state.q, NO_RESULT_SUGGESTIONS) if s.strip() != state.q.strip()
                 ]
         except SearchError as error:
-            title, main = pages.bad_request_main(error.param, state)
-            respond(resp, title, main, status=falcon.HTTP_400, q=state.q, page_kind="error")
+            context = pages.bad_request(error.param, state, "/", self.max_per_page)
+            respond(resp, "error.html", status=falcon.HTTP_400, q=state.q, page_kind="error", **context)
             return
         except IndexMissing:
             unavailable(resp)
             return
-        title, main = pages.search_page(result, state, unfiltered_total=unfiltered_total, suggestions=suggestions)
-        respond(resp, title, main, q=state.q, hidden=hidden, page_kind="search")
+        respond(
+            resp,
+            "search.html",
+            result=result,
+            state=state,
+            unfiltered_total=unfiltered_total,
+            suggestions=suggestions,
+            q=state.q,
+            hidden=hidden,
+            page_kind="search",
+        )
 
 
 def text_terms(parsed: ParsedQuery) -> dict | None:
@@ -108,11 +108,11 @@ class ArticlePage:
             unavailable(resp)
             return
         if doc is None:
-            respond(resp, *pages.not_found_main(doc_id), status=falcon.HTTP_404, page_kind="error")
+            respond(resp, "error.html", status=falcon.HTTP_404, error="not_found", doc_id=doc_id, page_kind="error")
             return
         terms = text_terms(self.searcher.parse(q)) if q else None
-        title, main = pages.article_main(doc, q, terms)
-        respond(resp, title, main, page_kind="article")
+        # q is the article's own: the header's search box stays empty.
+        respond(resp, "article.html", doc=doc, text=pages.marked_text(doc, terms), article_q=q, page_kind="article")
 
 
 class CoveragePage:
@@ -121,6 +121,7 @@ class CoveragePage:
     def __init__(self, searcher: Searcher, config: Config):
         self.searcher = searcher
         self.per_page = min(COVERAGE_PER_PAGE, config["search.max_per_page"])
+        self.max_per_page = config["search.max_per_page"]
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         requested = SearchState.from_request(req)
@@ -131,7 +132,7 @@ class CoveragePage:
         counting = [("match", state.match or "phrase")] + (
             [("diacritics", state.diacritics)] if state.diacritics else []
         )
-        export = url("/api/search/export", [("q", q), ("format", "csv"), *counting])
+        export = pages.url("/api/search/export", [("q", q), ("format", "csv"), *counting])
         result = None
         if q:
             try:
@@ -140,11 +141,18 @@ class CoveragePage:
                     q, page=state.page or 1, per_page=self.per_page, sort="newest", verbatim=True, **dict(counting)
                 )
             except SearchError as error:
-                title, main = pages.bad_request_main(error.param, state, "/coverage")
-                respond(resp, title, main, status=falcon.HTTP_400, section="coverage", page_kind="error")
+                context = pages.bad_request(error.param, state, "/coverage", self.max_per_page)
+                respond(resp, "error.html", status=falcon.HTTP_400, section="coverage", page_kind="error", **context)
                 return
             except IndexMissing:
                 unavailable(resp, "coverage")
                 return
-        title, main = pages.coverage_main(state, result, export)
-        respond(resp, title, main, section="coverage", page_kind="coverage")
+        respond(
+            resp,
+            "coverage.html",
+            state=state,
+            result=result,
+            export_href=export,
+            section="coverage",
+            page_kind="coverage",
+        )

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from urllib.parse import urlencode
 
 import falcon
 
-from api.site.html import url
+from api import params
 
 
 @dataclass(frozen=True)
@@ -33,35 +34,21 @@ class SearchState:
 
     @classmethod
     def from_request(cls, req: falcon.Request) -> SearchState:
-        def one(name: str, strip: bool = True) -> str:
-            # A repeated single-valued parameter: the last one wins, as in a form.
-            value = req.params.get(name, "")
-            if isinstance(value, list):
-                value = value[-1] if value else ""
-            return value.strip() if strip else value
-
-        def many(name: str) -> tuple[str, ...]:
-            values = req.get_param_as_list(name) or []
-            seen: dict[str, None] = {}
-            for v in values:
-                if v.strip():
-                    seen.setdefault(v.strip(), None)
-            return tuple(seen)
-
+        """The state a URL holds, read by the API's rules (:mod:`api.params`)."""
         return cls(
-            q=one("q"),
-            page=one("page"),
-            sort=one("sort"),
-            date_from=one("from"),
-            date_to=one("to"),
-            authors=many("author"),
-            sources=many("source"),
-            categories=many("category"),
-            diacritics=one("diacritics"),
-            match=one("match"),
-            verbatim="1" if one("verbatim") in ("1", "true") else "",
-            # A word followed by a space is finished: only a half-typed last word is a prefix.
-            typing="1" if one("typing") in ("1", "true") and not one("q", strip=False)[-1:].isspace() else "",
+            q=params.one(req, "q", ""),
+            page=params.one(req, "page", ""),
+            sort=params.one(req, "sort", ""),
+            date_from=params.one(req, "from", ""),
+            date_to=params.one(req, "to", ""),
+            authors=tuple(params.many(req, "author")),
+            sources=tuple(params.many(req, "source")),
+            categories=tuple(params.many(req, "category")),
+            diacritics=params.one(req, "diacritics", ""),
+            match=params.one(req, "match", ""),
+            # A link of the site's own is never refused for these: anything but 1/true is off.
+            verbatim="1" if params.one(req, "verbatim") in ("1", "true") else "",
+            typing="1" if params.typing(req) in ("1", "true") else "",
         )
 
     # --- what the searcher is asked --------------------------------------------------
@@ -134,6 +121,12 @@ class SearchState:
 
     def link(self, path: str = "/", **changes) -> str:
         return self.changed(**changes).url(path)
+
+
+def url(path: str, params=()) -> str:
+    """*path* with a query string (``+`` for spaces, UTF-8 percent-encoded)."""
+    query = urlencode(list(params))
+    return f"{path}?{query}" if query else path
 
 
 def toggled(values: tuple[str, ...], value: str) -> tuple[str, ...]:
