@@ -2,6 +2,12 @@
 
     .venv/bin/python bench/query_speed.py --config C.toml            # an index you built
     .venv/bin/python bench/query_speed.py --files 1                  # news-00 (builds var/bench/news-00)
+    .venv/bin/python bench/query_speed.py --config A.toml --config B.toml   # several, in one run
+
+With several indexes (news-00 and 100,000 articles: issue 16's growth), their
+queries are interleaved (every kind on A, then on B, twice over) so that the
+machine's drift falls on each alike, and the table ends with each index's CPU
+per search against the first's.
 
 Every judged query of ``../shared/queries`` (known items with and without
 diacritics, names, reader questions), first page of 10 with highlighted
@@ -37,7 +43,7 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=1, help="corpus files to index when no --config (1 = news-00)")
-    parser.add_argument("--config", help="use the index of this config")
+    parser.add_argument("--config", action="append", help="use the index of this config (repeat for several)")
     parser.add_argument("--limit", type=int, default=300, help="queries per kind (0 = all)")
     args = parser.parse_args()
 
@@ -47,47 +53,63 @@ def main() -> int:
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, as the issue asks
-    config, _ = ensure_index(args.files, args.config)
-    # Every query evaluated here: results shared by server processes would flatter the times.
-    searcher = Searcher(config.with_overrides(search__shared_result_cache=0))
-    stats = index_stats(IndexStore(config.path("index.path")))
+    indexes = []
+    for path in args.config or [None]:
+        config, _ = ensure_index(args.files, path)
+        # Every query evaluated here: results shared by server processes would flatter the times.
+        searcher = Searcher(config.with_overrides(search__shared_result_cache=0))
+        stats = index_stats(IndexStore(config.path("index.path")))
+        for text in ["hà nội", "giao thông", "bóng đá", "thời tiết", "covid"]:
+            searcher.search(text)  # warm-up: open the index, load pyvi, fill column caches
+        indexes.append((config, searcher, stats))
     queries, _ = load_queries()
     by_kind: dict[str, list[str]] = defaultdict(list)
     for text, kind in queries.values():
         by_kind[kind].append(text)
-    for text in ["hà nội", "giao thông", "bóng đá", "thời tiết", "covid"]:
-        searcher.search(text)  # warm-up: open the index, load pyvi, fill column caches
-    rows, everything = [], []
-    for kind in ("known-folded", "known-accented", "name-accented", "name-folded", "question"):
-        texts = by_kind[kind][: args.limit or None]
-        times = []
-        for text in texts:
-            searcher._recent.clear()
-            started = time.perf_counter()
-            result = searcher.search(text, per_page=10)
-            times.append((time.perf_counter() - started) * 1000)
-            assert result.facets["year"] is not None
-        everything += times
-        rows.append((kind, len(times), statistics.median(times), percentile(times, 0.9), percentile(times, 0.99)))
-    rows.append(
-        (
-            "all",
-            len(everything),
-            statistics.median(everything),
-            percentile(everything, 0.9),
-            percentile(everything, 0.99),
-        )
-    )
+    kinds = ("known-folded", "known-accented", "name-accented", "name-folded", "question")
+    wall: dict[tuple[int, str], list[float]] = defaultdict(list)
+    cpu: dict[tuple[int, str], list[float]] = defaultdict(list)
+    for round_ in range(2 if len(indexes) > 1 else 1):
+        for kind in kinds:
+            texts = by_kind[kind][: args.limit or None]
+            half = texts[round_::2] if len(indexes) > 1 else texts
+            for number, (_, searcher, _) in enumerate(indexes):
+                for text in half:
+                    searcher._recent.clear()
+                    started, started_cpu = time.perf_counter(), time.thread_time()
+                    result = searcher.search(text, per_page=10)
+                    cpu[(number, kind)].append((time.thread_time() - started_cpu) * 1000)
+                    wall[(number, kind)].append((time.perf_counter() - started) * 1000)
+                    assert result.facets["year"] is not None
 
-    print(f"corpus: {stats.documents:,} articles, index {config.path('index.path')} ({stats.size_bytes / 1e6:.0f} MB)")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores (pinned to one), Python {platform.python_version()}")
     print(f"command: .venv/bin/python bench/query_speed.py {' '.join(sys.argv[1:])}".rstrip())
     print("each: first page of 10, snippets and facets, evaluation cache emptied")
+    for number, (config, _, stats) in enumerate(indexes):
+        print(
+            f"index {number + 1}: {stats.documents:,} articles, {config.path('index.path')} ({stats.size_bytes / 1e6:.0f} MB)"
+        )
     print()
-    print("| kind | queries | p50 ms | p90 ms | p99 ms |")
-    print("|---|---|---|---|---|")
-    for kind, count, p50, p90, p99 in rows:
-        print(f"| {kind} | {count} | {p50:.1f} | {p90:.1f} | {p99:.1f} |")
+    print("| index | kind | queries | p50 ms | p90 ms | p99 ms | CPU ms per search |")
+    print("|---|---|---|---|---|---|---|")
+    means = []
+    for number in range(len(indexes)):
+        everything, spent = [], []
+        for kind in kinds:
+            times = wall[(number, kind)]
+            everything += times
+            spent += cpu[(number, kind)]
+            print(
+                f"| {number + 1} | {kind} | {len(times)} | {statistics.median(times):.1f} | "
+                f"{percentile(times, 0.9):.1f} | {percentile(times, 0.99):.1f} | {statistics.mean(cpu[(number, kind)]):.1f} |"
+            )
+        means.append(statistics.mean(spent))
+        print(
+            f"| {number + 1} | **all** | {len(everything)} | **{statistics.median(everything):.1f}** | "
+            f"{percentile(everything, 0.9):.1f} | {percentile(everything, 0.99):.1f} | **{means[-1]:.1f}** |"
+        )
+    for number in range(1, len(indexes)):
+        print(f"CPU per search, index {number + 1} against index 1: {means[number] / means[0]:.2f} x")
     return 0
 
 
