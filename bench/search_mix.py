@@ -11,14 +11,21 @@ searched in full.  CPU time (``time.process_time``), not wall time, so a busy
 machine shows less in it; still, compare commits back to back.
 
 Corpus: whatever the config's index holds; machine: one process, one thread.
+
+``--profile`` runs the mix under cProfile and adds where a search's time went,
+by step (issue 16's table): the cumulative time of each step's function per
+request.  The steps nest as indented; profiling adds its own overhead, so
+compare shares, and the same flag before and after a change.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
 import os
 import platform
+import pstats
 import sys
 import time
 from collections import defaultdict
@@ -42,6 +49,7 @@ def main() -> int:
     parser.add_argument("--config", required=True, help="the index to search")
     parser.add_argument("--requests", type=int, default=5400, help="requests of the mix (5,400: 30 s at 180/s)")
     parser.add_argument("--connections", type=int, default=16, help="clients whose streams are interleaved")
+    parser.add_argument("--profile", action="store_true", help="also print where the time went, by step")
     args = parser.parse_args()
 
     config = load_config(args.config)
@@ -57,12 +65,17 @@ def main() -> int:
     streams = [request_paths(client, dev, questions) for client in range(args.connections)]
     seen: set[str] = set()
     spent: dict[tuple[str, bool], list[float]] = defaultdict(list)
+    profile = cProfile.Profile() if args.profile else None
     for number in range(args.requests):
         kind, path = next(streams[number % args.connections])
         options = {_OPTIONS.get(k, k): v[0] for k, v in parse_qs(urlsplit(path).query).items()}
-        started = time.process_time()
+        if profile:
+            profile.enable()
+        started = time.thread_time()  # this thread's CPU: process_time was slow on a loaded machine
         searcher.search(**options)
-        spent[(kind, path in seen)].append(time.process_time() - started)
+        spent[(kind, path in seen)].append(time.thread_time() - started)
+        if profile:
+            profile.disable()
         seen.add(path)
     total = sum(sum(times) for times in spent.values())
 
@@ -77,7 +90,36 @@ def main() -> int:
                 share = sum(times) / total * 100
                 print(f"| {label} | {len(times)} | {sum(times) / len(times) * 1000:.2f} ms | {share:.1f} % |")
     print(f"| all | {args.requests} | {total / args.requests * 1000:.2f} ms | 100 % |")
+    if profile:
+        print_steps(pstats.Stats(profile), args.requests)
     return 0
+
+
+# (indent, label, file, function) of the steps of a search, as they nest.
+STEPS = [
+    (0, "a search, whole", "search/searcher.py", "search"),
+    (1, "accent restoration and spelling (the reading, did_you_mean)", "search/helpers.py", "reading"),
+    (1, "matching and ranking (Evaluator.evaluate)", "search/engine.py", "evaluate"),
+    (2, "BM25F of the query's terms", "search/engine.py", "bm25f"),
+    (2, "phrases and proximity", "search/engine.py", "phrase_counts"),
+    (2, "reading posting lists (every step above)", "search/postings.py", "read_postings"),
+    (2, "gathering positions (every step above)", "search/segments.py", "term_keys"),
+    (1, "titles and snippets of the page's hits", "search/searcher.py", "_hit"),
+    (1, "facets", "search/searcher.py", "_facets"),
+]
+
+
+def print_steps(stats: pstats.Stats, requests: int) -> None:
+    found: dict[tuple[str, str], float] = defaultdict(float)
+    for (file, _, function), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+        for _, _, step_file, step_function in STEPS:
+            if file.endswith(step_file) and function == step_function:
+                found[(step_file, step_function)] += cumulative
+    whole = found[(STEPS[0][2], STEPS[0][3])] or 1.0
+    print("\n| step (cProfile, cumulative) | ms per request | share |\n|---|---:|---:|")
+    for indent, label, file, function in STEPS:
+        seconds = found[(file, function)]
+        print(f"| {'- ' * indent}{label} | {seconds / requests * 1000:.2f} | {seconds / whole * 100:.0f} % |")
 
 
 if __name__ == "__main__":

@@ -6,10 +6,10 @@ Every text field (title, summary, body, captions, author) is indexed three ways:
   is stored here for results and highlighting;
 * ``<field>_f``  folded syllables, with positions (queries without diacritics);
 * ``<field>_w``  pyvi words, frequencies only (a ranking signal);
-* ``<field>_p``  pairs of folded syllables side by side (``dan van``), frequencies
-  only (``index.analysis.PairFilter``): a two-syllable phrase is one short list,
-  and a longer one is looked for only in the articles holding all its pairs.
-  An index without these views finds phrases from positions alone;
+* ``<field>_p``  pairs of frequent folded syllables side by side (``dan van``),
+  frequencies only (``index.analysis.PairFilter``): such a two-syllable phrase is
+  one short list, and a longer one is looked for only in the articles holding its
+  pairs.  An index without these views finds phrases from positions alone;
 * ``<field>_b``  breaks: one term at each syllable that follows a sentence end, a
   comma or a line (``index.analysis.BreakTokenizer``), so an exact phrase never
   matches across one.  An index without these views matches as before.
@@ -34,6 +34,7 @@ import json
 from whoosh import columns, fields
 
 from index.analysis import (
+    PairFilter,
     accented_analyzer,
     breaks_analyzer,
     canonical_syllable,
@@ -95,6 +96,17 @@ def build_schema() -> fields.Schema:
         if name != "author":  # a byline is a name, not words
             schema.add(f"{name}_w", WordsField(words))
     return schema
+
+
+def pair_syllables(schema: fields.Schema) -> frozenset[str]:
+    """The folded syllables whose pairs the index's pair views hold (empty: no pair views).
+    The set is the one the index was built with: Whoosh keeps the analyzers in the schema."""
+    if "body_p" not in schema:
+        return frozenset()
+    for item in getattr(schema["body_p"].analyzer, "items", ()):
+        if isinstance(item, PairFilter):
+            return item.syllables
+    return frozenset()
 
 
 def author_key(author: str) -> str:

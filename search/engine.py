@@ -230,11 +230,11 @@ class Evaluator:
         folded = field.endswith("_f")
         # While ranking, an accented phrase is looked for in the few articles holding it folded,
         # from positions decoded for them (see _rank): no pairs needed there.
-        pairs = f"{field.removesuffix('_f')}_p" if len(terms) > 1 and (folded or self._scope is None) else ""
-        if pairs in self.view.fields:
-            # The pair view (folded): only articles holding every pair of the phrase can hold
-            # it, and a folded phrase of two syllables is its pair's list (no positions needed).
-            texts = [f"{a} {b}" for a, b in itertools.pairwise(terms if folded else [fold(t) for t in terms])]
+        texts = self._pairs(terms if folded else [fold(t) for t in terms]) if folded or self._scope is None else []
+        if texts and f"{field.removesuffix('_f')}_p" in self.view.fields:
+            # The pair view (frequent syllables, folded): only articles holding each pair of the
+            # phrase can hold it, and a folded phrase of two syllables is its pair's list.
+            pairs = f"{field.removesuffix('_f')}_p"
             if folded and len(terms) == 2 and not unbroken:
                 docs, counts = self.view.term_docs(pairs, texts[0])
                 keep = candidates[docs]
@@ -254,6 +254,11 @@ class Evaluator:
         if unbroken and len(terms) > 1 and keys.size:
             keys = self._unbroken(field, keys, len(terms))
         return _runs(keys >> POSITION_BITS)
+
+    def _pairs(self, folded: list[str]) -> list[str]:
+        """The pairs of *folded* syllables that the pair views hold (both syllables frequent)."""
+        common = self.view.pair_syllables
+        return [f"{a} {b}" for a, b in itertools.pairwise(folded) if a in common and b in common]
 
     def _unbroken(self, field: str, ends: np.ndarray, length: int) -> np.ndarray:
         """The phrase occurrences of *ends* (keys of their last syllables) with no break inside,
@@ -490,11 +495,6 @@ class Evaluator:
         if len(sequence) > 1 and tiers is not None:
             folded = [fold(s) for s in sequence]
             accented_spellings = [accented, *spellings(accented)] if typed_accents else [reading] if reading else []
-            if not {f"{name}_p" for name in {*text_fields, *PROXIMITY_FIELDS}} <= self.view.fields:
-                # Without pair views, every phrase below walks these syllables' positions.
-                self._decode_keys(
-                    [(f"{name}_f", term) for name in {*text_fields, *PROXIMITY_FIELDS} for term in folded]
-                )
             # A phrase with diacritics is a phrase without them too, at the same positions:
             # the exact views' positions are decoded only where the folded phrase is (a few
             # articles, where the matched ones can be thousands).

@@ -7,12 +7,25 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.analysis import folded_syllables, pairs_analyzer
+from index.analysis import PairFilter, SyllableTokenizer, folded_syllables, pair_syllables, pairs_analyzer
 
 
-def test_a_pair_is_each_folded_syllable_with_the_next():
-    assert [t.text for t in pairs_analyzer()("Dân vận khéo, Hà Nội")] == ["dan van", "van kheo", "kheo ha", "ha noi"]
+def test_a_pair_is_each_frequent_folded_syllable_with_the_next():
+    assert {"dan", "van", "ha", "noi", "nguyen"} <= pair_syllables() and "kheo" not in pair_syllables()
+    assert [t.text for t in pairs_analyzer()("Dân vận khéo, Hà Nội")] == ["dan van", "ha noi"]
     assert [t.text for t in pairs_analyzer()("Một")] == []
+    every = SyllableTokenizer() | PairFilter(frozenset({"a", "b", "c"}))
+    assert [t.text for t in every("a b c b x a a")] == ["a b", "b c", "c b", "a a"]
+
+
+def test_an_index_keeps_the_pair_syllables_it_was_built_with(sample_index):
+    from index.schema import pair_syllables as of_index
+    from index.settings import load_config
+    from search.searcher import Searcher
+
+    searcher = Searcher(load_config(sample_index))
+    searcher.search("")
+    assert of_index(searcher._refresh().searcher.schema) == pair_syllables()
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +39,7 @@ def views(sample_index):
         searcher.search("")
     plain = without._refresh()
     assert {"title_p", "body_p"} <= with_pairs._refresh().fields
-    plain.fields = frozenset(f for f in plain.fields if not f.endswith("_p"))
+    plain.fields = frozenset(f for f in plain.fields if not f.endswith("_p"))  # as an index without them
     texts = [with_pairs._refresh().searcher.stored_fields(d).get("body", "") for d in range(plain.size)]
     return with_pairs, without, [folded_syllables(t) for t in texts if t]
 
