@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 from index.schema import UNDATED
 from index.store import IndexStore
+from index.whoosh_adapter import segment_count
 
 
 @dataclass
@@ -35,7 +36,7 @@ def index_stats(store: IndexStore) -> IndexStats:
         days = [] if days[0] is None else days
         undated = _live_count(reader, "year", UNDATED)
         documents = reader.doc_count()
-        segments = len(ix._segments()) if hasattr(ix, "_segments") else 1
+        segments = segment_count(ix)
     return IndexStats(
         generation=name,
         documents=documents,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index import whoosh_adapter
 from index.schema import UNDATED
 
 CODED = ("year", "month", "day", "author_key", "source", "category")
@@ -58,11 +59,11 @@ class ColumnCache:
 
     def columns(self, searcher) -> Columns:
         reader = searcher.reader()
-        leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+        leaves = whoosh_adapter.leaves(reader)
         parts = []
         live = set()
         for leaf, _offset in leaves:
-            key = _segment_key(leaf)
+            key = whoosh_adapter.segment_id(leaf)
             live.add(key)
             if key not in self._segments:
                 self._segments[key] = _read_segment(leaf)
@@ -70,11 +71,6 @@ class ColumnCache:
         for stale in set(self._segments) - live:
             del self._segments[stale]
         return _concatenate(parts)
-
-
-def _segment_key(leaf) -> str:
-    segment = leaf.segment() if hasattr(leaf, "segment") else None
-    return segment.segment_id() if segment is not None else str(id(leaf))
 
 
 def _read_segment(leaf) -> SegmentColumns:

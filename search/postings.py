@@ -20,7 +20,7 @@ from whoosh.reading import CorruptIndexError
 
 from index import varint
 from index.codec import CompactCodec, read_blocks
-from search.termtable import term_info
+from index.whoosh_adapter import codec_of, posting_extent, postings_file, term_info, terms_of
 
 # Python overhead of a cached list (its key, object and arrays' headers).
 ENTRY_BYTES = 400
@@ -87,8 +87,8 @@ def read_postings(leaf, field: str, text: str) -> Postings:
     schema = leaf.schema
     if field not in schema:
         return EMPTY
-    terms = getattr(leaf, "_terms", None)
-    if not isinstance(getattr(terms, "_codec", None), CompactCodec):
+    terms = terms_of(leaf)
+    if not isinstance(codec_of(terms), CompactCodec):
         raise CorruptIndexError("a segment not written by this project's codec: rebuild the index")
     terminfo = term_info(terms, field, schema[field].to_bytes(text))
     if terminfo is None:
@@ -96,9 +96,7 @@ def read_postings(leaf, field: str, text: str) -> Postings:
     if terminfo.is_inlined():  # a term in a single document: its posting is in the term table
         ids, weights, values = terminfo.inlined_postings()
         return _inlined(ids, weights, values)
-    # whoosh3's W3TermInfo.from_bytes leaves the length as a 1-tuple (its matcher never reads it).
-    offset, length = (v[0] if isinstance(v, tuple) else v for v in terminfo.extent())
-    return _from_blocks(list(read_blocks(terms._postfile, offset, length)))
+    return _from_blocks(list(read_blocks(postings_file(terms), *posting_extent(terminfo))))
 
 
 def _inlined(ids, weights, values) -> Postings:

@@ -23,13 +23,13 @@ from typing import NamedTuple
 
 import numpy as np
 from whoosh import scoring
-from whoosh.index import TOC  # its file names: _Commit
 
 from index.analysis import fold, has_diacritics
 from index.article import LOCAL_TZ
 from index.schema import EXPORT_FIELDS, UNDATED, author_key, export_row
 from index.settings import Config
 from index.store import IndexMissing, IndexStore
+from index.whoosh_adapter import toc_path
 from search.articles import ArticleCache
 from search.counting import DIACRITICS, MATCHES, as_phrase, exact_mask, looks_like_name, spellings_found
 from search.deadline import Deadline, OverBudget
@@ -225,8 +225,8 @@ class Searcher:
         name = self._ix.indexname
         return _Commit(
             stamp,
-            os.path.join(self._folder, TOC._filename(name, generation)),
-            os.path.join(self._folder, TOC._filename(name, generation + 1)),
+            toc_path(self._folder, name, generation),
+            toc_path(self._folder, name, generation + 1),
             self._label(),
         )
 

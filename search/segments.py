@@ -15,9 +15,9 @@ import numpy as np
 from whoosh.util.numeric import byte_to_length
 
 from index.schema import pair_syllables
+from index.whoosh_adapter import deleted_docs, doc_frequency, leaves, length_bytes, segment_id
 from search.columns import ColumnCache, Columns
 from search.postings import ENTRY_BYTES, POSITION_BITS, PostingCache, Postings
-from search.termtable import doc_frequency
 
 # Global term arrays kept per view (a view lasts until the next commit), bounded in bytes: on
 # 100,000 articles one common syllable's arrays take 1-2 MB, and a bound by count (2,048 terms)
@@ -95,23 +95,11 @@ class SegmentCache:
 
 def _read_lengths(reader, field: str, count: int) -> np.ndarray:
     """Per-document lengths of *field* (Whoosh stores them as one lossy byte each)."""
-    perdoc = reader._perdoc
-    column = perdoc._cached_reader(f"_{field}_len", _lengths_column())
-    if column is None:
-        return np.zeros(count, dtype=np.float32)
-    try:
-        raw = np.frombuffer(column._dbfile.get(column._basepos, column._count), dtype=np.uint8)
-    except AttributeError:  # another column implementation: read it value by value
-        raw = np.fromiter((column[i] for i in range(count)), dtype=np.uint8, count=count)
     lengths = np.zeros(count, dtype=np.float32)
-    lengths[: raw.size] = _BYTE_TO_LENGTH[raw[:count]]
+    raw = length_bytes(reader, field)
+    if raw is not None:
+        lengths[: raw.size] = _BYTE_TO_LENGTH[raw[:count]]
     return lengths
-
-
-def _lengths_column():
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-
-    return LENGTHS_COLUMN
 
 
 class IndexView:
@@ -121,17 +109,11 @@ class IndexView:
         self.searcher = searcher
         self.cache = cache
         reader = searcher.reader()
-        pairs = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
-        self.leaves = [Leaf(r, offset, _key(r), r.doc_count_all()) for r, offset in pairs]
+        self.leaves = [Leaf(r, offset, segment_id(r), r.doc_count_all()) for r, offset in leaves(reader)]
         self.size = reader.doc_count_all()
         self.live = np.ones(self.size, dtype=bool)
         for leaf in self.leaves:
-            if leaf.reader.has_deletions():
-                # whoosh3 made deleted_docs_set a cached property (a method in Whoosh 2.7).
-                deleted_set = leaf.reader.deleted_docs_set
-                deleted_set = deleted_set() if callable(deleted_set) else deleted_set
-                deleted = np.fromiter(deleted_set, dtype=np.int64)
-                self.live[deleted + leaf.offset] = False
+            self.live[deleted_docs(leaf.reader) + leaf.offset] = False
         self.live_count = int(self.live.sum())
         self.fields = frozenset(searcher.schema.names())  # an older index lacks some views (pairs)
         self.pair_syllables = pair_syllables(searcher.schema)  # whose pairs the pair views hold
@@ -244,8 +226,3 @@ def contains(sorted_keys: np.ndarray, probes: np.ndarray) -> np.ndarray:
     at = np.searchsorted(sorted_keys, probes)
     at[at == sorted_keys.size] = sorted_keys.size - 1
     return sorted_keys[at] == probes
-
-
-def _key(reader) -> str:
-    segment = reader.segment() if hasattr(reader, "segment") else None
-    return segment.segment_id() if segment is not None else str(id(reader))
