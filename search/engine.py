@@ -121,6 +121,29 @@ class Evaluation:
     title_terms: Terms = field(default_factory=lambda: prepare({}))  # and in the title
 
 
+@dataclass
+class _Phrases:
+    whole: np.ndarray | None = None  # the query as a phrase
+    title: np.ndarray | None = None  # ... in the title
+    reading: np.ndarray | None = None  # its restored reading (typed without diacritics) as a phrase
+
+
+@dataclass
+class _Query:
+    """What the ranking rules of one query share, each part found once (by the first rule that
+    needs it)."""
+
+    sequence: list[str]  # the query's syllables, prefixes left out
+    typed_accents: bool
+    accented: list[str] | None  # as typed with diacritics, or the restored reading, or None
+    reading: list[str] | None  # the restored reading of a query typed without diacritics
+    one_word: bool  # that reading is one pyvi word (dân_vận, a name)
+    fields: list[str]  # the text fields that weigh
+    matched: np.ndarray
+    present_all: np.ndarray | None = None  # every syllable of `accented` present, exactly
+    phrases: _Phrases | None = None
+
+
 class Evaluator:
     """Evaluates parsed queries against an :class:`IndexView`."""
 
@@ -470,74 +493,100 @@ class Evaluator:
         tiers: np.ndarray | None,
         reading: list[str] | None,
     ) -> None:
-        """Set the ranking rules' bits in *tiers* and add relevance to *scores*.  Without
-        *tiers* (a long query, where no article is expected to hold every word), exactness
-        and phrases only score."""
+        """Set the ranking rules' bits in *tiers* (each rule of :data:`RULE_STEPS` in order) and
+        add relevance to *scores*.  Without *tiers* (a long query, where no article is expected
+        to hold every word), exactness and phrases only score."""
         sequence = [s for c in query.clauses if not c.prefix for s in c.syllables]
         if not matched.any() or not sequence:
             return
-        text_fields = [f for f in FIELDS if self.w.fields.get(f)]
         typed_accents = query.accented
         if reading and (typed_accents or len(reading) != len(sequence)):
             reading = None
-        # pyvi's words of the restored reading: a tier below and a ranking signal in 4.
+        # pyvi's words of the restored reading: a rule's test below, and a ranking signal.
         reading_words = segment_words(" ".join(reading)) if reading else []
-
-        # 1. A query typed with diacritics: every syllable present exactly as typed.
-        #    A restored reading of a folded query counts for less than the phrase.
-        accented = sequence if typed_accents else reading
-        if accented:
-            present_all = self._all_present(accented, text_fields, matched, scores)
-            if tiers is not None:
-                tiers[present_all] |= EXACT_ACCENTS if typed_accents else READING_ALL
-
-        # 2. The whole query as a phrase, 3. adjacent pairs.
-        if len(sequence) > 1 and tiers is not None:
-            folded = [fold(s) for s in sequence]
-            accented_spellings = [accented, *spellings(accented)] if typed_accents else [reading] if reading else []
-            # A phrase with diacritics is a phrase without them too, at the same positions:
-            # the exact views' positions are decoded only where the folded phrase is (a few
-            # articles, where the matched ones can be thousands).
-            if typed_accents:
-                # kĩ thuật / kỹ thuật: each spelling of the phrase counts as the phrase.
-                folded_phrase = np.zeros(self.size, dtype=bool)
-                for spelling in accented_spellings:
-                    folded_phrase |= self._phrase_anywhere(
-                        [fold(s) for s in spelling], text_fields, matched, folded_view=True
-                    )
-                in_phrase = np.zeros(self.size, dtype=bool)
-                in_title = np.zeros(self.size, dtype=bool)
-                if folded_phrase.any():
-                    self._decode_keys(
-                        [(name, term) for name in text_fields for spelling in accented_spellings for term in spelling],
-                        among=folded_phrase,
-                    )
-                    for spelling in accented_spellings:
-                        in_phrase |= self._phrase_anywhere(spelling, text_fields, folded_phrase, folded_view=False)
-                        in_title |= self._phrase_anywhere(spelling, ["title"], folded_phrase, folded_view=False)
-                tiers[in_phrase] |= PHRASE
-                tiers[in_title] |= PHRASE_FIRST
-            else:
-                in_phrase = self._phrase_anywhere(folded, text_fields, matched, folded_view=True)
-                tiers[in_phrase] |= PHRASE
-                one_word = bool(reading) and _one_word(reading, reading_words)
-                in_title = self._phrase_anywhere(folded, ["title"], in_phrase, folded_view=True)
-                tiers[in_title] |= PHRASE_SECOND if one_word else PHRASE_FIRST
-                if reading and in_phrase.any():
-                    self._decode_keys([(name, term) for name in text_fields for term in reading], among=in_phrase)
-                    tiers[self._phrase_anywhere(reading, text_fields, in_phrase, folded_view=False)] |= (
-                        PHRASE_FIRST if one_word else PHRASE_SECOND
-                    )
-        # Long queries (questions) skip it: it cost a third of their time and changed
-        # nothing measurable (MRR@10 of the dev questions equal to three decimals).
-        if len(sequence) > 1 and self.w.proximity and tiers is not None:
-            self._proximity(sequence, matched, scores)
-
-        # 4. pyvi words of the query, as typed (capitals help pyvi) or as restored.
-        if self.w.words and accented:
+        q = _Query(
+            sequence=sequence,
+            typed_accents=typed_accents,
+            accented=sequence if typed_accents else reading,
+            reading=reading,
+            one_word=bool(reading) and _one_word(reading, reading_words),
+            fields=[f for f in FIELDS if self.w.fields.get(f)],
+            matched=matched,
+        )
+        # Relevance, in the order its float32 sums have always been taken: exact diacritics
+        # (or the restored reading's), adjacent pairs, pyvi's words.
+        if q.accented:
+            q.present_all = self._all_present(q.accented, q.fields, matched, scores)
+        if tiers is not None:
+            for bit, rule in RULE_STEPS:
+                holding = rule(self, q)
+                if holding is not None:
+                    tiers[holding] |= bit
+            # Long queries (questions) skip it: it cost a third of their time and changed
+            # nothing measurable (MRR@10 of the dev questions equal to three decimals).
+            if len(sequence) > 1 and self.w.proximity:
+                self._proximity(sequence, matched, scores)
+        if self.w.words and q.accented:  # pyvi words of the query, as typed (capitals help pyvi) or restored
             words = segment_words(" ".join(c.raw for c in query.clauses)) if typed_accents else reading_words
             for word in {w for w in words if "_" in w}:
                 self.bm25f(word, self._weighted(WORD_FIELDS, "_w"), scores, self.w.words)
+
+    # --- the ranking rules, one step each (RULE_STEPS gives their order) ------------------------
+
+    def exact_accents(self, q: _Query) -> np.ndarray | None:
+        """A query typed with diacritics: articles holding every syllable exactly so."""
+        return q.present_all if q.typed_accents else None
+
+    def phrase(self, q: _Query) -> np.ndarray | None:
+        """The whole query side by side (with the diacritics typed, if any)."""
+        return self._phrases(q).whole
+
+    def phrase_first(self, q: _Query) -> np.ndarray | None:
+        """Within the phrase: the restored reading of a one-word query, else the title."""
+        phrases = self._phrases(q)
+        return phrases.reading if q.one_word else phrases.title
+
+    def phrase_second(self, q: _Query) -> np.ndarray | None:
+        """Within the phrase: the title of a one-word query, else the restored reading."""
+        phrases = self._phrases(q)
+        return phrases.title if q.one_word else phrases.reading
+
+    def reading_all(self, q: _Query) -> np.ndarray | None:
+        """A query typed without diacritics: its restored reading's syllables, anywhere."""
+        return q.present_all if not q.typed_accents else None
+
+    def _phrases(self, q: _Query) -> _Phrases:
+        """The articles holding the query as a phrase, in the title, and as its restored
+        reading: found once per query, for the phrase rules."""
+        if q.phrases is not None:
+            return q.phrases
+        q.phrases = found = _Phrases()
+        if len(q.sequence) < 2:
+            return found
+        fields, matched = q.fields, q.matched
+        # A phrase with diacritics is a phrase without them too, at the same positions: the
+        # exact views' positions are decoded only where the folded phrase is (a few articles,
+        # where the matched ones can be thousands).
+        if q.typed_accents:
+            forms = [q.sequence, *spellings(q.sequence)]  # kĩ thuật / kỹ thuật: each counts as the phrase
+            folded_phrase = np.zeros(self.size, dtype=bool)
+            for form in forms:
+                folded_phrase |= self._phrase_anywhere([fold(s) for s in form], fields, matched, folded_view=True)
+            found.whole = np.zeros(self.size, dtype=bool)
+            found.title = np.zeros(self.size, dtype=bool)
+            if folded_phrase.any():
+                self._decode_keys([(name, term) for name in fields for form in forms for term in form], folded_phrase)
+                for form in forms:
+                    found.whole |= self._phrase_anywhere(form, fields, folded_phrase, folded_view=False)
+                    found.title |= self._phrase_anywhere(form, ["title"], folded_phrase, folded_view=False)
+            return found
+        folded = [fold(s) for s in q.sequence]
+        found.whole = self._phrase_anywhere(folded, fields, matched, folded_view=True)
+        found.title = self._phrase_anywhere(folded, ["title"], found.whole, folded_view=True)
+        if q.reading and found.whole.any():
+            self._decode_keys([(name, term) for name in fields for term in q.reading], among=found.whole)
+            found.reading = self._phrase_anywhere(q.reading, fields, found.whole, folded_view=False)
+        return found
 
     def _all_present(
         self, syllables: list[str], fields: list[str], matched: np.ndarray, scores: np.ndarray
@@ -574,6 +623,18 @@ class Evaluator:
                 docs, counts = self.phrase_counts(f"{name}_f", [a, b], matched)
                 if docs.size:
                     scores[docs] += (self.w.proximity * self.w.fields[name] * idf) * np.minimum(counts, 3) / 3.0
+
+
+# The ranking rules in their order, as Meilisearch's: the bit each sets in Evaluation.tiers
+# (the higher bit first) and its step (see the module's docstring).
+RULE_STEPS = (
+    (EXACT_ACCENTS, Evaluator.exact_accents),
+    (PHRASE, Evaluator.phrase),
+    (PHRASE_FIRST, Evaluator.phrase_first),
+    (PHRASE_SECOND, Evaluator.phrase_second),
+    (READING_ALL, Evaluator.reading_all),
+)
+assert [bit for bit, _ in RULE_STEPS] == sorted(RULES, reverse=True)
 
 
 def highlight_terms(
