@@ -38,7 +38,7 @@ class Postings:
     docs: np.ndarray  # int32, ascending
     freqs: np.ndarray  # term frequencies: uint8 or uint16 (whole numbers), else float32
     positions: np.ndarray | None = None  # uint16 / uint32, every posting's in order; None: a view without
-    starts: np.ndarray = field(default_factory=lambda: _EMPTY_I64)  # where each posting's positions start; +1
+    starts: np.ndarray = field(default_factory=lambda: _EMPTY_I32)  # int32: where each posting's positions start; +1
 
     @property
     def size(self) -> int:
@@ -106,7 +106,7 @@ def _inlined(ids, weights, values) -> Postings:
     if not any(values):
         return Postings(docs, freqs)
     found = [varint.decode_deltas(v) if v else [] for v in values]
-    starts = np.cumsum([0] + [len(f) for f in found], dtype=np.int64)
+    starts = np.cumsum([0] + [len(f) for f in found], dtype=np.int32)
     positions = np.array([p for f in found for p in f], dtype=np.uint32)
     return Postings(docs, freqs, positions, starts)
 
@@ -128,8 +128,8 @@ def _from_blocks(blocks) -> Postings:
         positions = None if blocks[0].positions is None else np.concatenate([b.positions for b in blocks])
     if positions is None:
         return Postings(docs, weights)
-    starts = np.zeros(docs.size + 1, dtype=np.int64)
-    np.cumsum(weights if counts is None else counts, out=starts[1:])
+    starts = np.zeros(docs.size + 1, dtype=np.int32)
+    starts[1:] = np.cumsum(weights if counts is None else counts, dtype=np.int64)
     return Postings(docs, weights, positions, starts)
 
 
