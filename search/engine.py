@@ -90,6 +90,7 @@ class Weights:
     b: float = 0.75
     all_words_up_to: int = 6
     min_share: float = 0.3  # share of a long query's words an article must hold
+    pair_views: bool = True  # phrases of frequent syllables through the pair views
 
     @classmethod
     def from_config(cls, config) -> Weights:
@@ -106,6 +107,7 @@ class Weights:
             k1=config["search.bm25_k1"],
             b=config["search.bm25_b"],
             all_words_up_to=config["search.all_words_up_to"],
+            pair_views=config["search.pair_views"],
         )
 
 
@@ -280,7 +282,7 @@ class Evaluator:
 
     def _pairs(self, folded: list[str]) -> list[str]:
         """The pairs of *folded* syllables that the pair views hold (both syllables frequent)."""
-        common = self.view.pair_syllables
+        common = self.view.pair_syllables if self.w.pair_views else frozenset()
         return [f"{a} {b}" for a, b in itertools.pairwise(folded) if a in common and b in common]
 
     def _unbroken(self, field: str, ends: np.ndarray, length: int) -> np.ndarray:
