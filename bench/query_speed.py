@@ -57,7 +57,7 @@ def main() -> int:
     for path in args.config or [None]:
         config, _ = ensure_index(args.files, path)
         # Every query evaluated here: results shared by server processes would flatter the times.
-        searcher = Searcher(config.with_overrides(search__shared_result_cache=0))
+        searcher = Searcher(config.with_overrides(search__shared_result_cache=0, search__deadline_ms=600_000))
         stats = index_stats(IndexStore(config.path("index.path")))
         for text in ["hà nội", "giao thông", "bóng đá", "thời tiết", "covid"]:
             searcher.search(text)  # warm-up: open the index, load pyvi, fill column caches
