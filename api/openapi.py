@@ -863,7 +863,9 @@ def build_spec(config: Config) -> dict:
             },
         },
     }
-    return spec
+    from api.cluster import extend_spec  # cluster mode's additions (min_seq, X-Index-Seq, health's lag)
+
+    return extend_spec(spec)
 
 
 def _text(description: str = "") -> dict:

@@ -254,5 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
+    from api.cluster import start_follower
+
+    start_follower(config)  # cluster mode: `python -m index follow` beside gunicorn, ending with it
     ApiServer(config, options).run()
     return 0

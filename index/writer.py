@@ -37,6 +37,7 @@ class WriteResult:
     deleted: int = 0
     missing: list[str] = field(default_factory=list)  # ids asked to be deleted that were not there
     generation: str = ""
+    seq: int = 0  # cluster mode: the log sequence number PostgreSQL committed the write as (index/changelog.py)
 
 
 def upsert_entry(article: Article, origin: str = "") -> dict:
@@ -197,3 +198,48 @@ def _write_failed(exc: OSError) -> WriteFailed:
         return WriteFailed(exc.errno, exc.strerror)  # described already, by this write or its group's leader
     reason = reasons.get(exc.errno, exc.strerror or str(exc))
     return WriteFailed(exc.errno, f"write refused: {reason}; the served index is unchanged")
+
+
+def apply_log(store: IndexStore, changes: list[tuple[int, dict]], timeout: float = 30.0) -> int:
+    """Apply *changes* of the cluster's ordered log, ``(seq, entry)`` in sequence order, to the live
+    generation in one commit, and record the last one applied in it; returns the generation's sequence.
+
+    The cluster's follower (index/follower.py) is the only writer of a node's index, so it needs no
+    queue: a batch of the log is its group commit.  The live generation's own sequence is read
+    under Whoosh's writer lock, and changes it already holds are skipped: a rebuild or a snapshot
+    restored meanwhile may have gone live ahead of the batch, which must not be taken back.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        name = store.current()
+        if name is None:
+            if not _create_first_generation(store) and time.monotonic() > deadline:
+                raise WriterBusy(f"a first build is running; gave up after {timeout:g} s")
+            if store.current() is None:
+                time.sleep(0.1)
+            continue
+        try:
+            writer = open_writer(store.open(name), timeout=max(0.1, deadline - time.monotonic()), delay=0.02)
+        except LockError:
+            raise WriterBusy(f"the index is busy with another write; gave up after {timeout:g} s") from None
+        except OSError as exc:
+            raise _write_failed(exc) from exc
+        if store.current() != name:  # a rebuild went live while we waited: write there
+            writer.cancel()
+            continue
+        applied = store.applied_seq(name)
+        fresh = [entry for seq, entry in changes if seq > applied]
+        if not fresh:
+            writer.cancel()
+            return applied
+        try:
+            apply_batches(writer, [fresh])
+            writer.commit(mergetype=merge_few)
+        except BaseException as exc:
+            _cancel_quietly(writer)
+            if isinstance(exc, OSError):
+                raise _write_failed(exc) from exc
+            raise
+        last = changes[-1][0]
+        store.set_applied_seq(name, last)
+        return last
