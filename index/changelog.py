@@ -130,26 +130,35 @@ class ChangeLog:
             self._local.conn = None
 
     def _run(self, work):
-        """``work(conn)``, with a database failure turned into :class:`DatabaseUnavailable`."""
-        conn = self._conn()
-        try:
-            return work(conn)
-        except psycopg.OperationalError as exc:
-            conn.close()
-            raise DatabaseUnavailable(f"the database of record failed: {_reason(exc)}") from None
+        """``work(conn, progress)``, with a database failure turned into :class:`DatabaseUnavailable`.
+
+        A connection found dead before anything was committed (the database restarted since
+        its last use) is replaced once, so the first write after a restart does not fail.
+        """
+        for attempt in (1, 2):
+            conn = self._conn()
+            state = _Progress()
+            try:
+                return work(conn, state)
+            except psycopg.OperationalError as exc:
+                conn.close()
+                if attempt == 1 and not state.committing:
+                    continue
+                raise DatabaseUnavailable(f"the database of record failed: {_reason(exc)}") from None
+        raise AssertionError("unreachable")
 
     # --- writing ---------------------------------------------------------------------------
 
     def append(self, entries: list[dict]) -> Appended:
         """Apply journal-style *entries* to ``articles`` and append them to the log, in one transaction."""
-        return self._run(lambda conn: _append(conn, entries))
+        return self._run(lambda conn, state: _append(conn, entries, state))
 
     # --- reading ---------------------------------------------------------------------------
 
     def changes_after(self, seq: int, limit: int) -> list[tuple[int, dict]]:
         """Up to *limit* changes after *seq*, in order: ``(seq, entry)``."""
 
-        def work(conn: psycopg.Connection) -> list[tuple[int, dict]]:
+        def work(conn: psycopg.Connection, _: _Progress) -> list[tuple[int, dict]]:
             rows = conn.execute(
                 "SELECT seq, entry FROM change_log WHERE seq > %s ORDER BY seq LIMIT %s", (seq, limit)
             ).fetchall()
@@ -161,7 +170,7 @@ class ChangeLog:
         """(head, lag seconds): the log's last sequence number, and how long ago the first change
         after *applied* was committed (0 when there is none), by the database's clock."""
 
-        def work(conn: psycopg.Connection) -> tuple[int, float]:
+        def work(conn: psycopg.Connection, _: _Progress) -> tuple[int, float]:
             head, lag = conn.execute(
                 "SELECT (SELECT coalesce(max(seq), 0) FROM change_log),"
                 " (SELECT extract(epoch FROM clock_timestamp() - committed_at) FROM change_log WHERE seq = %s)",
@@ -212,7 +221,13 @@ def create_schema(conn: psycopg.Connection) -> None:
         conn.execute(SCHEMA)
 
 
-def _append(conn: psycopg.Connection, entries: list[dict]) -> Appended:
+class _Progress:
+    """Whether a transaction reached its COMMIT (after which its outcome is unknown on failure)."""
+
+    committing = False
+
+
+def _append(conn: psycopg.Connection, entries: list[dict], state: _Progress) -> Appended:
     result = Appended()
     with conn.transaction():
         # Appends take turns: see the module's docstring (sequence numbers commit in order).
@@ -242,5 +257,6 @@ def _append(conn: psycopg.Connection, entries: list[dict]) -> Appended:
             if logged:
                 cursor.executemany("INSERT INTO change_log (seq, entry) VALUES (%s, %s)", logged)
                 conn.execute(f"NOTIFY {CHANNEL}")
+        state.committing = True  # leaving the block commits: a failure now may or may not have committed
     result.seq = logged[-1][0] if logged else 0
     return result
