@@ -146,6 +146,13 @@ class Follower:
                     self._report(str(exc))
                     log.warning("%s; serving what the index holds, trying again in %g s", exc, self.poll_seconds)
                     self._stop.wait(self.poll_seconds)
+                except Exception:
+                    # The index refused the batch (disk full, busy past index.write_timeout, a format to
+                    # rebuild): nothing of it was applied.  Keep trying; the growing lag takes the node
+                    # out of the balancer meanwhile, and the log says why.
+                    log.exception("applying the log failed; trying again in %g s", self.poll_seconds)
+                    self._report("ok")
+                    self._stop.wait(self.poll_seconds)
             self._close_listener()
 
     def step(self) -> int:
