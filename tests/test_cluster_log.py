@@ -19,6 +19,8 @@ from search.searcher import Searcher
 from tests.cluster import running_postgres
 from tests.conftest import ROOT, write_config
 
+pytestmark = pytest.mark.cluster
+
 
 @pytest.fixture(scope="module")
 def postgres():
