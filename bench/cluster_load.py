@@ -7,7 +7,7 @@ shipped deploy/haproxy.cfg.  Then:
 
 1. **writes into PostgreSQL**: the corpus's articles, ``--batch`` a transaction (what
    ``python -m index add`` does): articles/s; then ``--writers`` threads appending one article a
-   transaction (what one API write does) for ``--write-seconds``, no node following yet:
+   transaction (what one API write does) for ``--write-seconds``, into a database of their own:
    transactions/s, the ceiling the serial append (index/changelog.py) puts on single writes;
 2. **rebuild**: node1 builds its index from the ``articles`` table (``python -m index build``
    in cluster mode), timed;
@@ -26,9 +26,12 @@ shipped deploy/haproxy.cfg.  Then:
 
     .venv/bin/python bench/cluster_load.py                      # news-00: 10,000 articles
     .venv/bin/python bench/cluster_load.py --files 10           # 100,000 articles (about an hour)
+    .venv/bin/python bench/cluster_load.py --join-from /srv/idx/100k/index/gen-000001
+                        # only step 3, from a copy of a generation built elsewhere (not modified)
 
-Corpus: the first ``--files`` files of ../shared/corpus; machine: 2 cores shared by PostgreSQL,
-the nodes, haproxy and this client.
+Corpus: the first ``--files`` files of ../shared/corpus; machine: 2 cores shared by PostgreSQL
+(durable commits: ``fsync`` on, unlike the tests' throw-away cluster), the nodes, haproxy and
+this client.
 """
 
 from __future__ import annotations
@@ -59,6 +62,26 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 def pid_cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_rss_mb(node: Node) -> dict:
+    """RSS of the node's gunicorn workers and of its follower, in MB (Linux /proc)."""
+    group = os.getpgid(node.server.process.pid)
+    found: dict = {"workers": [], "follower": None}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != group or int(stat.parent.name) == node.server.process.pid:
+                continue
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+        except (OSError, ValueError):
+            continue
+        if " follow " in cmdline:
+            found["follower"] = round(rss)
+        else:
+            found["workers"].append(round(rss))
+    return found
 
 
 def bulk_load(database: str, files: list[Path], batch: int) -> tuple[int, int, float]:
@@ -195,6 +218,36 @@ def single_writes(directory: Path, nodes: list[Node], args) -> dict:
     }
 
 
+def join_only(generation: Path, args) -> int:
+    """Step 3 alone: a node joins from a snapshot made by copying *generation* (read, never written)."""
+    import shutil
+
+    with tempfile.TemporaryDirectory(prefix="hnp-cluster-bench-") as tmp, running_postgres(fsync=True) as pg:
+        directory = Path(tmp)
+        started = time.perf_counter()
+        snapshot = directory / "snapshots" / "snapshot-000000000000"
+        shutil.copytree(generation, snapshot, ignore=shutil.ignore_patterns("*.lock", "MAIN_WRITELOCK"))
+        size = sum(f.stat().st_size for f in snapshot.iterdir())
+        print(f"snapshot of {generation}: {size / 1e6:.0f} MB copied in {time.perf_counter() - started:.1f} s")
+        (directory / "node").mkdir()
+        config = write_config(
+            directory / "node",
+            index={"path": str(directory / "node" / "index")},
+            server={"access_log": ""},
+            cluster={"database_url": pg.new_database("hnp"), "snapshots": str(directory / "snapshots")},
+        )
+        node = Node("node", config, free_port(), workers=args.workers)
+        try:
+            started = time.perf_counter()
+            node.start(ready_timeout=600)
+            body = node.wait_caught_up(0, timeout=600)
+            joined = time.perf_counter() - started
+        finally:
+            node.stop()
+    print(f"joined from the snapshot ({body['documents']} documents; start to healthy, zero lag): {joined:.1f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=1, help="corpus files (10,000 articles each)")
@@ -208,11 +261,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-seconds", type=float, default=15.0)
     parser.add_argument("--caches", action="store_true", help="leave the nodes' result caches on")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
+    parser.add_argument("--join-from", type=Path, metavar="GENERATION", help="only time a join from a copy of it")
     args = parser.parse_args(argv)
+    if args.join_from:
+        return join_only(args.join_from, args)
     files = [CORPUS / f"news-{i:02d}.jsonl.gz" for i in range(args.files)]
     results: dict = {"corpus": [f.name for f in files], "cores": os.cpu_count()}
 
-    with tempfile.TemporaryDirectory(prefix="hnp-cluster-bench-") as tmp, running_postgres() as pg:
+    with tempfile.TemporaryDirectory(prefix="hnp-cluster-bench-") as tmp, running_postgres(fsync=True) as pg:
         directory = Path(tmp)
         database = pg.new_database("hnp")
         snapshots = directory / "snapshots"
@@ -231,13 +287,12 @@ def main(argv: list[str] | None = None) -> int:
         count, seq, seconds = bulk_load(database, files, args.batch)
         results["bulk_load"] = {"articles": count, "seq": seq, "seconds": seconds, "articles_per_s": count / seconds}
         print(f"bulk load: {count} articles in {seconds:.1f} s ({count / seconds:.0f}/s, {args.batch} a transaction)")
-        single = appends(database, args.writers, args.write_seconds)
+        single = appends(pg.new_database("appends"), args.writers, args.write_seconds)  # not in the corpus's tables
         results["appends"] = single
         print(
-            f"single-article transactions, {args.writers} threads, no node following: {single['per_s']:.0f}/s, "
+            f"single-article transactions, {args.writers} threads, nobody following: {single['per_s']:.0f}/s, "
             f"p50 {single['p50_ms']:.1f} ms"
         )
-        seq += single["transactions"]
 
         out, seconds = index_command(nodes[0].config, "build")
         results["rebuild"] = {"seconds": seconds, "output": out}
@@ -255,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
                 joined = time.perf_counter() - started
                 results.setdefault("join", []).append(joined)
                 print(f"{node.name} joined from the snapshot (start to healthy, zero lag): {joined:.1f} s")
+            size = sum(f.stat().st_size for f in (directory / "node1" / "index").glob("gen-*/*") if f.is_file())
+            results["index_bytes_per_article"] = size / count
+            print(f"index: {size / 1e6:.1f} MB, {size / count:.0f} bytes per article")
             for n in (1, 2, 3):
                 result = reads(directory, nodes[:n], args)
                 results[f"reads_{n}_nodes"] = result
@@ -266,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"{result['haproxy_cpu_s'] / result['requests'] * 1000:.2f} ms; client {result['client_cpu_s']:.1f} s "
                     f"({cpu + result['client_cpu_s']:.1f} of {os.cpu_count() * args.seconds:.0f} CPU-seconds)"
                 )
+            rss = {n.name: worker_rss_mb(n) for n in nodes}
+            results["worker_rss_mb"] = rss
+            print(f"RSS after the reads, MB (workers; follower): {rss}")
             writes = single_writes(directory, nodes, args)
             results["single_writes"] = writes
             print(

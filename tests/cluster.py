@@ -59,6 +59,7 @@ class Postgres:
     directory: Path
     port: int
     as_user: list[str]
+    fsync: bool = False  # tests: no need to survive a power cut; benchmarks: durable commits
 
     @property
     def url(self) -> str:
@@ -73,7 +74,8 @@ class Postgres:
         )
 
     def start(self) -> None:
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.directory} -c fsync=off -c max_connections=200"
+        durability = "" if self.fsync else " -c fsync=off"
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.directory} -c max_connections=200{durability}"
         self._ctl("-l", str(self.directory / "log"), "-o", options, "-w", "-t", "60", "start")
 
     def stop(self) -> None:
@@ -90,7 +92,7 @@ class Postgres:
 
 
 @contextmanager
-def running_postgres() -> Iterator[Postgres]:
+def running_postgres(fsync: bool = False) -> Iterator[Postgres]:
     as_user: list[str] = []
     directory = Path(tempfile.mkdtemp(prefix="hnp-pg-"))
     if os.geteuid() == 0:
@@ -104,7 +106,7 @@ def running_postgres() -> Iterator[Postgres]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
-        pg = Postgres(directory, free_port(), as_user)
+        pg = Postgres(directory, free_port(), as_user, fsync)
         pg.start()
         try:
             yield pg
