@@ -260,13 +260,16 @@ def rebuild(
                     writer.cancel()
                 raise
             store.set_applied_seq(name, report.read_at)
-            # Most of what was committed meanwhile first, then the rest while the live generation's
-            # writer lock keeps the follower from going further than the new generation will be.
-            report.caught_up = _catch_up(store, name, changelog, batch)
+            # What was committed during the build, up to the log's head now; then, while the live
+            # generation's writer lock holds the follower, up to where the live generation is, so
+            # readers never see the index go back.  Later changes are the follower's, on the new
+            # generation.  (Catching up "until nothing is left" would never end under steady writes.)
+            report.caught_up = _catch_up(store, name, changelog, batch, upto=changelog.position(0)[0])
             live = store.current()
             live_writer = open_writer(store.open(live), timeout=write_timeout, delay=0.05) if live else None
             try:
-                report.caught_up += _catch_up(store, name, changelog, batch)
+                if live is not None:
+                    report.caught_up += _catch_up(store, name, changelog, batch, upto=store.applied_seq(live))
                 store.publish(name, keep)
             finally:
                 if live_writer is not None:
@@ -280,12 +283,11 @@ def rebuild(
     return report
 
 
-def _catch_up(store: IndexStore, name: str, changelog: ChangeLog, batch: int) -> int:
-    """Apply to (not yet live) generation *name* every change after its sequence; returns how many."""
-    applied = total = 0
-    while True:
-        applied = store.applied_seq(name)
-        changes = changelog.changes_after(applied, batch)
+def _catch_up(store: IndexStore, name: str, changelog: ChangeLog, batch: int, upto: int) -> int:
+    """Apply to (not yet live) generation *name* the changes after its sequence up to *upto*; returns how many."""
+    total = 0
+    while (applied := store.applied_seq(name)) < upto:
+        changes = [c for c in changelog.changes_after(applied, min(batch, upto - applied)) if c[0] <= upto]
         if not changes:
             return total
         writer = open_writer(store.open(name))
@@ -298,3 +300,4 @@ def _catch_up(store: IndexStore, name: str, changelog: ChangeLog, batch: int) ->
             raise
         store.set_applied_seq(name, changes[-1][0])
         total += len(changes)
+    return total

@@ -158,3 +158,47 @@ def test_index_add_and_delete_write_to_the_log_in_cluster_mode(tmp_path, databas
     assert built.returncode == 0, built.stderr
     assert "24 documents read at log sequence 26" in built.stdout
     assert len(ids(config)) == 24
+
+
+def test_a_rebuild_while_writes_and_the_follower_go_on_loses_nothing(tmp_path, database):
+    config = config_for(tmp_path, database, batch=20)
+    store = IndexStore(config.path("index.path"))
+    log = ChangeLog(database)
+    log.append([article(n) for n in range(300)])
+    follower = Follower(store, log, batch=20, poll_seconds=0.05)
+    following = threading.Thread(target=follower.run)
+    following.start()
+    stop = threading.Event()
+    written: list[int] = []
+
+    def writer() -> None:
+        own = ChangeLog(database)
+        n = 1000
+        while not stop.is_set():
+            entries = [article(n), delete_entry(f"a{n - 1000}")] if n % 3 == 0 else [article(n)]
+            written.append(own.append(entries).seq)
+            n += 1
+
+    writing = threading.Thread(target=writer)
+    writing.start()
+    try:
+        report = rebuild(store, log, procs=1, batch=20)
+    finally:
+        stop.set()
+        writing.join()
+    try:
+        head = max(written)
+        assert report.read_at < head and report.seq >= report.read_at  # writes came during the build
+        while store.applied_seq() < head:
+            assert following.is_alive()
+            follower._stop.wait(0.05)
+    finally:
+        follower.stop()
+        following.join()
+    expected = {row[0]["id"] for row in log.articles()[2]}
+    assert ids_all(config) == expected
+
+
+def ids_all(config) -> set[str]:
+    with IndexStore(config.path("index.path")).open().searcher() as s:
+        return {fields["id"] for fields in s.all_stored_fields()}
