@@ -213,10 +213,11 @@ def apply_log(store: IndexStore, changes: list[tuple[int, dict]], timeout: float
     while True:
         name = store.current()
         if name is None:
-            if not _create_first_generation(store) and time.monotonic() > deadline:
+            if _first_generation_from_log(store, changes):
+                return changes[-1][0]
+            if time.monotonic() > deadline:
                 raise WriterBusy(f"a first build is running; gave up after {timeout:g} s")
-            if store.current() is None:
-                time.sleep(0.1)
+            time.sleep(0.1)
             continue
         try:
             writer = open_writer(store.open(name), timeout=max(0.1, deadline - time.monotonic()), delay=0.02)
@@ -243,3 +244,30 @@ def apply_log(store: IndexStore, changes: list[tuple[int, dict]], timeout: float
         last = changes[-1][0]
         store.set_applied_seq(name, last)
         return last
+
+
+def _first_generation_from_log(store: IndexStore, changes: list[tuple[int, dict]]) -> bool:
+    """A node's first generation, holding *changes*, published only once committed (readers never
+    open an empty index).  False if a build is running (the caller waits for its CURRENT)."""
+    from index.store import BuildBusy
+
+    try:
+        with store.build_lock():
+            if store.current() is not None:
+                return False  # one went live meanwhile: the caller writes there
+            name, ix = store.new_generation()
+            writer = open_writer(ix)
+            try:
+                apply_batches(writer, [[entry for _, entry in changes]])
+                writer.commit()
+            except BaseException:
+                _cancel_quietly(writer)
+                store.remove_unpublished()
+                raise
+            store.set_applied_seq(name, changes[-1][0])
+            store.publish(name)
+    except BuildBusy:
+        return False
+    except OSError as exc:
+        raise _write_failed(exc) from exc
+    return True

@@ -44,7 +44,13 @@ def put(url: str, doc_id: str, article: dict, timeout: float = 30) -> requests.R
 
 def errors_logged(nodes: list[Node]) -> str:
     """The tracebacks the nodes logged, for a failing test's message."""
-    return "\n".join(line for n in nodes if n.server for line in n.server.log if "Error" in line or "Traceback" in line)
+    found = []
+    for node in nodes:
+        log = node.server.log if node.server else []
+        for i, line in enumerate(log):
+            if "Traceback" in line:
+                found.append(f"{node.name}: " + "".join(log[i : i + 40]))
+    return "\n".join(found[:3])
 
 
 def node_config(directory, database: str, snapshots) -> object:
@@ -76,13 +82,21 @@ def cluster(tmp_path_factory):
             [upsert_entry(Article.from_json({"id": f"seed{i}", **new_article(f"seed{i}")})) for i in range(40)]
         )
         try:
-            threads = [threading.Thread(target=n.start) for n in nodes[:3]]
+            failures: list[Exception] = []
+
+            def start(node: Node) -> None:
+                try:
+                    node.start()
+                except Exception as exc:
+                    failures.append(exc)
+
+            threads = [threading.Thread(target=start, args=(n,)) for n in nodes[:3]]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
+            assert not failures, failures
             for n in nodes[:3]:
-                assert n.server is not None and n.server.process.poll() is None, n.name
                 n.wait_caught_up(seed.seq)
             # The fourth node is in the balancer's configuration from the start: down until it joins.
             with running_haproxy(directory, nodes) as balancer:
