@@ -197,6 +197,7 @@ def cmd_follow(args, config: Config, store) -> int:
         changelog,
         batch=config["cluster.batch"],
         poll_seconds=config["cluster.poll_seconds"],
+        commit_interval=config["cluster.commit_interval"],
         write_timeout=config["index.write_timeout"],
         snapshots=snapshots,
         keep=config["index.keep_generations"],

@@ -114,6 +114,7 @@ class Follower:
         *,
         batch: int = 500,
         poll_seconds: float = 1.0,
+        commit_interval: float = 0.0,
         write_timeout: float = 30.0,
         snapshots: Path | None = None,
         keep: int = 2,
@@ -122,6 +123,7 @@ class Follower:
         self.changelog = changelog
         self.batch = max(1, batch)
         self.poll_seconds = poll_seconds
+        self.commit_interval = commit_interval
         self.write_timeout = write_timeout
         self.snapshots = snapshots
         self.keep = keep
@@ -138,8 +140,13 @@ class Follower:
             while not self._stop.is_set():
                 try:
                     self._listen()
+                    started = time.monotonic()
                     if self.step():
-                        continue  # more may be waiting: no pause while behind
+                        # More may be waiting: let it gather for the rest of the interval, so a stream
+                        # of single writes becomes a few larger commits (each commit costs a segment,
+                        # and every 16th or so a merge), then go on without waiting for a notification.
+                        self._stop.wait(max(0.0, started + self.commit_interval - time.monotonic()))
+                        continue
                     self._wait()
                 except DatabaseUnavailable as exc:
                     self._close_listener()

@@ -192,6 +192,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cluster", "batch", 500, "Most log changes the follower applies in one index commit."),
     Setting(
         "cluster",
+        "commit_interval",
+        0.2,
+        "Least seconds between two commits of the follower: a stream of single writes is applied in batches (fewer commits and merges, less CPU), each write searchable up to this much later.",
+    ),
+    Setting(
+        "cluster",
         "poll_seconds",
         1.0,
         "Seconds the follower waits for a change notification before asking the database anyway (and between retries while it is unreachable).",

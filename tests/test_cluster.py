@@ -192,6 +192,7 @@ def test_every_acknowledged_write_is_on_every_node_after_one_is_killed_under_loa
         f"{dict(read_status)}; reads per node {dict(served_by)}; {victim.name} killed at {killed_at:.1f} s, "
         f"restarted and ready at {restarted_at:.1f} s"
     )
+    print(errors_logged(nodes))
     assert acked and sum(read_status.values()) > 0
     assert all(isinstance(s, int) and s < 500 for s in read_status), (read_status, errors_logged(nodes))
     assert all(served_by[n.name] > 0 for n in nodes), served_by
