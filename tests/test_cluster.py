@@ -194,7 +194,11 @@ def test_every_acknowledged_write_is_on_every_node_after_one_is_killed_under_loa
     )
     print(errors_logged(nodes))
     assert acked and sum(read_status.values()) > 0
-    assert all(isinstance(s, int) and s < 500 for s in read_status), (read_status, errors_logged(nodes))
+    statuses = [s for s in read_status if isinstance(s, int)]
+    assert all(s < 500 for s in statuses), (read_status, errors_logged(nodes))
+    # A response the killed node was sending when it died is cut short (haproxy had passed its
+    # head on, so it cannot send the request elsewhere): at most one per reader, at the kill.
+    assert sum(n for s, n in read_status.items() if not isinstance(s, int)) <= 8, read_status
     assert all(served_by[n.name] > 0 for n in nodes), served_by
     for node in nodes:
         node.wait_caught_up(head, timeout=120)
