@@ -44,13 +44,17 @@ def enabled(config: Config) -> bool:
     return bool(config["cluster.database_url"])
 
 
-def _integer(req: falcon.Request, name: str, header: str | None = None) -> int | None:
+MAX_SEQ = 2**63 - 1  # PostgreSQL's bigint
+MAX_WAIT_MS = 2**31 - 1
+
+
+def _integer(req: falcon.Request, name: str, maximum: int, header: str | None = None) -> int | None:
     values = req.get_param_as_list(name)
     raw = values[-1] if values and values[-1] != "" else (req.get_header(header) if header else None)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise BadParameter(name, f"must be a whole number of at least 0, got {raw[:40]!r}")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(maximum)) or int(raw) > maximum:
+        raise BadParameter(name, f"must be a whole number from 0 to {maximum}, got {raw[:40]!r}")
     return int(raw)
 
 
@@ -65,8 +69,8 @@ class ReadYourWrites:
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource, params) -> None:
         if req.method not in ("GET", "HEAD") or req.path in _NO_WAIT:
             return
-        wanted = _integer(req, "min_seq", MIN_SEQ_HEADER)
-        wait_ms = _integer(req, "wait_ms")
+        wanted = _integer(req, "min_seq", MAX_SEQ, MIN_SEQ_HEADER)
+        wait_ms = _integer(req, "wait_ms", MAX_WAIT_MS)
         if wanted is None or not self.cluster:
             return
         wait_ms = self.max_wait_ms if wait_ms is None else min(wait_ms, self.max_wait_ms)
@@ -159,14 +163,14 @@ def extend_spec(spec: dict) -> dict:
             "`X-Index-Seq` of its answer), waiting up to `wait_ms`; 503 if it did not. The header `X-Min-Seq` "
             "does the same. Single-machine mode applies every write before answering it: nothing to wait for."
         ),
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_SEQ},
     }
     parameters["wait_ms"] = {
         "name": "wait_ms",
         "in": "query",
         "required": False,
         "description": "Longest wait for `min_seq`, in milliseconds (default and ceiling: cluster.max_wait_ms).",
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_WAIT_MS},
     }
     seq_header = {
         SEQ_HEADER: {
@@ -188,6 +192,9 @@ def extend_spec(spec: dict) -> dict:
                 operation.setdefault("parameters", []).extend(
                     [{"$ref": "#/components/parameters/min_seq"}, {"$ref": "#/components/parameters/wait_ms"}]
                 )
+                # A malformed min_seq or wait_ms is a 400; min_seq not reached in time a 503.
+                operation["responses"].setdefault("400", {"$ref": "#/components/responses/BadRequest"})
+                operation["responses"].setdefault("503", {"$ref": "#/components/responses/Unavailable"})
     schemas = spec["components"]["schemas"]
     schemas["Health"]["properties"]["cluster"] = {
         "type": "object",
