@@ -14,6 +14,7 @@ import errno
 import time
 from dataclasses import asdict, dataclass, field
 
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
 from index.article import Article
@@ -220,7 +221,9 @@ def apply_log(store: IndexStore, changes: list[tuple[int, dict]], timeout: float
             time.sleep(0.1)
             continue
         try:
-            writer = open_writer(store.open(name), timeout=max(0.1, deadline - time.monotonic()), delay=0.02)
+            ix = store.open(name)
+            ix.storage = RetiringStorage(ix.storage.folder)
+            writer = open_writer(ix, timeout=max(0.1, deadline - time.monotonic()), delay=0.02)
         except LockError:
             raise WriterBusy(f"the index is busy with another write; gave up after {timeout:g} s") from None
         except OSError as exc:
@@ -271,3 +274,31 @@ def _first_generation_from_log(store: IndexStore, changes: list[tuple[int, dict]
     except OSError as exc:
         raise _write_failed(exc) from exc
     return True
+
+
+# Seconds a merged-away segment's files outlive it: longer than any request (search.deadline_ms).
+RETIRE_AFTER = 30.0
+_retired: dict[tuple[str, str], float] = {}  # (folder, file) -> when a commit first left it unused
+
+
+class RetiringStorage(FileStorage):
+    """Whoosh storage that deletes the files of a segment a merge removed only :data:`RETIRE_AFTER`
+    seconds after the commit that removed it.
+
+    A reader opens a segment's column files when it first needs them (the stored articles, say),
+    not when it opens the segment; serving workers in other processes read a commit older than
+    this one until their next request.  Whoosh deletes a merged-away segment's files at once, so
+    such a reader found its stored-fields column gone (a 500: ``'NoneType' object is not
+    subscriptable`` in ``stored_fields``), about once in 10,000 searches while the follower
+    committed several times a second.  Whoosh proposes every unused file again at each commit;
+    one retired long enough is deleted then.  Old tables of contents go at once: no reader opens
+    one late.
+    """
+
+    def delete_file(self, name: str) -> None:
+        if name.endswith(".toc") or name.startswith("_"):
+            return super().delete_file(name)
+        first = _retired.setdefault((self.folder, name), time.monotonic())
+        if time.monotonic() - first >= RETIRE_AFTER:
+            super().delete_file(name)
+            _retired.pop((self.folder, name), None)

@@ -202,3 +202,23 @@ def test_a_rebuild_while_writes_and_the_follower_go_on_loses_nothing(tmp_path, d
 def ids_all(config) -> set[str]:
     with IndexStore(config.path("index.path")).open().searcher() as s:
         return {fields["id"] for fields in s.all_stored_fields()}
+
+
+def test_a_reader_of_an_older_commit_still_reads_segments_the_follower_merged_away(tmp_path):
+    from index.writer import apply_log
+
+    config = config_for(tmp_path, "")
+    store = IndexStore(config.path("index.path"))
+    seq = 0
+    for n in range(17):  # one segment per commit: the 17th commit is the first to merge (index/merging.py)
+        seq += 1
+        apply_log(store, [(seq, article(n))])
+    old = store.open().reader()  # a serving worker's view, its stored-fields columns not opened yet
+    try:
+        for n in range(17, 40):
+            seq += 1
+            apply_log(store, [(seq, article(n))])
+        assert len(list(store.open().reader().all_doc_ids())) == 40
+        assert {old.stored_fields(d)["id"] for d in old.all_doc_ids()} == {f"a{n}" for n in range(17)}
+    finally:
+        old.close()
