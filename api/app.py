@@ -10,6 +10,7 @@ import falcon
 from api import errors
 from api.auth import ApiKeys, configured_keys
 from api.caching import CachingMiddleware
+from api.cluster import ReadYourWrites
 from api.documents import BulkResource, DocumentResource, SimilarResource, Writes
 from api.health import HealthResource
 from api.limits import LimitsMiddleware
@@ -34,7 +35,8 @@ def create_app(
     """
     searcher = searcher or Searcher(config)
     metrics = Metrics()
-    middleware: list = [MetricsMiddleware(metrics), LimitsMiddleware()]
+    # ReadYourWrites waits for min_seq before CachingMiddleware reads the generation for the ETag.
+    middleware: list = [MetricsMiddleware(metrics), LimitsMiddleware(), ReadYourWrites(config)]
     origins = config["api.cors_origins"]
     if origins:
         middleware.append(
@@ -65,7 +67,7 @@ def create_app(
     app.add_route("/api/documents", BulkResource(searcher, writes, keys, config))
     app.add_route("/api/documents/{doc_id}", DocumentResource(searcher, writes, keys, config))
     app.add_route("/api/documents/{doc_id}/similar", SimilarResource(searcher))
-    app.add_route("/api/health", HealthResource(searcher))
+    app.add_route("/api/health", HealthResource(searcher, config))
     app.add_route("/metrics", MetricsResource(metrics, searcher))
     app.add_route("/openapi.json", OpenApiResource(spec))
     app.add_route("/docs", DocsResource(spec))

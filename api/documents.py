@@ -7,6 +7,12 @@ of every worker and thread queue in arrival order (:mod:`index.writequeue`),
 then take the index's writer lock, together at most ``index.write_timeout``
 seconds, after which the client gets a 503 with Retry-After instead of a lock
 error.
+
+In cluster mode (``cluster.database_url``) a write is instead one PostgreSQL
+transaction on the log of record (index/changelog.py), answered once committed
+with its sequence number in ``X-Index-Seq``; every node's follower applies it
+to its index shortly after, and a read with ``min_seq`` waits for that
+(api/cluster.py).  An unreachable database is a 503: nothing was written.
 """
 
 from __future__ import annotations
@@ -35,8 +41,15 @@ class Writes:
         self.searcher = searcher
         self.store = searcher.store
         self.timeout = config["index.write_timeout"]
+        self.changelog = None
+        if config["cluster.database_url"]:
+            from index.changelog import ChangeLog
+
+            self.changelog = ChangeLog(config["cluster.database_url"], lock_timeout=self.timeout)
 
     def commit(self, entries: list[dict]) -> WriteResult:
+        if self.changelog is not None:
+            return self._append(entries)
         try:
             result = write(self.store, entries, timeout=self.timeout)
         except WriterBusy:
@@ -51,6 +64,28 @@ class Writes:
         # /api/search and ETags show: this one or a later one includes the write.
         result.generation = self.searcher.generation
         return result
+
+    def _append(self, entries: list[dict]) -> WriteResult:
+        from index.changelog import DatabaseUnavailable
+
+        try:
+            appended = self.changelog.append(entries)
+        except DatabaseUnavailable as exc:
+            raise falcon.HTTPServiceUnavailable(
+                title="Database unavailable", description=f"{exc}; nothing was written. Retry shortly.", retry_after=5
+            ) from None
+        return WriteResult(
+            upserted=appended.upserted,
+            deleted=appended.deleted,
+            missing=appended.missing,
+            generation=self.searcher.generation,  # this node's state at the answer; min_seq waits for the write
+            seq=appended.seq,
+        )
+
+
+def _tell_seq(resp: falcon.Response, result: WriteResult) -> None:
+    if result.seq:
+        resp.set_header("X-Index-Seq", str(result.seq))
 
 
 def _busy(timeout: float) -> falcon.HTTPServiceUnavailable:
@@ -121,12 +156,14 @@ class DocumentResource:
         except InvalidArticle as exc:
             raise falcon.HTTPUnprocessableEntity(title="Invalid article", description=str(exc)) from None
         result = self.writes.commit([upsert_entry(article)])
+        _tell_seq(resp, result)
         resp.media = {"id": doc_id, "status": "indexed", "generation": result.generation}
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, doc_id: str) -> None:
         self.keys.check(req)
         doc_id = _path_id(doc_id)
         result = self.writes.commit([delete_entry(doc_id)])
+        _tell_seq(resp, result)
         if doc_id in result.missing:
             raise _not_found(doc_id)
         resp.media = {"id": doc_id, "status": "deleted", "generation": result.generation}
@@ -190,6 +227,7 @@ class BulkResource:
         body = {"indexed": len(articles), "rejected": rejected, "superseded": superseded, "errors": errors}
         if articles:
             result = self.writes.commit([upsert_entry(a) for a in articles.values()])
+            _tell_seq(resp, result)
             body["generation"] = result.generation
             resp.media = body
             return

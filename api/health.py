@@ -15,8 +15,10 @@ from index.store import IndexMissing
 
 
 class HealthResource:
-    def __init__(self, searcher):
+    def __init__(self, searcher, config=None):
         self.searcher = searcher
+        # Cluster mode: the node's place in the log, and 503 while it is too far behind (api/cluster.py).
+        self.config = config if config is not None and config["cluster.database_url"] else None
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         try:
@@ -32,4 +34,13 @@ class HealthResource:
                 "worker": os.getpid(),
             }
             return
-        resp.media = {"status": "ok", "documents": documents, "generation": generation, "worker": os.getpid()}
+        body = {"status": "ok", "documents": documents, "generation": generation, "worker": os.getpid()}
+        if self.config is not None:
+            from api.cluster import health
+
+            body["cluster"], behind = health(self.config, self.searcher.store)
+            if behind:
+                resp.status = falcon.HTTP_503
+                resp.set_header("Retry-After", "5")
+                body = {"title": "Node behind the log", "description": f"{behind}.", **body, "status": "unavailable"}
+        resp.media = body

@@ -51,7 +51,9 @@ def build_spec(config: Config) -> dict:
             return _PLACEHOLDER.sub(lambda m: str(value(m.group(1))), node)
         return node
 
-    return fill(_document())
+    from api.cluster import extend_spec  # cluster mode's additions (min_seq, X-Index-Seq, health's lag)
+
+    return extend_spec(fill(_document()))
 
 
 @functools.cache

@@ -256,5 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     share_between_workers()  # one /metrics for all workers (api/metrics.py)
+    from api.cluster import start_follower
+
+    start_follower(config)  # cluster mode: `python -m index follow` beside gunicorn, ending with it
     ApiServer(config, options).run()
     return 0

@@ -1,5 +1,10 @@
 """``python -m index``: build, sync, add, delete and stats, each taking ``--config PATH``.
 
+In cluster mode (``cluster.database_url`` set) ``add`` and ``delete`` write to the log of
+record (index/changelog.py) and print its sequence number, ``build`` reads the articles from
+the database, ``follow`` applies the log to this node's index, and ``snapshot`` / ``restore``
+copy a generation out and in (index/snapshot.py).
+
 Exit status: 0 done; 3 done, but some records were skipped (the summary says
 how many and why); 1 failed, nothing changed; 2 bad usage or configuration.
 """
@@ -7,6 +12,7 @@ how many and why); 1 failed, nothing changed; 2 bad usage or configuration.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -28,12 +34,38 @@ def main(argv: list[str] | None = None) -> int:
     store = IndexStore(config.path("index.path"))
     try:
         return args.func(args, config, store)
-    except (SourceError, IndexMissing, BuildBusy, WriterBusy, WriteFailed) as exc:
+    except (SourceError, IndexMissing, BuildBusy, WriterBusy, WriteFailed, ClusterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted: the live index is unchanged", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+class ClusterError(RuntimeError):
+    """A cluster-mode command that cannot run: database unreachable, follower running, bad setting."""
+
+
+def _changelog(config: Config):
+    """The log of record in cluster mode, else None."""
+    url = config["cluster.database_url"]
+    if not url:
+        return None
+    from index.changelog import ChangeLog
+
+    try:
+        return ChangeLog(url)
+    except ValueError as exc:
+        raise ClusterError(str(exc)) from None
+
+
+def _append(changelog, entries: list[dict]):
+    from index.changelog import DatabaseUnavailable
+
+    try:
+        return changelog.append(entries)
+    except DatabaseUnavailable as exc:
+        raise ClusterError(f"{exc}; nothing of this batch was written") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,6 +96,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="+", metavar="ID")
     p.set_defaults(func=cmd_delete)
 
+    p = sub.add_parser(
+        "follow", parents=[common], help="cluster mode: apply the log of record to this index until stopped"
+    )
+    p.set_defaults(func=cmd_follow)
+
+    p = sub.add_parser("snapshot", parents=[common], help="copy the live generation, with its log sequence, to DIR")
+    p.add_argument("directory", nargs="?", help="folder of snapshots (default: cluster.snapshots)")
+    p.set_defaults(func=cmd_snapshot)
+
+    p = sub.add_parser("restore", parents=[common], help="make the newest snapshot of DIR the live generation")
+    p.add_argument("directory", nargs="?", help="folder of snapshots (default: cluster.snapshots)")
+    p.set_defaults(func=cmd_restore)
+
     p = sub.add_parser("stats", parents=[common], help="document count, date span, size on disk")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_stats)
@@ -76,6 +121,10 @@ def _print_problem(problem) -> None:
 
 def cmd_build(args, config: Config, store) -> int:
     from index.build import build
+
+    changelog = _changelog(config)
+    if changelog is not None:
+        return _rebuild_from_database(args, config, store, changelog)
 
     sources = args.sources or [_config_relative(config, s) for s in config["index.sources"]]
     report = build(
@@ -98,6 +147,108 @@ def cmd_build(args, config: Config, store) -> int:
     return EXIT_SKIPPED if report.skipped else EXIT_OK
 
 
+def _rebuild_from_database(args, config: Config, store, changelog) -> int:
+    from index.changelog import DatabaseUnavailable
+    from index.follower import rebuild
+
+    if args.sources:
+        print(
+            "error: in cluster mode `build` reads the articles from the database; "
+            "load files into it with `python -m index add FILES`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        report = rebuild(
+            store,
+            changelog,
+            procs=args.procs or config["index.procs"],
+            memory_mb=config["index.memory_mb"],
+            keep=config["index.keep_generations"],
+            write_timeout=config["index.write_timeout"],
+            batch=config["cluster.batch"],
+        )
+    except DatabaseUnavailable as exc:
+        raise ClusterError(f"{exc}; the live index is unchanged") from None
+    rate = report.indexed / report.seconds if report.seconds else 0.0
+    print(
+        f"built {report.generation} from the database: {report.indexed} documents read at log sequence "
+        f"{report.read_at}, {report.caught_up} changes committed meanwhile applied, live at sequence "
+        f"{report.seq}, in {report.seconds:.1f} s ({rate:.0f} docs/s)"
+    )
+    return EXIT_OK
+
+
+def cmd_follow(args, config: Config, store) -> int:
+    """Apply the log until SIGINT or SIGTERM (which end it between two batches)."""
+    import logging
+    import signal
+
+    from index.follower import Follower, FollowerRunning
+
+    changelog = _changelog(config)
+    if changelog is None:
+        print("error: `follow` needs cluster mode: set cluster.database_url", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(level=logging.INFO, format="follower %(process)d: %(message)s", stream=sys.stderr)
+    snapshots = config.path("cluster.snapshots") if config["cluster.snapshots"] else None
+    follower = Follower(
+        store,
+        changelog,
+        batch=config["cluster.batch"],
+        poll_seconds=config["cluster.poll_seconds"],
+        commit_interval=config["cluster.commit_interval"],
+        write_timeout=config["index.write_timeout"],
+        snapshots=snapshots,
+        keep=config["index.keep_generations"],
+    )
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: follower.stop())
+    print(f"follower {os.getpid()}: applying the log to {store.path}", file=sys.stderr, flush=True)
+    try:
+        follower.run()
+    except FollowerRunning as exc:
+        raise ClusterError(str(exc)) from None
+    return EXIT_OK
+
+
+def _snapshot_dir(args, config: Config) -> Path | None:
+    if args.directory:
+        return Path(args.directory)
+    return config.path("cluster.snapshots") if config["cluster.snapshots"] else None
+
+
+def cmd_snapshot(args, config: Config, store) -> int:
+    from index.snapshot import take
+
+    directory = _snapshot_dir(args, config)
+    if directory is None:
+        print("error: give a folder, or set cluster.snapshots", file=sys.stderr)
+        return EXIT_USAGE
+    path, seq = take(store, directory, config["index.write_timeout"])
+    print(f"snapshot {path}: generation {store.current()} at log sequence {seq}")
+    return EXIT_OK
+
+
+def cmd_restore(args, config: Config, store) -> int:
+    from index.snapshot import newest, restore
+
+    directory = _snapshot_dir(args, config)
+    if directory is None:
+        print("error: give a folder, or set cluster.snapshots", file=sys.stderr)
+        return EXIT_USAGE
+    found = newest(directory)
+    if found is None:
+        print(f"error: no snapshot in {directory}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        name, seq = restore(store, found, keep=config["index.keep_generations"])
+    except ValueError as exc:
+        raise ClusterError(str(exc)) from None
+    print(f"restored {found} as {name}: the follower goes on from log sequence {seq}")
+    return EXIT_OK
+
+
 def cmd_sync(args, config: Config, store) -> int:
     """One sync, or (``--watch``) one every SECONDS until SIGINT or SIGTERM.
 
@@ -108,6 +259,12 @@ def cmd_sync(args, config: Config, store) -> int:
     import signal
     import threading
 
+    if config["cluster.database_url"]:
+        print(
+            "error: `sync` does not write to the cluster's log yet: use `python -m index add` and `delete`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     if args.watch is not None and args.watch <= 0:
         print("error: --watch needs a positive number of seconds", file=sys.stderr)
         return EXIT_USAGE
@@ -173,15 +330,20 @@ def cmd_add(args, config: Config, store) -> int:
     from index.writer import upsert_entry, write
 
     files = expand(args.sources)
+    changelog = _changelog(config)
     bar = _progress_bar(count_records(files), not args.quiet)
-    added = skipped = 0
+    added = skipped = seq = 0
     batch: list[dict] = []
 
     def flush() -> None:
-        nonlocal added
-        if batch:
+        nonlocal added, seq
+        if batch and changelog is not None:
+            appended = _append(changelog, batch)
+            added += appended.upserted
+            seq = appended.seq or seq
+        elif batch:
             added += write(store, batch, config["index.write_timeout"]).upserted
-            batch.clear()
+        batch.clear()
 
     try:
         for origin, item in read_with_origins(files, config["index.portal_source"]):
@@ -197,15 +359,21 @@ def cmd_add(args, config: Config, store) -> int:
         flush()
     finally:
         bar.close()
-    print(f"added or replaced {added} documents, {skipped} skipped")
+    print(f"added or replaced {added} documents, {skipped} skipped" + (f" (log sequence {seq})" if seq else ""))
     return EXIT_SKIPPED if skipped else EXIT_OK
 
 
 def cmd_delete(args, config: Config, store) -> int:
     from index.writer import delete_entry, write
 
-    result = write(store, [delete_entry(i) for i in args.ids], config["index.write_timeout"])
-    print(f"deleted {result.deleted} documents")
+    entries = [delete_entry(i) for i in args.ids]
+    changelog = _changelog(config)
+    if changelog is not None:
+        result = _append(changelog, entries)
+        print(f"deleted {result.deleted} documents" + (f" (log sequence {result.seq})" if result.seq else ""))
+    else:
+        result = write(store, entries, config["index.write_timeout"])
+        print(f"deleted {result.deleted} documents")
     for doc_id in result.missing:
         print(f"not found: {doc_id}", file=sys.stderr)
     return EXIT_OK if not result.missing else EXIT_SKIPPED

@@ -189,6 +189,50 @@ SETTINGS: tuple[Setting, ...] = (
         "Most rows an export without an API key may hold (more matches is a 400 asking to narrow the search); 0: no limit.",
     ),
     Setting("api", "cache_seconds", 60, "max-age of GET responses (ETag follows the index generation either way)."),
+    # [cluster]
+    Setting(
+        "cluster",
+        "database_url",
+        "",
+        "PostgreSQL holding the articles and the ordered change log (e.g. postgresql://hnp@db.internal/hnp); empty: single-machine mode. The password comes from PGPASSWORD or ~/.pgpass, never from this file.",
+    ),
+    Setting("cluster", "batch", 500, "Most log changes the follower applies in one index commit."),
+    Setting(
+        "cluster",
+        "commit_interval",
+        0.2,
+        "Least seconds between two commits of the follower: a stream of single writes is applied in batches (fewer commits and merges, less CPU), each write searchable up to this much later.",
+    ),
+    Setting(
+        "cluster",
+        "poll_seconds",
+        1.0,
+        "Seconds the follower waits for a change notification before asking the database anyway (and between retries while it is unreachable).",
+    ),
+    Setting(
+        "cluster",
+        "max_lag_changes",
+        1000,
+        "/api/health answers 503 (the balancer stops sending readers) while the node is more changes than this behind the log.",
+    ),
+    Setting(
+        "cluster",
+        "max_lag_seconds",
+        30.0,
+        "/api/health answers 503 while the oldest change the node has not applied was committed longer ago than this.",
+    ),
+    Setting(
+        "cluster",
+        "max_wait_ms",
+        10_000,
+        "Longest a read asking for min_seq waits for this node to apply that change (503 past it).",
+    ),
+    Setting(
+        "cluster",
+        "snapshots",
+        "",
+        "Folder of index snapshots (`python -m index snapshot`); a node without an index starts from the newest one there. Empty: none.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -3,7 +3,8 @@
 Layout of ``index.path``::
 
     CURRENT            name of the live generation (replaced atomically)
-    gen-000001/        a complete Whoosh index, and FORMAT: its format version (index/version.py)
+    gen-000001/        a complete Whoosh index, and FORMAT: its format version (index/version.py),
+                       and in cluster mode SEQ: the last change of the log it holds (index/follower.py)
     gen-000002/        ...
     journal.ndjson     every incremental write (add, upsert, delete), in order
     build.lock         held (flock) while a full build runs
@@ -36,6 +37,7 @@ from index.version import FORMAT, read_format, write_format
 
 _GEN_RE = re.compile(r"^gen-(\d{6,})$")
 _OPEN_ATTEMPTS = 10
+SEQ_FILE = "SEQ"
 
 
 def open_writer(ix: whoosh_index.Index, **kwargs):
@@ -231,6 +233,30 @@ class IndexStore:
             except ValueError:
                 continue  # a line cut by a crash mid-append, followed by later appends
         return entries, start + len(complete)
+
+    # --- cluster mode: how far along the change log a generation is ----------------------------
+
+    def applied_seq(self, name: str | None = None) -> int:
+        """The last change of the cluster's log that generation *name* (default: the live one) holds; 0: none."""
+        name = name or self.current()
+        if name is None:
+            return 0
+        try:
+            text = (self.path / name / SEQ_FILE).read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return 0
+        return int(text) if text.isdigit() else 0
+
+    def set_applied_seq(self, name: str, seq: int) -> None:
+        """Record that generation *name* holds the log up to *seq* (written after the commit that applied it:
+        the file may lag the index by one batch after a crash, which re-applying, idempotent, repairs)."""
+        folder = self.path / name
+        tmp = folder / (SEQ_FILE + ".tmp")
+        with open(tmp, "w", encoding="ascii") as handle:
+            handle.write(f"{seq}\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, folder / SEQ_FILE)
 
     def size_on_disk(self, name: str | None = None) -> int:
         name = name or self.current()

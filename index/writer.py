@@ -14,6 +14,7 @@ import errno
 import time
 from dataclasses import asdict, dataclass, field
 
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
 from index.article import Article
@@ -37,6 +38,7 @@ class WriteResult:
     deleted: int = 0
     missing: list[str] = field(default_factory=list)  # ids asked to be deleted that were not there
     generation: str = ""
+    seq: int = 0  # cluster mode: the log sequence number PostgreSQL committed the write as (index/changelog.py)
 
 
 def upsert_entry(article: Article, origin: str = "") -> dict:
@@ -197,3 +199,106 @@ def _write_failed(exc: OSError) -> WriteFailed:
         return WriteFailed(exc.errno, exc.strerror)  # described already, by this write or its group's leader
     reason = reasons.get(exc.errno, exc.strerror or str(exc))
     return WriteFailed(exc.errno, f"write refused: {reason}; the served index is unchanged")
+
+
+def apply_log(store: IndexStore, changes: list[tuple[int, dict]], timeout: float = 30.0) -> int:
+    """Apply *changes* of the cluster's ordered log, ``(seq, entry)`` in sequence order, to the live
+    generation in one commit, and record the last one applied in it; returns the generation's sequence.
+
+    The cluster's follower (index/follower.py) is the only writer of a node's index, so it needs no
+    queue: a batch of the log is its group commit.  The live generation's own sequence is read
+    under Whoosh's writer lock, and changes it already holds are skipped: a rebuild or a snapshot
+    restored meanwhile may have gone live ahead of the batch, which must not be taken back.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        name = store.current()
+        if name is None:
+            if _first_generation_from_log(store, changes):
+                return changes[-1][0]
+            if time.monotonic() > deadline:
+                raise WriterBusy(f"a first build is running; gave up after {timeout:g} s")
+            time.sleep(0.1)
+            continue
+        try:
+            ix = store.open(name)
+            ix.storage = RetiringStorage(ix.storage.folder)
+            writer = open_writer(ix, timeout=max(0.1, deadline - time.monotonic()), delay=0.02)
+        except LockError:
+            raise WriterBusy(f"the index is busy with another write; gave up after {timeout:g} s") from None
+        except OSError as exc:
+            raise _write_failed(exc) from exc
+        if store.current() != name:  # a rebuild went live while we waited: write there
+            writer.cancel()
+            continue
+        applied = store.applied_seq(name)
+        fresh = [entry for seq, entry in changes if seq > applied]
+        if not fresh:
+            writer.cancel()
+            return applied
+        try:
+            apply_batches(writer, [fresh])
+            writer.commit(mergetype=merge_few)
+        except BaseException as exc:
+            _cancel_quietly(writer)
+            if isinstance(exc, OSError):
+                raise _write_failed(exc) from exc
+            raise
+        last = changes[-1][0]
+        store.set_applied_seq(name, last)
+        return last
+
+
+def _first_generation_from_log(store: IndexStore, changes: list[tuple[int, dict]]) -> bool:
+    """A node's first generation, holding *changes*, published only once committed (readers never
+    open an empty index).  False if a build is running (the caller waits for its CURRENT)."""
+    from index.store import BuildBusy
+
+    try:
+        with store.build_lock():
+            if store.current() is not None:
+                return False  # one went live meanwhile: the caller writes there
+            name, ix = store.new_generation()
+            writer = open_writer(ix)
+            try:
+                apply_batches(writer, [[entry for _, entry in changes]])
+                writer.commit()
+            except BaseException:
+                _cancel_quietly(writer)
+                store.remove_unpublished()
+                raise
+            store.set_applied_seq(name, changes[-1][0])
+            store.publish(name)
+    except BuildBusy:
+        return False
+    except OSError as exc:
+        raise _write_failed(exc) from exc
+    return True
+
+
+# Seconds a merged-away segment's files outlive it: longer than any request (search.deadline_ms).
+RETIRE_AFTER = 30.0
+_retired: dict[tuple[str, str], float] = {}  # (folder, file) -> when a commit first left it unused
+
+
+class RetiringStorage(FileStorage):
+    """Whoosh storage that deletes the files of a segment a merge removed only :data:`RETIRE_AFTER`
+    seconds after the commit that removed it.
+
+    A reader opens a segment's column files when it first needs them (the stored articles, say),
+    not when it opens the segment; serving workers in other processes read a commit older than
+    this one until their next request.  Whoosh deletes a merged-away segment's files at once, so
+    such a reader found its stored-fields column gone (a 500: ``'NoneType' object is not
+    subscriptable`` in ``stored_fields``), about once in 10,000 searches while the follower
+    committed several times a second.  Whoosh proposes every unused file again at each commit;
+    one retired long enough is deleted then.  Old tables of contents go at once: no reader opens
+    one late.
+    """
+
+    def delete_file(self, name: str) -> None:
+        if name.endswith(".toc") or name.startswith("_"):
+            return super().delete_file(name)
+        first = _retired.setdefault((self.folder, name), time.monotonic())
+        if time.monotonic() - first >= RETIRE_AFTER:
+            super().delete_file(name)
+            _retired.pop((self.folder, name), None)
