@@ -6,10 +6,6 @@ Every text field (title, summary, body, captions, author) is indexed three ways:
   is stored here for results and highlighting;
 * ``<field>_f``  folded syllables, with positions (queries without diacritics);
 * ``<field>_w``  pyvi words, frequencies only (a ranking signal);
-* ``<field>_p``  pairs of frequent folded syllables side by side (``dan van``),
-  frequencies only (``index.analysis.PairFilter``): such a two-syllable phrase is
-  one short list, and a longer one is looked for only in the articles holding its
-  pairs.  An index without these views finds phrases from positions alone;
 * ``<field>_b``  breaks: one term at each syllable that follows a sentence end, a
   comma or a line (``index.analysis.BreakTokenizer``), so an exact phrase never
   matches across one.  An index without these views matches as before.
@@ -34,14 +30,12 @@ import json
 from whoosh import columns, fields
 
 from index.analysis import (
-    PairFilter,
     accented_analyzer,
     breaks_analyzer,
     canonical_syllable,
     fold,
     folded_analyzer,
     normalize,
-    pairs_analyzer,
     words_analyzer,
 )
 from index.article import Article
@@ -60,7 +54,7 @@ class SyllableField(fields.TEXT):
 
 
 class WordsField(fields.TEXT):
-    """A view of frequencies only: pyvi words (a ranking signal), syllable pairs."""
+    """The pyvi word view: frequencies only (a ranking signal)."""
 
     def __init__(self, analyzer):
         super().__init__(analyzer=analyzer, phrase=False)
@@ -69,7 +63,6 @@ class WordsField(fields.TEXT):
 
 def build_schema() -> fields.Schema:
     accented, folded, words, breaks = accented_analyzer(), folded_analyzer(), words_analyzer(), breaks_analyzer()
-    pairs = pairs_analyzer()
     schema = fields.Schema(
         id=fields.ID(stored=True, unique=True, sortable=True),
         published=fields.STORED(),
@@ -92,21 +85,9 @@ def build_schema() -> fields.Schema:
         schema.add(name, SyllableField(accented, stored=True))
         schema.add(f"{name}_f", SyllableField(folded))
         schema.add(f"{name}_b", SyllableField(breaks))
-        schema.add(f"{name}_p", WordsField(pairs))
         if name != "author":  # a byline is a name, not words
             schema.add(f"{name}_w", WordsField(words))
     return schema
-
-
-def pair_syllables(schema: fields.Schema) -> frozenset[str]:
-    """The folded syllables whose pairs the index's pair views hold (empty: no pair views).
-    The set is the one the index was built with: Whoosh keeps the analyzers in the schema."""
-    if "body_p" not in schema:
-        return frozenset()
-    for item in getattr(schema["body_p"].analyzer, "items", ()):
-        if isinstance(item, PairFilter):
-            return item.syllables
-    return frozenset()
 
 
 def author_key(author: str) -> str:
@@ -146,7 +127,6 @@ def to_document(article: Article, origin: str = "") -> dict:
         doc[name] = text
         doc[f"{name}_f"] = text
         doc[f"{name}_b"] = text
-        doc[f"{name}_p"] = text
         if name != "author":
             doc[f"{name}_w"] = text
     if article.author:

@@ -103,13 +103,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("search", "words_weight", 0.5, "Weight of the pyvi word view (a ranking signal, never a condition)."),
     Setting("search", "proximity_weight", 1.0, "Weight of adjacent query syllables found adjacent in the article."),
     Setting(
-        "search",
-        "pair_views",
-        True,
-        "Find phrases of frequent syllables through the index's pair views (false: from positions"
-        " alone, with the same results; for comparisons).",
-    ),
-    Setting(
         "search", "bm25_b", 0.9, "BM25 length normalisation (0 = none, 1 = full); news articles vary a lot in length."
     ),
     Setting("search", "bm25_k1", 1.2, "BM25 term-frequency saturation."),

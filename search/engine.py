@@ -90,7 +90,6 @@ class Weights:
     b: float = 0.75
     all_words_up_to: int = 6
     min_share: float = 0.3  # share of a long query's words an article must hold
-    pair_views: bool = True  # phrases of frequent syllables through the pair views
 
     @classmethod
     def from_config(cls, config) -> Weights:
@@ -107,7 +106,6 @@ class Weights:
             k1=config["search.bm25_k1"],
             b=config["search.bm25_b"],
             all_words_up_to=config["search.all_words_up_to"],
-            pair_views=config["search.pair_views"],
         )
 
 
@@ -252,22 +250,7 @@ class Evaluator:
         """``(docs, occurrences)`` of *terms* side by side in *field*, among *candidates*;
         *unbroken*: not across a sentence end, a comma or a line (an exact phrase)."""
         self.deadline.check()
-        folded = field.endswith("_f")
-        # While ranking, an accented phrase is looked for in the few articles holding it folded,
-        # from positions decoded for them (see _rank): no pairs needed there.
-        texts = self._pairs(terms if folded else [fold(t) for t in terms]) if folded or self._scope is None else []
-        if texts and f"{field.removesuffix('_f')}_p" in self.view.fields:
-            # The pair view (frequent syllables, folded): only articles holding each pair of the
-            # phrase can hold it, and a folded phrase of two syllables is its pair's list.
-            pairs = f"{field.removesuffix('_f')}_p"
-            if folded and len(terms) == 2 and not unbroken:
-                docs, counts = self.view.term_docs(pairs, texts[0])
-                keep = candidates[docs]
-                return docs[keep].astype(np.int64), counts[keep].astype(np.int64)
-            candidates = candidates.copy()
-            for text in set(texts):
-                candidates &= self._present(pairs, text)
-        elif self._scope is not None and not unbroken:
+        if self._scope is not None and not unbroken:
             return self._scoped_phrase_counts(field, terms, candidates)
         # Only documents holding every term can hold the phrase: decode just their positions.
         among = candidates.copy()
@@ -279,11 +262,6 @@ class Evaluator:
         if unbroken and len(terms) > 1 and keys.size:
             keys = self._unbroken(field, keys, len(terms))
         return _runs(keys >> POSITION_BITS)
-
-    def _pairs(self, folded: list[str]) -> list[str]:
-        """The pairs of *folded* syllables that the pair views hold (both syllables frequent)."""
-        common = self.view.pair_syllables if self.w.pair_views else frozenset()
-        return [f"{a} {b}" for a, b in itertools.pairwise(folded) if a in common and b in common]
 
     def _unbroken(self, field: str, ends: np.ndarray, length: int) -> np.ndarray:
         """The phrase occurrences of *ends* (keys of their last syllables) with no break inside,

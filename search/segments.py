@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh.util.numeric import byte_to_length
 
-from index.schema import pair_syllables
 from index.whoosh_adapter import deleted_docs, doc_frequency, leaves, length_bytes, segment_id
 from search.columns import ColumnCache, Columns
 from search.postings import ENTRY_BYTES, POSITION_BITS, PostingCache, Postings
@@ -115,8 +114,6 @@ class IndexView:
         for leaf in self.leaves:
             self.live[deleted_docs(leaf.reader) + leaf.offset] = False
         self.live_count = int(self.live.sum())
-        self.fields = frozenset(searcher.schema.names())  # an older index lacks some views (pairs)
-        self.pair_syllables = pair_syllables(searcher.schema)  # whose pairs the pair views hold
         cache.forget({leaf.key for leaf in self.leaves})
         self.columns: Columns = cache.columns.columns(searcher)
         self._lengths: dict[str, np.ndarray] = {}
