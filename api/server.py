@@ -3,11 +3,31 @@
 gunicorn forks the workers first and each worker then builds its own app and
 opens the index (never ``--preload``: Whoosh readers and file handles must
 not be shared across processes), and runs a first search so the first request
-is not the slow one.  Workers are ``gthread``: ``server.threads`` threads per
-process, so a slow client does not hold a whole worker; a new connection goes
-to a worker holding no more connections than the others (api/balance.py).  Requests gunicorn
-rejects before the app sees them (request line or headers too long,
-malformed HTTP) are answered with the same JSON error shape as the app's.
+is not the slow one.  Requests gunicorn rejects before the app sees them
+(request line or headers too long, malformed HTTP) are answered with the same
+JSON error shape as the app's.
+
+The serving model is gunicorn's stock one: **sync workers**, one request at a
+time each, closing the connection after every answer.  Every worker waits on
+the same listening socket and accepts only when it is free, so the kernel's
+accept queue is the one queue of the server: a request waits for those that
+came before it, whichever worker answers it, and a worker started late (a
+replacement, or one still warming up) takes its share at once.  A search is
+CPU-bound, so one request per process uses the cores as well as threads did,
+without a lock for the searcher or threads fragmenting the C allocator's
+memory (bench/load.py, BENCHMARKS.md).
+
+The trade-off is gunicorn's own: a sync worker belongs to one client until its
+request has arrived and its answer is written.  A client that connects and
+sends its request slowly, or not at all, holds a whole worker until it is done
+or until ``server.timeout`` passes, when the arbiter kills that worker and
+starts a fresh one; other clients are served by the other workers meanwhile,
+and wait in the accept queue if every worker is held.  Answers are small
+enough to sit in the kernel's socket buffer, so a client that reads slowly
+holds nobody.  On a network where clients are not trusted, put the shipped
+proxy in front (deploy/): it holds the clients' connections and hands a worker
+only a request that has arrived whole, which is the setup gunicorn documents
+for sync workers.  ``bin/serve`` alone serves without one.
 """
 
 from __future__ import annotations
@@ -27,11 +47,9 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
 from gunicorn.http.message import Message
 from gunicorn.http.wsgi import Response, default_environ
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.sync import SyncWorker
 
 from api import accesslog
-from api.allocator import limit_arenas
-from api.balance import Board, EvenAccept, arbiter_hooks
 from api.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE
 from index.settings import Config, load_config_or_exit
 
@@ -56,13 +74,13 @@ def gunicorn_options(config: Config, bind: str | None = None, workers: int | Non
         "bind": [bind or config["server.bind"]],
         "workers": workers if workers > 0 else 2 * cores() + 1,
         "worker_class": "api.server.JsonErrorWorker",
-        "threads": max(1, config["server.threads"]),
+        # A sync worker is silent while it serves one request: this is the longest a request
+        # (or a client sending one) may hold a worker before it is killed and replaced.
         "timeout": config["server.timeout"],
         # A fresh worker now and then: whatever a long-lived one accumulated is given back.
         "max_requests": config["server.max_requests"],
         "max_requests_jitter": config["server.max_requests_jitter"],
         "graceful_timeout": 20,
-        "keepalive": 5,
         "preload_app": False,
         "limit_request_line": MAX_REQUEST_LINE,
         "limit_request_fields": MAX_HEADER_FIELDS,
@@ -87,17 +105,14 @@ class ApiServer(BaseApplication):
     def __init__(self, config: Config, options: dict):
         self.config = config
         self.options = options
-        # Made before the first fork, so every worker shares it (see api/balance.py).
-        self.board = Board()
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in {**self.options, **arbiter_hooks(self.board)}.items():
+        for key, value in self.options.items():
             self.cfg.set(key, value)
 
     def load(self):
-        # Runs in each worker after the fork (preload_app is off), before its threads start.
-        limit_arenas(self.config["server.malloc_arenas"])
+        # Runs in each worker after the fork (preload_app is off).
         from api.app import create_app
         from search.searcher import Searcher
 
@@ -194,10 +209,9 @@ def json_error_response(status: int, reason: str, description: str) -> bytes:
     return head.encode("latin-1") + body
 
 
-class JsonErrorWorker(EvenAccept, ThreadWorker):
-    """gunicorn's gthread worker, answering malformed or oversized requests with JSON errors,
-    taking new connections only when no other worker holds fewer, and moving one elsewhere
-    while it holds more than another (:class:`EvenAccept`)."""
+class JsonErrorWorker(SyncWorker):
+    """gunicorn's sync worker, answering malformed or oversized requests with JSON errors
+    (``handle_error`` is the worker's hook for the error page; nothing else is changed)."""
 
     def handle_error(self, req, client, addr, exc):
         answer = client_error(exc)
@@ -249,8 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     accesslog.SECRETS[:] = keys
     options = gunicorn_options(config, args.bind, args.workers)
     print(
-        f"api: serving {config.path('index.path')} on {options['bind'][0]} with {options['workers']} workers "
-        f"x {options['threads']} threads; writes {'enabled' if keys else 'disabled (no API key)'}",
+        f"api: serving {config.path('index.path')} on {options['bind'][0]} with {options['workers']} workers; "
+        f"writes {'enabled' if keys else 'disabled (no API key)'}",
         file=sys.stderr,
         flush=True,
     )

@@ -59,6 +59,11 @@ class Server:
     def output(self) -> str:
         return "".join(self.log)
 
+    def worker_of(self, marker: str, timeout: float = 30.0) -> int:
+        """The pid of the worker that answered the request whose query string holds *marker*,
+        read from its access log line (the server's default access log, on its output)."""
+        return int(self.wait_for_log(rf'"query": "[^"]*{re.escape(marker)}.*"worker": (\d+)', timeout).group(1))
+
     def wait_for_log(self, pattern: str, timeout: float = 30.0) -> re.Match:
         """The first log line matching regex *pattern* (waiting up to *timeout* s for it)."""
         regex = re.compile(pattern)
