@@ -11,6 +11,7 @@ written, so a cached list stays valid until its segment is merged away.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,7 +136,7 @@ class Postings:
     freqs: np.ndarray  # term frequencies: uint8 or uint16 (whole numbers), else float32
     _values: list  # raw encoded values (positions), per block, until indexed
     _index: tuple[np.ndarray, np.ndarray] | None = None  # (value bytes, byte offset of each posting; len+1)
-    on_grow: object = None  # called with the bytes added by indexing (the cache's accounting)
+    on_grow: Callable[[int], None] | None = None  # called with the bytes added by indexing (the cache's accounting)
     _keys: np.ndarray | None = None  # every position key (local documents), once kept
 
     @property

@@ -23,7 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 from whoosh import scoring
-from whoosh.index import TOC  # its file names: _Commit
+from whoosh.index import TOC, Index  # TOC: its file names (_Commit)
+from whoosh.searching import Searcher as WhooshSearcher
 
 from index.analysis import fold, has_diacritics
 from index.article import LOCAL_TZ
@@ -164,8 +165,8 @@ class Searcher:
         # sees half of one refresh and half of another.
         self._known: _Commit | None = None
         self._instance = ""
-        self._ix = None
-        self._searcher = None
+        self._ix: Index | None = None
+        self._searcher: WhooshSearcher | None = None
         self._view: IndexView | None = None
         self._articles = ArticleCache()  # the stored articles of recent hits
         # Accent restoration, spelling, abbreviations, suggestions: search/helpers.py.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from whoosh.util.numeric import byte_to_length
@@ -65,7 +66,7 @@ def _size(arrays: tuple[np.ndarray, ...]) -> int:
 
 @dataclass
 class Leaf:
-    reader: object  # whoosh SegmentReader
+    reader: Any  # whoosh SegmentReader
     offset: int
     key: str
     count: int
@@ -206,8 +207,8 @@ class IndexView:
         distinct = list(dict.fromkeys(requests))
         if len(distinct) < len(requests):
             # A phrase repeating a syllable ("là là là ..."): each list decoded and kept once.
-            found = dict(zip(distinct, self.term_keys(distinct, among, batch_bytes), strict=True))
-            return [found[request] for request in requests]
+            once = dict(zip(distinct, self.term_keys(distinct, among, batch_bytes), strict=True))
+            return [once[request] for request in requests]
         pieces: list[list[np.ndarray | int]] = []  # per request, in segment order: keys, or a slot
         decoded: list[np.ndarray] = []  # keys of each slot, in slot order
         raws, lengths, docs, slots = [], [], [], []  # the pending slots' encoded postings
