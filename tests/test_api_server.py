@@ -3,7 +3,7 @@ a slow client.
 
 Each test starts its own server (tests/server.py) on a free loopback port.  To
 reach *every* worker, a test marks its requests and reads which worker logged
-each one (:func:`on_every_worker`).
+each one (``Server.on_every_worker``).
 """
 
 from __future__ import annotations
@@ -30,33 +30,6 @@ pytestmark = pytest.mark.server
 KEY = "server-test-key-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {KEY}"}
 SEED = "000_2ebd19a772751180"
-
-
-def on_every_worker(
-    server, path: str, check: Callable[[requests.Response, int], None], timeout: float = 60.0, **params
-) -> None:
-    """GET *path* until every worker has answered it, and ``check(response, worker pid)`` each answer.
-
-    Sync workers close the connection after every answer, so the kernel decides which worker
-    takes a request: each carries a marker (``probe``, a parameter the API ignores) and the
-    access log line holding it names the worker.  A few go out at once, so that while one
-    worker is busy another takes the next."""
-    answered: set[int] = set()
-    deadline = time.monotonic() + timeout
-
-    def one(_: int) -> int:
-        marker = uuid.uuid4().hex
-        response = requests.get(server.url + path, params={**params, "probe": marker}, timeout=30)
-        pid = server.worker_of(marker)
-        check(response, pid)
-        return pid
-
-    with ThreadPoolExecutor(max_workers=2 * len(server.worker_pids)) as pool:
-        while answered != server.worker_pids:
-            assert time.monotonic() < deadline, (
-                f"answered by workers {sorted(answered)} of {sorted(server.worker_pids)}"
-            )
-            answered.update(pool.map(one, range(2 * len(server.worker_pids))))
 
 
 def raw_request(port: int, data: bytes) -> tuple[int, dict, bytes]:
@@ -149,12 +122,8 @@ def test_access_log_is_json_lines_without_keys(sample_server):
     requests.get(url + "/api/search", params={"q": "dan van", "api_key": KEY}, timeout=10)
     requests.put(url + f"/api/documents/{KEY}", json=article("log"), headers=AUTH, timeout=30)
     requests.delete(url + "/api/documents/no-such-doc", headers={"Authorization": "Bearer wrong-key"}, timeout=10)
-    # gunicorn writes the access line after the response: wait for the last request's line.
-    deadline = time.monotonic() + 30
-    while '"status": 403' not in (text := sample_server.access_log.read_text(encoding="utf-8")):
-        assert time.monotonic() < deadline, text
-        time.sleep(0.05)
-    lines = text.splitlines()
+    sample_server.on_every_worker("/api/health")  # every line before this one is written
+    lines = sample_server.access_log.read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines]  # every line is one JSON object
     assert {"time", "remote", "method", "path", "query", "status", "duration_ms", "worker"} <= records[-1].keys()
     assert any(r["path"] == "/api/search" and "dan+van" in r["query"] for r in records)
@@ -170,7 +139,7 @@ def test_a_rebuild_switches_every_worker_without_errors(sample_index, tmp_path):
     config = copy_index(sample_index, tmp_path / "rebuild", index={"sources": [str(ROOT / "data" / "sample")]})
     with running_server(config, workers=2, env={"HNP_API_KEYS": KEY}) as server:
         before: dict[int, str] = {}
-        on_every_worker(server, "/api/health", lambda r, pid: before.setdefault(pid, r.json()["generation"]))
+        server.on_every_worker("/api/health", lambda r, pid: before.setdefault(pid, r.json()["generation"]))
         word = "zq" + uuid.uuid4().hex[:8]
         put = requests.put(server.url + "/api/documents/kept-1", json=article(word), headers=AUTH, timeout=30)
         assert put.status_code == 200
@@ -218,8 +187,8 @@ def test_a_rebuild_switches_every_worker_without_errors(sample_index, tmp_path):
             # The acknowledged write was replayed into the new generation.
             assert r.json()["total"] == 1, f"worker {pid} lost the write"
 
-        on_every_worker(server, "/api/health", moved_on)
-        on_every_worker(server, "/api/search", replayed, q=word)
+        server.on_every_worker("/api/health", moved_on)
+        server.on_every_worker("/api/search", replayed, q=word)
 
 
 # --- slow clients (api/server.py: the serving model's trade-off) ------------------------------
@@ -286,14 +255,14 @@ def test_put_is_found_by_the_next_search_on_every_worker_and_delete_removes_it(n
     def missing(r: requests.Response, pid: int) -> None:
         assert r.status_code == 404, f"worker {pid} still has it"
 
-    on_every_worker(server, "/api/search", total(0), q=word)  # every worker has searched before the write
+    server.on_every_worker("/api/search", total(0), q=word)  # every worker has searched before the write
     put = requests.put(server.url + f"/api/documents/{doc_id}", json=article(word), headers=AUTH, timeout=60)
     assert put.status_code == 200, put.text
-    on_every_worker(server, "/api/search", total(1), q=word)
+    server.on_every_worker("/api/search", total(1), q=word)
     deleted = requests.delete(server.url + f"/api/documents/{doc_id}", headers=AUTH, timeout=60)
     assert deleted.status_code == 200, deleted.text
-    on_every_worker(server, "/api/search", total(0), q=word)
-    on_every_worker(server, f"/api/documents/{doc_id}", missing)
+    server.on_every_worker("/api/search", total(0), q=word)
+    server.on_every_worker(f"/api/documents/{doc_id}", missing)
 
 
 @pytest.mark.corpus
@@ -314,7 +283,7 @@ def test_100_concurrent_puts_lose_none(news_server):
         assert r.json()["total"] == 100, f"worker {pid} sees {r.json()['total']} of 100"
         assert {h["id"] for h in r.json()["hits"]} == set(ids)
 
-    on_every_worker(server, "/api/search", all_there, q=word, per_page=100)
+    server.on_every_worker("/api/search", all_there, q=word, per_page=100)
     assert "Traceback" not in server.output()
 
 
