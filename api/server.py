@@ -18,9 +18,10 @@ without a lock for the searcher or threads fragmenting the C allocator's
 memory (bench/load.py, BENCHMARKS.md).
 
 The trade-off is gunicorn's own: a sync worker belongs to one client until its
-request has arrived and its answer is written.  A client that connects and
-sends its request slowly, or not at all, holds a whole worker until it is done
-or until ``server.timeout`` passes, when the arbiter kills that worker and
+request has arrived and its answer is written.  A connection on which nothing
+has been sent yet is kept from the workers by the kernel (:func:`defer_accept`),
+but a client that sends its request slowly holds a whole worker until it is
+done or until ``server.timeout`` passes, when the arbiter kills that worker and
 starts a fresh one; other clients are served by the other workers meanwhile,
 and wait in the accept queue if every worker is held.  Answers are small
 enough to sit in the kernel's socket buffer, so a client that reads slowly
@@ -37,6 +38,7 @@ import gc
 import json
 import logging
 import os
+import socket
 import sys
 import time
 from datetime import timedelta
@@ -53,6 +55,8 @@ from api import accesslog
 from api.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE
 from index.settings import Config, load_config_or_exit
 
+# Seconds the kernel keeps a new connection from the workers while its client has sent nothing.
+DEFER_SECONDS = 10
 # Queries a new worker runs before taking requests: loads pyvi, postings, columns and helpers.
 WARM_QUERIES = ("dan van", "Hà Nội", "")
 
@@ -93,10 +97,24 @@ def gunicorn_options(config: Config, bind: str | None = None, workers: int | Non
         # One fixed control socket per user would collide between several servers (tests, staging).
         "control_socket_disable": True,
     }
+    options["when_ready"] = defer_accept
     if Path("/dev/shm").is_dir():
         # Heartbeat files in memory: a busy disk (an index build) must not look like a hung worker.
         options["worker_tmp_dir"] = "/dev/shm"
     return options
+
+
+def defer_accept(server) -> None:
+    """gunicorn's ``when_ready`` hook: the kernel hands a TCP connection to ``accept()`` only once
+    its first bytes have arrived (Linux's ``TCP_DEFER_ACCEPT``, nginx's ``listen ... deferred``).
+
+    A sync worker that accepted a connection waits for its request; without this it could take
+    one whose client has not written yet (a browser's speculative connection, or a client that
+    has not had the CPU to send), and sit idle meanwhile.  A connection silent for
+    ``DEFER_SECONDS`` is handed over all the same."""
+    for listener in server.LISTENERS:
+        if listener.family in (socket.AF_INET, socket.AF_INET6) and hasattr(socket, "TCP_DEFER_ACCEPT"):
+            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, DEFER_SECONDS)
 
 
 class ApiServer(BaseApplication):

@@ -214,6 +214,20 @@ def test_a_slow_client_holds_one_worker_and_the_others_answer_everyone_else(samp
         assert len(answered) == 1, answered  # the other worker is still waiting for the slow request
 
 
+def test_a_connection_on_which_nothing_is_sent_holds_no_worker(sample_index, tmp_path):
+    """Browsers open spare connections and may send nothing on them: the kernel keeps such a
+    connection from the workers (api/server.py, defer_accept), so the only worker answers the
+    next request itself instead of waiting on it until server.timeout has it replaced."""
+    config = copy_index(sample_index, tmp_path / "idle")
+    with running_server(config, workers=1) as server, socket.create_connection(("127.0.0.1", server.port)):
+        (worker,) = server.worker_pids
+        marker = uuid.uuid4().hex
+        r = requests.get(server.url + "/api/search", params={"q": "dan van", "probe": marker}, timeout=120)
+        assert r.status_code == 200 and r.json()["hits"][0]["id"] == SEED
+        assert server.worker_of(marker) == worker
+        assert "WORKER TIMEOUT" not in server.output()
+
+
 def test_a_client_that_never_finishes_its_request_holds_a_worker_only_until_the_timeout(sample_index, tmp_path):
     """With one worker held, a reader waits in the accept queue until ``server.timeout`` has the
     held worker replaced, and is then answered by the new one."""
