@@ -7,28 +7,24 @@ is not the slow one.  Requests gunicorn rejects before the app sees them
 (request line or headers too long, malformed HTTP) are answered with the same
 JSON error shape as the app's.
 
-The serving model is gunicorn's stock one: **sync workers**, one request at a
-time each, closing the connection after every answer.  Every worker waits on
-the same listening socket and accepts only when it is free, so the kernel's
-accept queue is the one queue of the server: a request waits for those that
-came before it, whichever worker answers it, and a worker started late (a
-replacement, or one still warming up) takes its share at once.  A search is
-CPU-bound, so one request per process uses the cores as well as threads did,
-without a lock for the searcher or threads fragmenting the C allocator's
-memory (bench/load.py, BENCHMARKS.md).
+The serving model is gunicorn's stock ``gthread`` worker, nothing overridden
+but the error page: ``server.threads`` threads per process, so a slow client
+holds a thread, not a worker.  A worker's searches take turns on its
+searcher's lock (the interpreter would not run two at once anyway), so the
+threads' use is to overlap reading requests and writing answers with that
+work, and to let a write wait for its turn at the index without stopping the
+worker's readers.  Each worker's threads share one malloc arena
+(``server.malloc_arenas``, api/allocator.py), which keeps a worker's memory
+from growing with its thread count.
 
-The trade-off is gunicorn's own: a sync worker belongs to one client until its
-request has arrived and its answer is written.  A connection on which nothing
-has been sent yet is kept from the workers by the kernel (:func:`defer_accept`),
-but a client that sends its request slowly holds a whole worker until it is
-done or until ``server.timeout`` passes, when the arbiter kills that worker and
-starts a fresh one; other clients are served by the other workers meanwhile,
-and wait in the accept queue if every worker is held.  Answers are small
-enough to sit in the kernel's socket buffer, so a client that reads slowly
-holds nobody.  On a network where clients are not trusted, put the shipped
-proxy in front (deploy/): it holds the clients' connections and hands a worker
-only a request that has arrived whole, which is the setup gunicorn documents
-for sync workers.  ``bin/serve`` alone serves without one.
+What gunicorn does not do: spread keep-alive connections evenly over the
+workers (whichever worker wakes first accepts a new connection, and keeps it).
+Our own balancing of connections (issue 20 removed it) bought nothing
+measurable once a search cost a few milliseconds (BENCHMARKS.md).  A client
+that sends its request slowly holds one thread until it is done, and enough of
+them would hold every thread: where clients are not trusted, put the shipped
+proxy in front (deploy/), which hands a worker only requests that arrived
+whole.  ``bin/serve`` alone serves without one.
 """
 
 from __future__ import annotations
@@ -38,7 +34,6 @@ import gc
 import json
 import logging
 import os
-import socket
 import sys
 import time
 from datetime import timedelta
@@ -49,14 +44,13 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
 from gunicorn.http.message import Message
 from gunicorn.http.wsgi import Response, default_environ
-from gunicorn.workers.sync import SyncWorker
+from gunicorn.workers.gthread import ThreadWorker
 
 from api import accesslog
+from api.allocator import limit_arenas
 from api.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE
 from index.settings import Config, load_config_or_exit
 
-# Seconds the kernel keeps a new connection from the workers while its client has sent nothing.
-DEFER_SECONDS = 10
 # Queries a new worker runs before taking requests: loads pyvi, postings, columns and helpers.
 WARM_QUERIES = ("dan van", "Hà Nội", "")
 
@@ -78,13 +72,13 @@ def gunicorn_options(config: Config, bind: str | None = None, workers: int | Non
         "bind": [bind or config["server.bind"]],
         "workers": workers if workers > 0 else 2 * cores() + 1,
         "worker_class": "api.server.JsonErrorWorker",
-        # A sync worker is silent while it serves one request: this is the longest a request
-        # (or a client sending one) may hold a worker before it is killed and replaced.
+        "threads": max(1, config["server.threads"]),
         "timeout": config["server.timeout"],
         # A fresh worker now and then: whatever a long-lived one accumulated is given back.
         "max_requests": config["server.max_requests"],
         "max_requests_jitter": config["server.max_requests_jitter"],
         "graceful_timeout": 20,
+        "keepalive": 5,
         "preload_app": False,
         "limit_request_line": MAX_REQUEST_LINE,
         "limit_request_fields": MAX_HEADER_FIELDS,
@@ -97,24 +91,10 @@ def gunicorn_options(config: Config, bind: str | None = None, workers: int | Non
         # One fixed control socket per user would collide between several servers (tests, staging).
         "control_socket_disable": True,
     }
-    options["when_ready"] = defer_accept
     if Path("/dev/shm").is_dir():
         # Heartbeat files in memory: a busy disk (an index build) must not look like a hung worker.
         options["worker_tmp_dir"] = "/dev/shm"
     return options
-
-
-def defer_accept(server) -> None:
-    """gunicorn's ``when_ready`` hook: the kernel hands a TCP connection to ``accept()`` only once
-    its first bytes have arrived (Linux's ``TCP_DEFER_ACCEPT``, nginx's ``listen ... deferred``).
-
-    A sync worker that accepted a connection waits for its request; without this it could take
-    one whose client has not written yet (a browser's speculative connection, or a client that
-    has not had the CPU to send), and sit idle meanwhile.  A connection silent for
-    ``DEFER_SECONDS`` is handed over all the same."""
-    for listener in server.LISTENERS:
-        if listener.family in (socket.AF_INET, socket.AF_INET6) and hasattr(socket, "TCP_DEFER_ACCEPT"):
-            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, DEFER_SECONDS)
 
 
 class ApiServer(BaseApplication):
@@ -130,7 +110,8 @@ class ApiServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        # Runs in each worker after the fork (preload_app is off).
+        # Runs in each worker after the fork (preload_app is off), before its threads start.
+        limit_arenas(self.config["server.malloc_arenas"])
         from api.app import create_app
         from search.searcher import Searcher
 
@@ -227,8 +208,8 @@ def json_error_response(status: int, reason: str, description: str) -> bytes:
     return head.encode("latin-1") + body
 
 
-class JsonErrorWorker(SyncWorker):
-    """gunicorn's sync worker, answering malformed or oversized requests with JSON errors
+class JsonErrorWorker(ThreadWorker):
+    """gunicorn's gthread worker, answering malformed or oversized requests with JSON errors
     (``handle_error`` is the worker's hook for the error page; nothing else is changed)."""
 
     def handle_error(self, req, client, addr, exc):
@@ -281,8 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     accesslog.SECRETS[:] = keys
     options = gunicorn_options(config, args.bind, args.workers)
     print(
-        f"api: serving {config.path('index.path')} on {options['bind'][0]} with {options['workers']} workers; "
-        f"writes {'enabled' if keys else 'disabled (no API key)'}",
+        f"api: serving {config.path('index.path')} on {options['bind'][0]} with {options['workers']} workers "
+        f"x {options['threads']} threads; writes {'enabled' if keys else 'disabled (no API key)'}",
         file=sys.stderr,
         flush=True,
     )

@@ -2,10 +2,9 @@
 
 Starts ``python -m api --config C`` on a free loopback port (the config's
 worker count; 0 = 2 x cores + 1), or uses a running server given with
-``--url``.  Each of ``--connections`` client threads sends requests back to
-back over HTTP/1.1 (a closed loop), opening a new connection whenever the
-server closed the last one (gunicorn's sync workers close it after each
-answer), drawn from a fixed mix of the judged queries in ``../shared/queries``:
+``--url``.  Each of ``--connections`` client threads keeps one HTTP/1.1
+keep-alive connection and sends requests back to back (a closed loop), drawn
+from a fixed mix of the judged queries in ``../shared/queries``:
 
 * 60 % ``dev-queries.tsv`` as typed into the search box (titles and names,
   with and without diacritics), first page, relevance;
@@ -15,8 +14,8 @@ answer), drawn from a fixed mix of the judged queries in ``../shared/queries``:
 
 Requests of the first ``--warmup`` seconds are not counted.  An error is any
 status other than 200, or a failed connection.  Prints a table: requests/s,
-latency percentiles, errors; and the CPU time each worker used (a run with one
-worker idle measures half a server).
+latency percentiles, errors; and how many connections each worker held at the
+end (a run with one worker idle measures half a server).
 
     .venv/bin/python bench/load.py --config /work/devindex/news00.toml
 
@@ -36,6 +35,7 @@ import shutil
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -74,7 +74,7 @@ def request_paths(seed: int, dev: list[str], questions: list[str]):
 
 
 class Client(threading.Thread):
-    """One client sending requests back to back until told to stop."""
+    """One keep-alive connection sending requests back to back until told to stop."""
 
     def __init__(self, number: int, url: str, paths, measure_from: float, stop: threading.Event):
         super().__init__(daemon=True)
@@ -84,6 +84,7 @@ class Client(threading.Thread):
         self.latencies: list[float] = []
         self.errors: dict[str, int] = {}
         self.by_kind: dict[str, list[float]] = {}
+        self.worker: int | None = None  # the server process holding this connection at the end
 
     def run(self) -> None:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
@@ -106,21 +107,26 @@ class Client(threading.Thread):
                 self.errors[outcome] = self.errors.get(outcome, 0) + 1
             self.latencies.append(elapsed)
             self.by_kind.setdefault(kind, []).append(elapsed)
+        try:
+            connection.request("GET", "/api/health")
+            self.worker = json.loads(connection.getresponse().read()).get("worker")
+        except (OSError, http.client.HTTPException, ValueError):
+            pass
         connection.close()
 
 
-def group_cpu_seconds(group: int) -> dict[int, float]:
-    """CPU time (user + system) of every live process in process group *group*, by pid (Linux /proc)."""
+def group_cpu_seconds(group: int) -> float:
+    """CPU time (user + system) of every live process in process group *group* (Linux /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    seconds = {}
+    total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # the process ended meanwhile
         if int(fields[2]) == group:  # fields after "(comm)": state ppid pgrp ... utime(11) stime(12)
-            seconds[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / ticks
-    return seconds
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -136,15 +142,14 @@ def run_load(url: str, seconds: float, connections: int, warmup: float, seed: in
     for client in clients:
         client.start()
     time.sleep(warmup)
-    cpu_before, server_before = os.times(), group_cpu_seconds(group) if group else {}
+    cpu_before, server_before = os.times(), group_cpu_seconds(group) if group else None
     time.sleep(seconds)
     stop.set()
-    cpu_after, server_after = os.times(), group_cpu_seconds(group) if group else {}
+    cpu_after, server_after = os.times(), group_cpu_seconds(group) if group else None
     for client in clients:
         client.join()
     latencies = [t for c in clients for t in c.latencies]
-    # Each process's CPU during the run (the arbiter's is near 0; a worker's near 0 means it sat idle).
-    used = {pid: after - server_before.get(pid, 0.0) for pid, after in server_after.items()}
+    held = Counter(client.worker for client in clients)
     errors: dict[str, int] = {}
     by_kind: dict[str, list[float]] = {}
     for client in clients:
@@ -163,8 +168,9 @@ def run_load(url: str, seconds: float, connections: int, warmup: float, seed: in
         "errors": sum(errors.values()),
         "error_kinds": errors,
         "client_cpu_s": (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system),
-        "cpu_s_per_process": sorted(used.values(), reverse=True),
-        "server_cpu_s": None if group is None else sum(used.values()),
+        # How the connections were spread over the workers at the end (None: no answer).
+        "connections_per_worker": sorted(held.values(), reverse=True),
+        "server_cpu_s": None if group is None else server_after - server_before,
         "by_kind": {
             kind: {"requests": len(v), "p50_ms": percentile(v, 0.5) * 1000, "p99_ms": percentile(v, 0.99) * 1000}
             for kind, v in by_kind.items()
@@ -176,7 +182,7 @@ def print_table(result: dict, info: dict) -> None:
     print(f"corpus: {info['documents']} documents ({info['index']}), generation {info['generation']}")
     print(
         f"machine: {os.cpu_count()} cores, Python {platform.python_version()}; server: {info['workers']} gunicorn "
-        f"sync workers; client: {info['connections']} connections, "
+        f"workers x {info['threads']} threads; client: {info['connections']} connections, "
         f"{result['seconds']:g} s after {info['warmup']:g} s warm-up"
     )
     shared = info.get("shared_cache", 0)
@@ -200,9 +206,8 @@ def print_table(result: dict, info: dict) -> None:
         print(f"| {kind} | {share:.0%} | {row['requests']} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} |")
     if result["error_kinds"]:
         print(f"\nerrors: {result['error_kinds']}")
-    if result["cpu_s_per_process"]:
-        spread = " ".join(f"{seconds:.1f}" for seconds in result["cpu_s_per_process"])
-        print(f"\nCPU seconds of each server process (workers and arbiter): {spread}")
+    spread = result["connections_per_worker"]
+    print(f"\nconnections per worker at the end: {'-'.join(map(str, spread))}")
     line = f"\nCPU during the measured {result['seconds']:g} s: client {result['client_cpu_s']:.1f} s"
     if result["server_cpu_s"] is not None and result["requests"]:
         per_request = result["server_cpu_s"] / result["requests"] * 1000
@@ -246,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config)
     workers = args.workers if args.workers is not None else config["server.workers"]
     workers = workers or 2 * (os.cpu_count() or 1) + 1
-    info = {"connections": args.connections, "warmup": args.warmup}
+    info = {"connections": args.connections, "warmup": args.warmup, "threads": config["server.threads"]}
     info["shared_cache"] = empty_shared_results(config)
     if args.url:
         server_context = None

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from tests.server import running_server
 
     config = load_config(args.config)
-    info = {"connections": args.connections, "warmup": args.warmup}
+    info = {"connections": args.connections, "warmup": args.warmup, "threads": config["server.threads"]}
     info["shared_cache"] = empty_shared_results(config)
     with running_server(args.config, workers=args.workers, ready_timeout=600) as server:
         health = json.loads(_get(server.url + "/api/health"))

@@ -143,12 +143,14 @@ SETTINGS: tuple[Setting, ...] = (
     # [server]
     Setting("server", "bind", "127.0.0.1:8000", "Address gunicorn listens on."),
     Setting("server", "workers", 0, "gunicorn worker processes; 0 means 2 x cores + 1."),
+    Setting("server", "threads", 4, "Threads per worker (gthread), so a slow client does not hold a worker."),
     Setting(
         "server",
-        "timeout",
-        60,
-        "Seconds one request (or a client still sending it) may hold a worker before gunicorn kills it and starts another.",
+        "malloc_arenas",
+        1,
+        "C allocator (glibc) arenas a worker's threads share (0: glibc's default, up to 8 per core); one keeps a worker's memory from fragmenting across its threads.",
     ),
+    Setting("server", "timeout", 30, "Seconds before gunicorn restarts a silent worker."),
     Setting(
         "server",
         "max_requests",
@@ -183,13 +185,6 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
-
-# Settings that no longer mean anything, and why: a config file that still sets one loads with
-# a warning instead of failing (configs written for an earlier version keep working).
-RETIRED = {
-    "server.threads": "workers are gunicorn's sync workers, one request at a time each",
-    "server.malloc_arenas": "a worker runs one thread, so glibc gives it one malloc arena",
-}
 
 
 class ConfigError(ValueError):
@@ -242,12 +237,6 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
             raise ConfigError(f"{file}: {section!r} must be a [section]")
         for key, value in table.items():
             setting = _BY_NAME.get(f"{section}.{key}")
-            if setting is None and f"{section}.{key}" in RETIRED:
-                print(
-                    f"warning: {file}: {section}.{key} is ignored ({RETIRED[f'{section}.{key}']}); remove it",
-                    file=sys.stderr,
-                )
-                continue
             if setting is None:
                 raise ConfigError(f"{file}: unknown setting {section}.{key}")
             values[setting.name] = _check_type(setting, value, file)

@@ -84,10 +84,10 @@ class Server:
     ) -> None:
         """GET *path* until every worker has answered it, and ``check(response, worker pid)`` each answer.
 
-        Sync workers close the connection after every answer, so the kernel decides which
-        worker takes a request: each carries a marker (``probe``, a parameter the API ignores)
-        and the access log line holding it names the worker.  A few go out at once, so that
-        while one worker is busy another takes the next.  A worker logs a request after its
+        Each request opens its own connection, and which worker accepts it is the kernel's
+        choice: each carries a marker (``probe``, a parameter the API ignores) and the access
+        log line holding it names the worker.  A few go out at once, so that while one worker
+        is busy another takes the next.  A worker logs a request after its
         answer and before it takes the next one: once this returns, every request answered
         before the call is in the access log."""
         answered: set[int] = set()

@@ -1,12 +1,11 @@
-"""Every setting is declared once (index/settings.py) and documented: config.toml and the README;
-retired settings are ignored with a warning."""
+"""Every setting is declared once (index/settings.py) and documented: config.toml and the README."""
 
 import re
 import tomllib
 
-from index.settings import DEFAULT_CONFIG, RETIRED, SETTINGS, load_config
+from index.settings import DEFAULT_CONFIG, SETTINGS, load_config
 
-from .conftest import ROOT, write_config
+from .conftest import ROOT
 
 
 def test_config_toml_lists_every_setting_with_its_default_and_help():
@@ -30,12 +29,3 @@ def test_readme_documents_every_setting():
 def test_the_shipped_config_loads():
     config = load_config(DEFAULT_CONFIG)
     assert config.path("index.path") == (ROOT / "var" / "index").resolve()
-
-
-def test_a_retired_setting_is_ignored_with_a_warning(tmp_path, capsys):
-    config = load_config(write_config(tmp_path, server={"threads": 4, "malloc_arenas": 1, "workers": 3}))
-    assert config["server.workers"] == 3
-    warned = capsys.readouterr().err
-    for name in ("server.threads", "server.malloc_arenas"):
-        assert name in RETIRED and name not in {s.name for s in SETTINGS}
-        assert f"{name} is ignored" in warned
