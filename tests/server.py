@@ -87,9 +87,9 @@ class Server:
         Each request opens its own connection, and which worker accepts it is the kernel's
         choice: each carries a marker (``probe``, a parameter the API ignores) and the access
         log line holding it names the worker.  A few go out at once, so that while one worker
-        is busy another takes the next.  A worker logs a request after its
-        answer and before it takes the next one: once this returns, every request answered
-        before the call is in the access log."""
+        is busy another takes the next.  A thread logs a request right after writing its
+        answer, so once every worker has logged a marked request sent later, the requests
+        answered before the call are in the access log too."""
         answered: set[int] = set()
         deadline = time.monotonic() + timeout
 
