@@ -18,9 +18,10 @@ worker's readers.  Each worker's threads share one malloc arena
 from growing with its thread count.
 
 What gunicorn does not do: spread keep-alive connections evenly over the
-workers (whichever worker wakes first accepts a new connection, and keeps it).
-Our own balancing of connections (issue 20 removed it) bought nothing
-measurable once a search cost a few milliseconds (BENCHMARKS.md).  A client
+workers (whichever worker wakes first accepts a new connection, and keeps it;
+32 connections went 23-9 on 100,000 articles).  Our own balancing, removed in
+issue 20, showed no consistent gain once a search cost a few milliseconds, and
+needed three of gunicorn's worker methods overridden (BENCHMARKS.md).  A client
 that sends its request slowly holds one thread until it is done, and enough of
 them would hold every thread: where clients are not trusted, put the shipped
 proxy in front (deploy/), which hands a worker only requests that arrived
