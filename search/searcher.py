@@ -5,8 +5,7 @@ whether the index changed -- a new commit, or a rebuild switched in as a new
 generation -- and reopens only then.  Decoded postings and per-document
 columns are cached per index segment, so a refresh after a small write reuses
 almost everything.  Whoosh readers are not safe to share between threads, so
-a searcher serves one request at a time (a lock; the server runs one request per
-process anyway, api/server.py).
+a searcher serves one request at a time (a lock; the work is CPU-bound anyway).
 """
 
 from __future__ import annotations
