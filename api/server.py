@@ -3,11 +3,29 @@
 gunicorn forks the workers first and each worker then builds its own app and
 opens the index (never ``--preload``: Whoosh readers and file handles must
 not be shared across processes), and runs a first search so the first request
-is not the slow one.  Workers are ``gthread``: ``server.threads`` threads per
-process, so a slow client does not hold a whole worker; a new connection goes
-to a worker holding no more connections than the others (api/balance.py).  Requests gunicorn
-rejects before the app sees them (request line or headers too long,
-malformed HTTP) are answered with the same JSON error shape as the app's.
+is not the slow one.  Requests gunicorn rejects before the app sees them
+(request line or headers too long, malformed HTTP) are answered with the same
+JSON error shape as the app's.
+
+The serving model is gunicorn's stock ``gthread`` worker, nothing overridden
+but the error page: ``server.threads`` threads per process, so a slow client
+holds a thread, not a worker.  A worker's searches take turns on its
+searcher's lock (the interpreter would not run two at once anyway), so the
+threads' use is to overlap reading requests and writing answers with that
+work, and to let a write wait for its turn at the index without stopping the
+worker's readers.  Each worker's threads share one malloc arena
+(``server.malloc_arenas``, api/allocator.py), which keeps a worker's memory
+from growing with its thread count.
+
+What gunicorn does not do: spread keep-alive connections evenly over the
+workers (whichever worker wakes first accepts a new connection, and keeps it;
+32 connections went 23-9 on 100,000 articles).  Our own balancing, removed in
+issue 20, showed no consistent gain once a search cost a few milliseconds, and
+needed three of gunicorn's worker methods overridden (BENCHMARKS.md).  A client
+that sends its request slowly holds one thread until it is done, and enough of
+them would hold every thread: where clients are not trusted, put the shipped
+proxy in front (deploy/), which hands a worker only requests that arrived
+whole.  ``bin/serve`` alone serves without one.
 """
 
 from __future__ import annotations
@@ -31,7 +49,6 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from api import accesslog
 from api.allocator import limit_arenas
-from api.balance import Board, EvenAccept, arbiter_hooks
 from api.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_REQUEST_LINE
 from api.metrics import share_between_workers
 from index.settings import Config, load_config_or_exit
@@ -88,12 +105,10 @@ class ApiServer(BaseApplication):
     def __init__(self, config: Config, options: dict):
         self.config = config
         self.options = options
-        # Made before the first fork, so every worker shares it (see api/balance.py).
-        self.board = Board()
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in {**self.options, **arbiter_hooks(self.board)}.items():
+        for key, value in self.options.items():
             self.cfg.set(key, value)
 
     def load(self):
@@ -195,10 +210,9 @@ def json_error_response(status: int, reason: str, description: str) -> bytes:
     return head.encode("latin-1") + body
 
 
-class JsonErrorWorker(EvenAccept, ThreadWorker):
-    """gunicorn's gthread worker, answering malformed or oversized requests with JSON errors,
-    taking new connections only when no other worker holds fewer, and moving one elsewhere
-    while it holds more than another (:class:`EvenAccept`)."""
+class JsonErrorWorker(ThreadWorker):
+    """gunicorn's gthread worker, answering malformed or oversized requests with JSON errors
+    (``handle_error`` is the worker's hook for the error page; nothing else is changed)."""
 
     def handle_error(self, req, client, addr, exc):
         answer = client_error(exc)

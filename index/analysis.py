@@ -236,7 +236,7 @@ class SyllableTokenizer(Tokenizer):
             token.boost = 1.0
             token.stopped = False
             if keeporiginal:
-                token.original = value[start:end]
+                token.original = value[start:end]  # type: ignore[attr-defined]  # whoosh's Token takes any attribute
             if positions:
                 token.pos = pos
             if chars:

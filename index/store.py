@@ -91,7 +91,7 @@ class IndexStore:
     def exists(self) -> bool:
         return self.current() is not None
 
-    def open(self, name: str | None = None) -> whoosh_index.Index:
+    def open(self, name: str | None = None) -> whoosh_index.FileIndex:
         """The Whoosh index of generation *name* (default: the live one)."""
         name = name or self.current()
         if name is None:
@@ -137,7 +137,7 @@ class IndexStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def new_generation(self) -> tuple[str, whoosh_index.Index]:
+    def new_generation(self) -> tuple[str, whoosh_index.FileIndex]:
         """Create an empty generation (call with the build lock held)."""
         self.remove_unpublished()
         existing = self.generations()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import struct
+from typing import Any
 
 import numpy as np
 import whoosh
@@ -125,7 +126,7 @@ def doc_frequency(reader, field: str, text: str) -> int:
     return 0 if found is None else found.doc_frequency()
 
 
-def leaves(reader) -> list[tuple[object, int]]:
+def leaves(reader) -> list[tuple[Any, int]]:
     """``(segment reader, first document number)`` of each segment of *reader*."""
     return reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
 

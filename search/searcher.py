@@ -5,14 +5,14 @@ whether the index changed -- a new commit, or a rebuild switched in as a new
 generation -- and reopens only then.  Decoded postings and per-document
 columns are cached per index segment, so a refresh after a small write reuses
 almost everything.  Whoosh readers are not safe to share between threads, so
-a searcher serves one request at a time (a lock, taken in arrival order; the work
-is CPU-bound anyway).
+a searcher serves one request at a time (a lock; the work is CPU-bound anyway).
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 from whoosh import scoring
+from whoosh.index import Index
+from whoosh.searching import Searcher as WhooshSearcher
 
 from index.analysis import fold, has_diacritics
 from index.article import LOCAL_TZ
@@ -34,7 +36,6 @@ from search.articles import ArticleCache
 from search.counting import DIACRITICS, MATCHES, as_phrase, exact_mask, looks_like_name, spellings_found
 from search.deadline import Deadline, OverBudget
 from search.engine import PHRASE, Evaluation, Evaluator, Weights
-from search.fair_lock import FairLock
 from search.helpers import FEW_HITS, Helpers
 from search.query import ParsedQuery, parse_query
 from search.ranking import SORTS, Ranking
@@ -152,7 +153,8 @@ class Searcher:
         self.store = IndexStore(config.path("index.path"))
         self.weights = Weights.from_config(config)
         self._cache = SegmentCache(config["search.posting_cache_mb"])
-        self._lock = FairLock()  # searches take turns in the order they came
+        # Whoosh's readers and our caches are not shared between threads: one search at a time.
+        self._lock = threading.RLock()
         self._recent: OrderedDict[tuple, tuple] = OrderedDict()
         # Whole results of recent searches, for the current index state only: popular
         # searches, paging back and forth, the same search from the page and the API.
@@ -173,8 +175,8 @@ class Searcher:
         # sees half of one refresh and half of another.
         self._known: _Commit | None = None
         self._instance = ""
-        self._ix = None
-        self._searcher = None
+        self._ix: Index | None = None
+        self._searcher: WhooshSearcher | None = None
         self._view: IndexView | None = None
         self._articles = ArticleCache()  # the stored articles of recent hits
         # Accent restoration, spelling, abbreviations, suggestions: search/helpers.py.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from whoosh.util.numeric import byte_to_length
@@ -64,7 +65,7 @@ def _size(arrays: tuple[np.ndarray, ...]) -> int:
 
 @dataclass
 class Leaf:
-    reader: object  # whoosh SegmentReader
+    reader: Any  # whoosh SegmentReader
     offset: int
     key: str
     count: int

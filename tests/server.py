@@ -24,6 +24,7 @@ which failing tests show; :meth:`Server.wait_for_log` waits for a line.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -32,10 +33,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 _LISTENING = re.compile(r"Listening at: http://([\d.]+):(\d+)")
@@ -55,9 +60,52 @@ class Server:
     port: int = 0
     log: list[str] = field(default_factory=list)
     worker_pids: set[int] = field(default_factory=set)
+    access_log: Path | None = None  # the access log's file, where a test's config set one
 
     def output(self) -> str:
         return "".join(self.log)
+
+    def worker_of(self, marker: str, timeout: float = 30.0) -> int:
+        """The pid of the worker that answered the request whose query string holds *marker*,
+        read from its access log line (in ``access_log`` if the test set that file, else in the
+        server's output, where the default access log goes)."""
+        deadline = time.monotonic() + timeout
+        while self.access_log is not None:
+            for line in self.access_log.read_text(encoding="utf-8").splitlines():
+                if marker in line:
+                    return int(json.loads(line)["worker"])
+            if time.monotonic() > deadline:
+                raise ServerFailed(f"no access line with {marker} within {timeout} s")
+            time.sleep(0.05)
+        return int(self.wait_for_log(rf'"query": "[^"]*{re.escape(marker)}.*"worker": (\d+)', timeout).group(1))
+
+    def on_every_worker(
+        self, path: str, check: Callable[[requests.Response, int], None] | None = None, timeout: float = 60.0, **params
+    ) -> None:
+        """GET *path* until every worker has answered it, and ``check(response, worker pid)`` each answer.
+
+        Each request opens its own connection, and which worker accepts it is the kernel's
+        choice: each carries a marker (``probe``, a parameter the API ignores) and the access
+        log line holding it names the worker.  A few go out at once, so that while one worker
+        is busy another takes the next.  A thread logs a request right after writing its
+        answer, so once every worker has logged a marked request sent later, the requests
+        answered before the call are in the access log too."""
+        answered: set[int] = set()
+        deadline = time.monotonic() + timeout
+
+        def one(_: int) -> int:
+            marker = uuid.uuid4().hex
+            response = requests.get(self.url + path, params={**params, "probe": marker}, timeout=30)
+            pid = self.worker_of(marker)
+            if check is not None:
+                check(response, pid)
+            return pid
+
+        with ThreadPoolExecutor(max_workers=2 * len(self.worker_pids)) as pool:
+            while answered != self.worker_pids:
+                if time.monotonic() > deadline:
+                    raise ServerFailed(f"answered by workers {sorted(answered)} of {sorted(self.worker_pids)}")
+                answered.update(pool.map(one, range(2 * len(self.worker_pids))))
 
     def wait_for_log(self, pattern: str, timeout: float = 30.0) -> re.Match:
         """The first log line matching regex *pattern* (waiting up to *timeout* s for it)."""

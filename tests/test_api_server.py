@@ -1,9 +1,9 @@
-"""The API under a real gunicorn: the README's serve command, limits, logs, writes seen by every worker.
+"""The API under a real gunicorn: the README's serve command, limits, logs, writes seen by every worker,
+slow clients.
 
 Each test starts its own server (tests/server.py) on a free loopback port.  To
-ask a *particular* worker, a test keeps one keep-alive connection per worker:
-a gthread worker serves every request of a connection it accepted, and
-/api/health says which worker (pid) answered.
+reach *every* worker, a test marks its requests and reads which worker logged
+each one (``Server.on_every_worker``).
 """
 
 from __future__ import annotations
@@ -30,53 +30,6 @@ pytestmark = pytest.mark.server
 KEY = "server-test-key-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {KEY}"}
 SEED = "000_2ebd19a772751180"
-
-
-def worker_sessions(server, timeout: float = 30.0) -> dict[int, requests.Session]:
-    """One open keep-alive connection to each worker, by pid.
-
-    gunicorn closes a connection idle for its keep-alive time (5 s): use them at once.
-    """
-    sessions: dict[int, requests.Session] = {}
-    deadline = time.monotonic() + timeout
-    while set(sessions) != server.worker_pids:
-        assert time.monotonic() < deadline, f"reached only workers {sorted(sessions)} of {sorted(server.worker_pids)}"
-        session = requests.Session()
-        pid = session.get(server.url + "/api/health", timeout=10).json()["worker"]
-        if pid in sessions:
-            session.close()
-        else:
-            sessions[pid] = session
-    return sessions
-
-
-class ConnectionMoved(AssertionError):
-    """The keep-alive connection was closed and requests opened another, to another worker."""
-
-
-def on_worker(session: requests.Session, server, pid: int, path: str, **params) -> dict:
-    """GET *path* on the worker *pid* (and check that it really was that worker)."""
-    body = session.get(server.url + path, params=params, timeout=30).json()
-    if session.get(server.url + "/api/health", timeout=10).json()["worker"] != pid:
-        raise ConnectionMoved("connection changed worker")
-    return body
-
-
-def on_every_worker(server, check: Callable[[requests.Session, int], None], timeout: float = 30.0) -> None:
-    """Run *check* once on a connection to each worker.  A worker may close a connection after
-    its answer (api/balance.py moves connections off a worker holding more than another):
-    then that worker is reached again on a new one."""
-    done: set[int] = set()
-    deadline = time.monotonic() + timeout
-    while done != server.worker_pids:
-        assert time.monotonic() < deadline, f"checked only workers {sorted(done)} of {sorted(server.worker_pids)}"
-        for pid, session in worker_sessions(server).items():
-            if pid not in done:
-                try:
-                    check(session, pid)
-                except ConnectionMoved:
-                    continue
-                done.add(pid)
 
 
 def raw_request(port: int, data: bytes) -> tuple[int, dict, bytes]:
@@ -169,7 +122,7 @@ def test_access_log_is_json_lines_without_keys(sample_server):
     requests.get(url + "/api/search", params={"q": "dan van", "api_key": KEY}, timeout=10)
     requests.put(url + f"/api/documents/{KEY}", json=article("log"), headers=AUTH, timeout=30)
     requests.delete(url + "/api/documents/no-such-doc", headers={"Authorization": "Bearer wrong-key"}, timeout=10)
-    time.sleep(0.5)  # gunicorn writes the access line after the response
+    sample_server.on_every_worker("/api/health")  # every line before this one is written
     lines = sample_server.access_log.read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines]  # every line is one JSON object
     assert {"time", "remote", "method", "path", "query", "status", "duration_ms", "worker"} <= records[-1].keys()
@@ -185,12 +138,13 @@ def test_a_rebuild_switches_every_worker_without_errors(sample_index, tmp_path):
     """python -m index build while the server is searched: no failed request, all workers move on."""
     config = copy_index(sample_index, tmp_path / "rebuild", index={"sources": [str(ROOT / "data" / "sample")]})
     with running_server(config, workers=2, env={"HNP_API_KEYS": KEY}) as server:
-        sessions = worker_sessions(server)
-        before = {pid: on_worker(s, server, pid, "/api/health")["generation"] for pid, s in sessions.items()}
+        before: dict[int, str] = {}
+        server.on_every_worker("/api/health", lambda r, pid: before.setdefault(pid, r.json()["generation"]))
         word = "zq" + uuid.uuid4().hex[:8]
         put = requests.put(server.url + "/api/documents/kept-1", json=article(word), headers=AUTH, timeout=30)
         assert put.status_code == 200
         failures: list[str] = []
+        answered = [0]
         stop = threading.Event()
 
         def search_continuously():
@@ -199,6 +153,7 @@ def test_a_rebuild_switches_every_worker_without_errors(sample_index, tmp_path):
                     r = session.get(server.url + "/api/search", params={"q": "dan van"}, timeout=30)
                     if r.status_code != 200 or r.json()["hits"][0]["id"] != SEED:
                         failures.append(f"{r.status_code} {r.text[:200]}")
+                    answered[0] += 1
 
         readers = [threading.Thread(target=search_continuously) for _ in range(3)]
         for thread in readers:
@@ -211,23 +166,51 @@ def test_a_rebuild_switches_every_worker_without_errors(sample_index, tmp_path):
                 text=True,
                 timeout=300,
             )
-            time.sleep(0.5)
+            # Some searches after the switch too, however fast the machine.
+            after_build = answered[0]
+            deadline = time.monotonic() + 60
+            while answered[0] < after_build + 20 and time.monotonic() < deadline:
+                time.sleep(0.05)
         finally:
             stop.set()
             for thread in readers:
                 thread.join()
         assert build.returncode in (0, 3), build.stderr
         assert failures == []
+        assert answered[0] >= after_build + 20
         old_generations = {generation.split(".")[0] for generation in before.values()}
 
-        # The build took longer than the keep-alive timeout: connect to every worker again.
-        def moved_on(session: requests.Session, pid: int) -> None:
-            after = on_worker(session, server, pid, "/api/health")
-            assert after["generation"].split(".")[0] not in old_generations, f"worker {pid} is on the old generation"
-            # The acknowledged write was replayed into the new generation.
-            assert on_worker(session, server, pid, "/api/search", q=word)["total"] == 1
+        def moved_on(r: requests.Response, pid: int) -> None:
+            assert r.json()["generation"].split(".")[0] not in old_generations, f"worker {pid} is on the old generation"
 
-        on_every_worker(server, moved_on)
+        def replayed(r: requests.Response, pid: int) -> None:
+            # The acknowledged write was replayed into the new generation.
+            assert r.json()["total"] == 1, f"worker {pid} lost the write"
+
+        server.on_every_worker("/api/health", moved_on)
+        server.on_every_worker("/api/search", replayed, q=word)
+
+
+# --- slow clients (api/server.py: what a thread per connection buys) ---------------------------
+
+
+def slow_client(port: int) -> socket.socket:
+    """A connection that has sent half a request and sends nothing more."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(b"GET /api/search?q=dan+van HTTP/1.1\r\nHost: t\r\n")
+    return sock
+
+
+def test_slow_clients_hold_a_thread_each_and_every_worker_still_answers(sample_index, tmp_path):
+    """As many clients stuck in the middle of their request as there are workers: had each held a
+    whole worker (one request per process), nobody else would be answered until server.timeout."""
+    config = copy_index(sample_index, tmp_path / "slow")
+    with running_server(config, workers=2) as server, slow_client(server.port), slow_client(server.port):
+
+        def found(r: requests.Response, pid: int) -> None:
+            assert r.status_code == 200 and r.json()["hits"][0]["id"] == SEED, f"worker {pid}: {r.text[:200]}"
+
+        server.on_every_worker("/api/search", found, q="dan van")
 
 
 # --- the issue's second demonstration: writes on news-00 ------------------------------------
@@ -244,21 +227,28 @@ def news_server(corpus_index, tmp_path_factory):
 @pytest.mark.corpus
 def test_put_is_found_by_the_next_search_on_every_worker_and_delete_removes_it(news_server):
     server = news_server
-    sessions = worker_sessions(server)
     word = "zq" + uuid.uuid4().hex[:10]
     doc_id = f"api-test-{word}"
-    for pid, session in sessions.items():  # every worker has searched the index before the write
-        assert on_worker(session, server, pid, "/api/search", q=word)["total"] == 0
+
+    def total(expected: int) -> Callable[[requests.Response, int], None]:
+        def check(r: requests.Response, pid: int) -> None:
+            assert r.json()["total"] == expected, f"worker {pid} finds {r.json()['total']}, not {expected}"
+            if expected:
+                assert r.json()["hits"][0]["id"] == doc_id
+
+        return check
+
+    def missing(r: requests.Response, pid: int) -> None:
+        assert r.status_code == 404, f"worker {pid} still has it"
+
+    server.on_every_worker("/api/search", total(0), q=word)  # every worker has searched before the write
     put = requests.put(server.url + f"/api/documents/{doc_id}", json=article(word), headers=AUTH, timeout=60)
     assert put.status_code == 200, put.text
-    for pid, session in sessions.items():
-        found = on_worker(session, server, pid, "/api/search", q=word)
-        assert found["total"] == 1 and found["hits"][0]["id"] == doc_id, f"worker {pid} missed the write"
+    server.on_every_worker("/api/search", total(1), q=word)
     deleted = requests.delete(server.url + f"/api/documents/{doc_id}", headers=AUTH, timeout=60)
     assert deleted.status_code == 200, deleted.text
-    for pid, session in sessions.items():
-        assert on_worker(session, server, pid, "/api/search", q=word)["total"] == 0, f"worker {pid} still finds it"
-        assert session.get(server.url + f"/api/documents/{doc_id}", timeout=10).status_code == 404
+    server.on_every_worker("/api/search", total(0), q=word)
+    server.on_every_worker(f"/api/documents/{doc_id}", missing)
 
 
 @pytest.mark.corpus
@@ -274,10 +264,12 @@ def test_100_concurrent_puts_lose_none(news_server):
     with ThreadPoolExecutor(max_workers=100) as pool:
         statuses = list(pool.map(put, ids))
     assert statuses == [200] * 100
-    for pid, session in worker_sessions(server).items():
-        result = on_worker(session, server, pid, "/api/search", q=word, per_page=100)
-        assert result["total"] == 100, f"worker {pid} sees {result['total']} of 100"
-        assert {h["id"] for h in result["hits"]} == set(ids)
+
+    def all_there(r: requests.Response, pid: int) -> None:
+        assert r.json()["total"] == 100, f"worker {pid} sees {r.json()['total']} of 100"
+        assert {h["id"] for h in r.json()["hits"]} == set(ids)
+
+    server.on_every_worker("/api/search", all_there, q=word, per_page=100)
     assert "Traceback" not in server.output()
 
 

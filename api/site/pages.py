@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import jinja2
@@ -176,7 +177,7 @@ _ENV.globals.update(
     counts=charts.counts,
     table_rows=charts.table_rows,
 )
-_CHARTS = _ENV.get_template("charts.html").module
+_CHARTS: Any = _ENV.get_template("charts.html").module  # the macros of charts.html
 
 
 def timeline_html(facets: dict, state: SearchState) -> Markup:
