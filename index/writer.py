@@ -137,6 +137,7 @@ def _write_group(store: IndexStore, group: Group, deadline: float, timeout: floa
                 time.sleep(0.1)
             continue
         ix = store.open(name)
+        ix.storage = RetiringStorage(ix.storage.folder)  # serving workers may still read merged-away segments
         try:
             writer = open_writer(ix, timeout=max(0.1, deadline - time.monotonic()), delay=0.02)
         except LockError:

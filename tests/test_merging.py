@@ -49,3 +49,18 @@ def test_few_segments_are_not_merged(sample_index, tmp_path):
     before = segment_sizes(store)
     write(store, [upsert_entry(Article.from_json({"id": "x", "title": "Tin", "body": "Nội dung."}))])
     assert segment_sizes(store) == sorted([*before, 1])
+
+
+def test_a_reader_of_an_older_commit_still_reads_segments_a_write_merged_away(sample_index, tmp_path):
+    store = IndexStore(load_config(copy_index(sample_index, tmp_path)).path("index.path"))
+    for n in range(MERGE_ABOVE_SEGMENTS + 1):  # one segment per write, then merges begin
+        write(store, [upsert_entry(Article(id=f"m{n}", title=f"Bài {n}", body=f"Nội dung thứ {n}."))])
+    old = store.open().reader()  # a serving worker's view, its stored-fields columns not opened yet
+    try:
+        for n in range(MERGE_ABOVE_SEGMENTS + 1, 3 * MERGE_ABOVE_SEGMENTS):
+            write(store, [upsert_entry(Article(id=f"m{n}", title=f"Bài {n}", body=f"Nội dung thứ {n}."))])
+        assert len(store.open().reader().leaf_readers()) < MERGE_ABOVE_SEGMENTS  # merged meanwhile
+        ids = {old.stored_fields(d)["id"] for d in old.all_doc_ids()}
+        assert {f"m{n}" for n in range(MERGE_ABOVE_SEGMENTS + 1)} <= ids
+    finally:
+        old.close()
