@@ -18,7 +18,7 @@ from whoosh.index import LockError
 from index.schema import to_document
 from index.sources import Problem, expand, read_with_origins
 from index.store import IndexOutdated, IndexStore, open_writer
-from index.writer import WriteFailed, _write_failed, apply_entries
+from index.writer import WriteFailed, apply_entries, write_failed
 
 
 @dataclass
@@ -80,7 +80,7 @@ def build(
     files = expand(sources)  # fail early on a missing path, before any work
     total = count_records(files)
     report.input_bytes = sum(f.stat().st_size for f in files)
-    with store.build_lock(), _helpers_die_with_the_build():
+    with store.build_lock(), helpers_die_with_the_build():
         name, ix = store.new_generation()
         report.generation = name
         try:
@@ -90,7 +90,7 @@ def build(
                 else open_writer(ix, limitmb=memory_mb)
             )
             seen: set[str] = set()
-            bar = _progress_bar(total, progress)
+            bar = progress_bar(total, progress)
             try:
                 for origin, item in read_with_origins(files, portal_source):
                     if isinstance(item, Problem):
@@ -126,7 +126,7 @@ def build(
                 # every later write failing too.
                 store.remove_unpublished()
             if isinstance(exc, OSError) and not isinstance(exc, WriteFailed):
-                raise _write_failed(exc) from exc  # "the disk is full; the served index is unchanged"
+                raise write_failed(exc) from exc  # "the disk is full; the served index is unchanged"
             raise
     report.seconds = time.perf_counter() - started
     return report
@@ -138,7 +138,7 @@ _registered = False
 
 
 @contextlib.contextmanager
-def _helpers_die_with_the_build() -> Iterator[None]:
+def helpers_die_with_the_build() -> Iterator[None]:
     """Make the indexing processes Whoosh forks meanwhile die with the build that forked them.
 
     They wait for work on a queue whose write end each of them also holds, so after a
@@ -219,7 +219,7 @@ class _NoBar:
     def close(self) -> None: ...
 
 
-def _progress_bar(total: int, enabled: bool):
+def progress_bar(total: int, enabled: bool):
     if not enabled:
         return _NoBar()
     from tqdm import tqdm

@@ -285,14 +285,14 @@ def cmd_sync(args, config: Config, store) -> int:
 
 
 def _sync_once(args, config: Config, store, sources: list, stop) -> int:
-    from index.build import _progress_bar, count_records
+    from index.build import count_records, progress_bar
     from index.sources import SourceError, expand
     from index.store import BuildBusy, IndexMissing
     from index.sync import SyncStopped, sync
     from index.writer import WriteFailed, WriterBusy
 
     try:
-        bar = _progress_bar(count_records(expand(sources)), not args.quiet)
+        bar = progress_bar(count_records(expand(sources)), not args.quiet)
         try:
             report = sync(
                 store,
@@ -325,13 +325,13 @@ def _config_relative(config: Config, source: str) -> Path:
 
 
 def cmd_add(args, config: Config, store) -> int:
-    from index.build import _progress_bar, count_records
+    from index.build import count_records, progress_bar
     from index.sources import Problem, expand, read_with_origins
     from index.writer import upsert_entry, write
 
     files = expand(args.sources)
     changelog = _changelog(config)
-    bar = _progress_bar(count_records(files), not args.quiet)
+    bar = progress_bar(count_records(files), not args.quiet)
     added = skipped = seq = 0
     batch: list[dict] = []
 

@@ -243,11 +243,11 @@ def rebuild(
     batch: int = 500,
 ) -> RebuildReport:
     """A new generation from the ``articles`` table, brought up to the log's head, then made live."""
-    from index.build import _helpers_die_with_the_build
+    from index.build import helpers_die_with_the_build
 
     started = time.perf_counter()
     report = RebuildReport()
-    with store.build_lock(), _helpers_die_with_the_build():
+    with store.build_lock(), helpers_die_with_the_build():
         name, ix = store.new_generation()
         report.generation = name
         try:

@@ -123,7 +123,7 @@ def write(store: IndexStore, entries: list[dict], timeout: float = 30.0) -> Writ
     except OSError as exc:  # the queue's own files, or a leader's failure: a full or unwritable disk
         if exc.errno is None:
             raise
-        raise _write_failed(exc) from exc
+        raise write_failed(exc) from exc
     return WriteResult(**outcome)
 
 
@@ -143,7 +143,7 @@ def _write_group(store: IndexStore, group: Group, deadline: float, timeout: floa
         except LockError:
             raise WriterBusy(f"the index is busy with another write; gave up after {timeout:g} s") from None
         except OSError as exc:
-            raise _write_failed(exc) from exc
+            raise write_failed(exc) from exc
         if store.current() != name:  # a rebuild went live while we waited: write there
             writer.cancel()
             continue
@@ -153,7 +153,7 @@ def _write_group(store: IndexStore, group: Group, deadline: float, timeout: floa
         except BaseException as exc:
             _cancel_quietly(writer)  # whatever failed, the index's writer lock must not stay held
             if isinstance(exc, OSError):
-                raise _write_failed(exc) from exc
+                raise write_failed(exc) from exc
             raise
         try:
             results = apply_batches(writer, batches)
@@ -162,7 +162,7 @@ def _write_group(store: IndexStore, group: Group, deadline: float, timeout: floa
             _cancel_quietly(writer)
             store.journal_truncate(start)
             if isinstance(exc, OSError):
-                raise _write_failed(exc) from exc
+                raise write_failed(exc) from exc
             raise
         return [{**asdict(result), "generation": name} for result in results]
 
@@ -179,7 +179,7 @@ def _create_first_generation(store: IndexStore) -> bool:
     except BuildBusy:
         return False  # the caller waits for the running build's CURRENT
     except OSError as exc:
-        raise _write_failed(exc) from exc
+        raise write_failed(exc) from exc
     return True
 
 
@@ -188,7 +188,7 @@ def _cancel_quietly(writer) -> None:
         writer.cancel()
 
 
-def _write_failed(exc: OSError) -> WriteFailed:
+def write_failed(exc: OSError) -> WriteFailed:
     reasons = {
         errno.ENOSPC: "the disk is full",
         errno.EDQUOT: "the disk quota is exceeded",
@@ -228,7 +228,7 @@ def apply_log(store: IndexStore, changes: list[tuple[int, dict]], timeout: float
         except LockError:
             raise WriterBusy(f"the index is busy with another write; gave up after {timeout:g} s") from None
         except OSError as exc:
-            raise _write_failed(exc) from exc
+            raise write_failed(exc) from exc
         if store.current() != name:  # a rebuild went live while we waited: write there
             writer.cancel()
             continue
@@ -243,7 +243,7 @@ def apply_log(store: IndexStore, changes: list[tuple[int, dict]], timeout: float
         except BaseException as exc:
             _cancel_quietly(writer)
             if isinstance(exc, OSError):
-                raise _write_failed(exc) from exc
+                raise write_failed(exc) from exc
             raise
         last = changes[-1][0]
         store.set_applied_seq(name, last)
@@ -273,7 +273,7 @@ def _first_generation_from_log(store: IndexStore, changes: list[tuple[int, dict]
     except BuildBusy:
         return False
     except OSError as exc:
-        raise _write_failed(exc) from exc
+        raise write_failed(exc) from exc
     return True
 
 

@@ -16,8 +16,8 @@ points of a search, each time with the searcher's lock held:
   a word run together (``hanoi``) cut into the syllables the index holds far more
   often (:func:`search.typing.splits`); :meth:`Helpers.confident` and
   :meth:`Helpers.better` decide whether the correction's results are shown instead;
-* :meth:`Helpers.suggest` and :meth:`Helpers.similar` -- completions as the
-  reader types (:mod:`search.suggest`) and more like this (:mod:`search.similar`).
+* :meth:`Helpers.suggest` -- completions as the reader types (:mod:`search.suggest`);
+  more like this is :mod:`search.similar`, called by the searcher.
 
 Everything is learned from the index itself at query time, through the
 searcher's posting cache and a small sample of stored texts
@@ -40,7 +40,7 @@ from search.deadline import NONE, Deadline
 from search.occurrences import KeyCache, Occurrences, TextCache
 from search.query import Clause, ParsedQuery
 from search.restore import Reading, Restorer, UnigramCache
-from search.similar import similar
+from search.segments import IndexView
 from search.spelling import ACCENTED_FIELDS, RARE, Speller, phrase_count, word_frequency
 from search.suggest import Suggester
 from search.typing import decode_text, may_be_syllable, splits
@@ -73,15 +73,14 @@ class Helpers:
         self.keys = KeyCache(24 << 20)  # phrase keys for keystrokes; the worker has 500 MB in all
         self.frequencies: dict[tuple[str, str], int] = {}  # document frequencies, until the index changes
         self.readings: dict[tuple[str, ...], Reading] = {}  # restored stretches, until the index changes
-        self._view = None
+        self._view: IndexView | None = None
         self._whoosh = None
-        self._pending: tuple[ParsedQuery, Reading] | None = None
 
-    def index_changed(self, searcher) -> None:
-        """The searcher now sees a new commit or generation: refresh derived data."""
-        self._view = searcher._view
-        self._whoosh = searcher._searcher
-        self._pending = None
+    def index_changed(self, view: IndexView, whoosh) -> None:
+        """The searcher now sees a new commit or generation (*view* over Whoosh's searcher
+        *whoosh*): refresh derived data."""
+        self._view = view
+        self._whoosh = whoosh
         self.texts.clear()  # document numbers may have changed
         self.keys.clear()
         self.frequencies.clear()
@@ -138,9 +137,9 @@ class Helpers:
         for clause in [*parsed.clauses, *parsed.excluded]:
             _add_spellings(clause)
 
-    def reading(self, parsed: ParsedQuery) -> list[str] | None:
-        """The most likely accented syllables of a query typed without diacritics, or None."""
-        self._pending = None
+    def reading(self, parsed: ParsedQuery) -> Reading | None:
+        """The most likely accented syllables of a query typed without diacritics (and how they
+        are written, capitals restored: ``Nguyễn Văn Phong``), or None."""
         if parsed.is_empty or parsed.accented or self._view is None:
             return None
         clauses = parsed.clauses
@@ -168,8 +167,7 @@ class Helpers:
             stretch += clause.syllables
         if syllables == parsed.positive_syllables() or (total == 1 and share < MIN_SHARE):
             return None
-        self._pending = (parsed, Reading(syllables, display, share))
-        return syllables
+        return Reading(syllables, display, share)
 
     def _restore(self, restorer: Restorer, stretch: list[str]) -> Reading:
         # The same words come back with another sort, page or filter, and as part of other
@@ -182,14 +180,8 @@ class Helpers:
             found = self.readings[key] = restorer.restore(stretch)
         return replace(found, syllables=list(found.syllables), display=list(found.display))
 
-    def display(self, parsed: ParsedQuery) -> list[str] | None:
-        """How the reading :meth:`reading` just restored for *parsed* is written (capitals
-        restored: ``Nguyễn Văn Phong``), or None."""
-        pending = self._pending
-        return list(pending[1].display) if pending and pending[0] is parsed else None
-
     def did_you_mean(
-        self, parsed: ParsedQuery, reading: list[str] | None, evaluation, deadline: Deadline = NONE
+        self, parsed: ParsedQuery, reading: Reading | None, evaluation, deadline: Deadline = NONE
     ) -> str | None:
         """A query to offer instead (accents restored, spelling corrected), or None; no spelling
         correction once *deadline* has passed, and none for a query cut at its limits (``truncated``:
@@ -197,11 +189,9 @@ class Helpers:
         for nothing)."""
         if self._view is None or parsed.is_empty:
             return None
-        pending = self._pending
-        self._pending = None
         if parsed.truncated:
             return None
-        display = pending[1].display if pending and pending[0] is parsed and reading else None
+        display = reading.display if reading else None
         if evaluation.relaxed or int(evaluation.matched.sum()) < FEW_HITS:
             corrected = self.speller.correct(self.occurrences(), self.unigrams, parsed, deadline)
             if corrected is not None:
@@ -263,13 +253,9 @@ class Helpers:
 
     # --- other requests ----------------------------------------------------------------
 
-    def suggest(self, searcher, prefix: str, limit: int) -> list[str]:
+    def suggest(self, prefix: str, limit: int) -> list[str]:
         """Completions of what the reader is typing."""
         return self.suggester.suggest(self.occurrences(), prefix, limit)
-
-    def similar(self, searcher, doc_id: str, limit: int) -> list[dict] | None:
-        """Articles like *doc_id* (not itself), or None when *doc_id* is unknown."""
-        return similar(searcher, doc_id, limit)
 
 
 def load_abbreviations(config) -> Abbreviations:

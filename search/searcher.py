@@ -41,6 +41,7 @@ from search.query import ParsedQuery, parse_query
 from search.ranking import SORTS, Ranking
 from search.segments import IndexView, SegmentCache
 from search.shared_results import SharedResults, default_directory
+from search.similar import similar
 from search.snippets import highlight_title, snippet
 
 RECENT_SEARCHES = 8  # evaluations kept for paging (about 13 bytes per indexed article each)
@@ -215,7 +216,7 @@ class Searcher:
         if self._view is None:
             self._view = IndexView(self._searcher, self._cache)
             self._articles.clear()  # document numbers may have changed
-            self.helpers.index_changed(self)
+            self.helpers.index_changed(self._view, self._searcher)
         self._known = self._commit(stamp)
         return self._view
 
@@ -435,14 +436,14 @@ class Searcher:
         prefix = prefix[: self.config["search.max_query_chars"]]
         with self._lock:
             self._refresh()
-            return self.helpers.suggest(self, prefix, limit)
+            return self.helpers.suggest(prefix, limit)
 
     def similar(self, doc_id: str, limit: int = 10) -> list[dict] | None:
         """Articles most like *doc_id*, excluding itself; None when *doc_id* is unknown."""
         limit = _integer("limit", limit, 1, 100)
         with self._lock:
             self._refresh()
-            return self.helpers.similar(self, doc_id, limit)
+            return similar(self._view, self._searcher, self.weights, self._hit, doc_id, limit)
 
     # --- internals ------------------------------------------------------------------------
 
@@ -504,8 +505,8 @@ class Searcher:
         parsed = phrase or typed
         counted = Counted(match="phrase" if phrase else "all")
         self.helpers.expand(parsed)
-        reading = self.helpers.reading(parsed)
-        display = self.helpers.display(parsed)
+        restored = self.helpers.reading(parsed)
+        reading, display = (restored.syllables, restored.display) if restored else (None, None)
         evaluator = Evaluator(view, self.weights, deadline, self.config["search.prefix_terms"])
         evaluation = evaluator.evaluate(parsed, filters, reading)
         judged = evaluation  # what a spelling correction is offered on
@@ -533,7 +534,7 @@ class Searcher:
                     evaluation = replace(evaluation, matched=exact)
                 elif unaccented is not None:
                     evaluation = unaccented
-        did_you_mean = self.helpers.did_you_mean(parsed, reading, judged, deadline)
+        did_you_mean = self.helpers.did_you_mean(parsed, restored, judged, deadline)
         if (wrong_accent or respell) and did_you_mean is None and not parsed.truncated:
             did_you_mean = self.helpers.respelled(parsed)
         if phrase and (wrong_accent or not parsed.accented) and evaluation.matched.any():

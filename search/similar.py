@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict
 
 import numpy as np
 
 from index.analysis import segment_words, syllables
-from search.engine import Evaluation, Evaluator
+from search.engine import Evaluation, Evaluator, Weights
+from search.segments import IndexView
 
 WORDS = 25  # distinctive pyvi words kept
 SYLLABLES = 15  # distinctive syllables kept (names and terms pyvi does not join)
@@ -31,15 +33,16 @@ MIN_TF = 2.0  # weighted count a term needs: twice in the body, or once in the t
 COMMON = 0.3  # a term in more than this share of articles is not distinctive (idf does the rest)
 
 
-def similar(searcher, doc_id: str, limit: int) -> list[dict] | None:
-    """Hits (search-hit dicts) for the *limit* articles most like *doc_id*; None if it is unknown."""
-    view = searcher._view
-    whoosh = searcher._searcher
+def similar(
+    view: IndexView, whoosh, weights: Weights, hit: Callable[[int, Evaluation], object], doc_id: str, limit: int
+) -> list[dict] | None:
+    """Hits (search-hit dicts, made by *hit*) for the *limit* articles of *view* (over Whoosh's
+    searcher *whoosh*) most like *doc_id*; None if it is unknown."""
     docnum = next((d for d in whoosh.document_numbers(id=doc_id) if view.live[d]), None)
     if docnum is None:
         return None
     stored = whoosh.stored_fields(docnum)
-    weights = searcher.weights.fields
+    field_weights = weights.fields
     words: Counter[str] = Counter()
     sounds: Counter[str] = Counter()
     for field in TEXT_FIELDS:
@@ -50,10 +53,10 @@ def similar(searcher, doc_id: str, limit: int) -> list[dict] | None:
             continue
         for word in segment_words(text):
             if "_" in word:
-                words[word] += weights[field]
+                words[word] += field_weights[field]
         for syllable in syllables(text):
             if syllable.isalpha():  # numbers and dates are not what an article is about
-                sounds[syllable] += weights[field]
+                sounds[syllable] += field_weights[field]
 
     total = max(view.live_count, 1)
     chosen_words = _distinctive(words, lambda w: _df(view, "body_w", w) + _df(view, "title_w", w), total, WORDS)
@@ -61,10 +64,10 @@ def similar(searcher, doc_id: str, limit: int) -> list[dict] | None:
     if not chosen_words and not chosen_sounds:
         return []
 
-    evaluator = Evaluator(view, searcher.weights)
+    evaluator = Evaluator(view, weights)
     scores = np.zeros(view.size, dtype=np.float32)
-    word_fields = [(f"{field}_w", weights[field]) for field in TEXT_FIELDS]
-    sound_fields = [(field, weights[field]) for field in TEXT_FIELDS]
+    word_fields = [(f"{field}_w", field_weights[field]) for field in TEXT_FIELDS]
+    sound_fields = [(field, field_weights[field]) for field in TEXT_FIELDS]
     for word, weight in chosen_words:
         evaluator.bm25f(word, word_fields, scores, weight)
     for sound, weight in chosen_sounds:
@@ -82,7 +85,7 @@ def similar(searcher, doc_id: str, limit: int) -> list[dict] | None:
         "phrases": [],
     }
     evaluation = Evaluation(matched=scores > 0, scores=scores, terms=highlight)
-    return [asdict(searcher._hit(int(d), evaluation)) for d in top.tolist()]
+    return [asdict(hit(int(d), evaluation)) for d in top.tolist()]  # type: ignore[call-overload]
 
 
 def _df(view, field: str, term: str) -> int:
