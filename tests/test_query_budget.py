@@ -107,3 +107,12 @@ def test_hostile_queries_of_the_issue_are_answered_and_marked_truncated(config):
     for q in (PREFIXES, '"' + " ".join(["là"] * 332) + '"'):
         response = client.simulate_get("/api/search", params={"q": q})
         assert response.status_code == 200 and response.json["truncated"] is True
+
+
+def test_a_query_cut_at_its_limits_gets_no_restored_reading(sample_index):
+    searcher = Searcher(load_config(sample_index).with_overrides(search__max_query_terms=3))
+    searcher.search("")  # opens the index
+    whole, cut = searcher.parse("dan van"), searcher.parse("dan van kheo ha noi")
+    assert cut.truncated and not whole.truncated
+    assert searcher.helpers.reading(whole) is not None  # dân vận
+    assert searcher.helpers.reading(cut) is None  # pasted text or a probe: no restoration work
