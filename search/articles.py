@@ -11,9 +11,9 @@ every commit, so the cache is emptied whenever the searcher's view changes.
 from __future__ import annotations
 
 import sys
-from collections import OrderedDict
 from typing import NamedTuple
 
+from search.lru import ByteLRU
 from search.snippets import fold_letters
 
 MAX_BYTES = 16 << 20  # 1,000-1,500 news articles, folded copies included
@@ -27,36 +27,24 @@ class ShownArticle(NamedTuple):
 
 
 class ArticleCache:
-    """Recently shown articles by document number, least recently used dropped first."""
+    """Recently shown articles by document number, within a budget in bytes."""
 
     def __init__(self, max_bytes: int = MAX_BYTES):
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[int, ShownArticle] = OrderedDict()
-        self._bytes = 0
+        self.articles: ByteLRU[int, ShownArticle] = ByteLRU(max_bytes, lambda article: article.size, 1.0)
 
     def get(self, docnum: int, read) -> ShownArticle:
         """The article *docnum*, read with ``read(docnum)`` (its fields) when not kept."""
-        found = self._items.get(docnum)
-        if found is not None:
-            self._items.move_to_end(docnum)
-            return found
-        fields = read(docnum)
-        texts = [fields["summary"], fields["body"], "\n".join(fields["captions"])]
-        found = ShownArticle(fields, texts, [fold_letters(text) for text in texts])
-        found = found._replace(size=_size(found))
-        self._items[docnum] = found
-        self._bytes += found.size
-        while self._bytes > self.max_bytes and len(self._items) > 1:
-            _, evicted = self._items.popitem(last=False)
-            self._bytes -= evicted.size
+        found = self.articles.get(docnum)
+        if found is None:
+            fields = read(docnum)
+            texts = [fields["summary"], fields["body"], "\n".join(fields["captions"])]
+            found = ShownArticle(fields, texts, [fold_letters(text) for text in texts])
+            found = found._replace(size=_size(found))
+            self.articles.put(docnum, found)
         return found
 
-    def clear(self) -> None:
-        self._items.clear()
-        self._bytes = 0
-
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self.articles)
 
 
 def _size(article: ShownArticle) -> int:

@@ -37,11 +37,12 @@ from index.analysis import SYLLABLE_RE, fold, has_diacritics, syllables
 from index.settings import ROOT
 from search.abbreviations import AbbreviationFileError, Abbreviations
 from search.deadline import NONE, Deadline
-from search.occurrences import KeyCache, Occurrences, TextCache
+from search.occurrences import Occurrences
 from search.query import Clause, ParsedQuery
 from search.restore import Reading, Restorer, UnigramCache
 from search.segments import IndexView
 from search.spelling import ACCENTED_FIELDS, RARE, Speller, phrase_count, word_frequency
+from search.state import IndexState
 from search.suggest import Suggester
 from search.typing import decode_text, may_be_syllable, splits
 from search.variants import spellings
@@ -50,7 +51,6 @@ from search.vocabulary import Vocabulary
 log = logging.getLogger(__name__)
 
 MAX_RESTORED = 32  # syllables: longer queries are pasted text, not typed words
-READINGS_KEPT = 20_000  # restored stretches remembered (a few hundred bytes each)
 FEW_HITS = 3  # fewer matches than this and a spelling correction is worth offering
 MIN_SHARE = 0.75  # a lone syllable is restored only if one form has most of its uses
 # A correction of the letters (spelling, a word run together) shows its own results instead of
@@ -69,28 +69,20 @@ class Helpers:
         self.vocabulary = Vocabulary()
         self.speller = Speller(self.vocabulary, config["search.spelling_max_chars"])
         self.suggester = Suggester(self.vocabulary, self.unigrams)
-        self.texts = TextCache()
-        self.keys = KeyCache(24 << 20)  # phrase keys for keystrokes; the worker has 500 MB in all
-        self.frequencies: dict[tuple[str, str], int] = {}  # document frequencies, until the index changes
-        self.readings: dict[tuple[str, ...], Reading] = {}  # restored stretches, until the index changes
+        self.state: IndexState | None = None  # the index state the searcher reads, and its caches
         self._view: IndexView | None = None
-        self._whoosh = None
 
-    def index_changed(self, view: IndexView, whoosh) -> None:
-        """The searcher now sees a new commit or generation (*view* over Whoosh's searcher
-        *whoosh*): refresh derived data."""
-        self._view = view
-        self._whoosh = whoosh
-        self.texts.clear()  # document numbers may have changed
-        self.keys.clear()
-        self.frequencies.clear()
-        self.readings.clear()
+    def index_changed(self, state: IndexState) -> None:
+        """The searcher now reads a new commit or generation, *state*: its caches start empty."""
+        self.state = state
+        self._view = state.view
         self.suggester.index_changed()
         # Document frequencies depend on the segments only (not on deletions).
         self.unigrams.reset(tuple(leaf.key for leaf in self._view.leaves))
 
     def occurrences(self) -> Occurrences:
-        return Occurrences(self._view, self._whoosh, self.texts, self.keys, self.frequencies)
+        state = self.state
+        return Occurrences(state.view, state.whoosh, state.texts, state.keys, state.frequencies)
 
     # --- a search ----------------------------------------------------------------------
 
@@ -176,11 +168,10 @@ class Helpers:
         # The same words come back with another sort, page or filter, and as part of other
         # queries' stretches; their reading depends on the index alone.
         key = tuple(stretch)
-        found = self.readings.get(key)
+        found = self.state.readings.get(key)
         if found is None:
-            if len(self.readings) >= READINGS_KEPT:
-                self.readings.clear()
-            found = self.readings[key] = restorer.restore(stretch)
+            found = restorer.restore(stretch)
+            self.state.readings.put(key, found)
         return replace(found, syllables=list(found.syllables), display=list(found.display))
 
     def did_you_mean(

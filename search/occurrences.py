@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections import OrderedDict
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from index.analysis import INVISIBLE, canonical_syllable, fold, has_diacritics, is_syllable, normalize
+from search.lru import ByteLRU
 from search.postings import ENTRY_BYTES
 from search.segments import POSITION_BITS, IndexView, contains
 
@@ -44,7 +45,7 @@ _FAST_SYLLABLES = re.compile(rf"[\w\u0300-\u036f{INVISIBLE}]+")
 # What can make a run of _FAST_SYLLABLES other than one syllable: an underscore, an invisible
 # character, a combining mark (none in normalised text but a stray one between words).
 _SPECIAL = re.compile(f"[_\u0300-\u036f{INVISIBLE}]")
-FREQUENCIES_KEPT = 200_000  # document frequencies remembered (~150 bytes each)
+FREQUENCIES_BYTES = 1 << 20  # document frequencies of one request (~150 bytes each), unless the caller keeps them
 _CASE_SAMPLE = 40  # syllables looked at to tell whether a text is in Title Case or capitals
 
 
@@ -81,75 +82,35 @@ class Sighting:
 
 
 class TextCache:
-    """Short stored texts (titles, summaries...) already walked, kept across requests.
+    """Stored texts already walked, kept across requests: short fields (titles, summaries...) and
+    a few bodies apart, each within its budget in bytes (:class:`search.lru.ByteLRU`).
 
-    A reader typing ``ban dan v`` one key at a time makes the suggester read the
-    same texts again and again; only a few bodies are kept (they are big: a
-    walked body is some 50 KB).  Document numbers change when the index does, so
-    :meth:`clear` on every refresh.
+    A reader typing ``ban dan v`` one key at a time makes the suggester read the same texts
+    again and again.  A walked title or summary is some 2-6 KB (text and syllable spans), a
+    body ~50 KB, so bodies have their own budget and do not push the short texts out.
     """
 
-    # A walked title or summary is some 2-6 KB (text and syllable spans), a body ~50 KB.
-    def __init__(self, limit: int = 4_000, bodies: int = 64):
-        self.limit = limit
-        self._items: OrderedDict[tuple[int, str], tuple] = OrderedDict()
-        self._bodies: OrderedDict[tuple[int, str], tuple] = OrderedDict()
-        self.body_limit = bodies
+    def __init__(self, max_bytes: int = 16 << 20, body_bytes: int = 3 << 20):
+        self.short: ByteLRU[tuple[int, str], tuple] = ByteLRU(max_bytes, _text_size)
+        self.bodies: ByteLRU[tuple[int, str], tuple] = ByteLRU(body_bytes, _text_size)
 
     def get(self, key: tuple[int, str]):
-        items = self._bodies if key[1] == "body" else self._items
-        found = items.get(key)
-        if found is not None:
-            items.move_to_end(key)
-        return found
+        return (self.bodies if key[1] == "body" else self.short).get(key)
 
     def put(self, key: tuple[int, str], value: tuple) -> None:
-        items, limit = (self._bodies, self.body_limit) if key[1] == "body" else (self._items, self.limit)
-        if not limit:
-            return
-        items[key] = value
-        if len(items) > limit:
-            items.popitem(last=False)
-
-    def clear(self) -> None:
-        self._items.clear()
-        self._bodies.clear()
+        (self.bodies if key[1] == "body" else self.short).put(key, value)
 
 
-class KeyCache:
-    """Phrase keys of terms (``doc << 21 | position``), kept across requests, bounded in bytes.
+def _text_size(value: tuple) -> int:
+    """Bytes of a walked text ``(text, spans, caseless, complete)``: the string and ~120 bytes a span."""
+    return ENTRY_BYTES + sys.getsizeof(value[0]) + 120 * len(value[1])
 
-    The posting cache keeps positions; this keeps them in the form phrases are
-    found with, so consecutive keystrokes do not convert the same arrays again.
-    Document numbers change when the index does: :meth:`clear` on every refresh.
-    """
 
-    def __init__(self, max_bytes: int = 32 << 20):
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._bytes = 0
-
-    def get(self, key: tuple[str, str]) -> np.ndarray | None:
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-        return found
-
-    def put(self, key: tuple[str, str], value: np.ndarray) -> None:
-        if not self.max_bytes or value.nbytes > self.max_bytes // 4:
-            return
-        old = self._items.pop(key, None)
-        if old is not None:
-            self._bytes -= ENTRY_BYTES + old.nbytes
-        self._items[key] = value
-        self._bytes += ENTRY_BYTES + value.nbytes  # an empty array still costs its entry
-        while self._bytes > self.max_bytes:
-            _, evicted = self._items.popitem(last=False)
-            self._bytes -= ENTRY_BYTES + evicted.nbytes
-
-    def clear(self) -> None:
-        self._items.clear()
-        self._bytes = 0
+def key_cache(max_bytes: int) -> ByteLRU[tuple[str, str], np.ndarray]:
+    """Phrase keys of terms (``doc << 21 | position``), kept across requests: the posting cache
+    keeps positions, this keeps them in the form phrases are found with, so consecutive
+    keystrokes do not convert the same arrays again.  An empty array still costs its entry."""
+    return ByteLRU(max_bytes, lambda keys: ENTRY_BYTES + keys.nbytes)
 
 
 class Occurrences:
@@ -165,20 +126,20 @@ class Occurrences:
         view: IndexView,
         searcher,
         texts: TextCache | None = None,
-        keys: KeyCache | None = None,
-        frequencies: dict[tuple[str, str], int] | None = None,
+        keys: ByteLRU | None = None,
+        frequencies: ByteLRU | None = None,
     ):
         self.view = view
         self.searcher = searcher  # Whoosh searcher, for stored fields
         self._keys: dict[tuple[str, str], np.ndarray] = {}
         self._phrases: dict[tuple, list[np.ndarray]] = {}
-        self._shared_keys = keys if keys is not None else KeyCache(0)
+        self._shared_keys = keys if keys is not None else key_cache(0)
         self._stored: dict[int, dict] = {}
         self._texts: dict[tuple[int, str], tuple[str, list[tuple[int, int]], bool, bool]] = {}
         self._shared = texts if texts is not None else TextCache(0, 0)
         # Document frequencies: per request, or kept across requests by the caller (they
         # change only with the index); the speller asks for dozens per question.
-        self._df: dict[tuple[str, str], int] = {} if frequencies is None else frequencies
+        self._df: ByteLRU = ByteLRU(FREQUENCIES_BYTES, lambda _: 150) if frequencies is None else frequencies
 
     # --- positions ---------------------------------------------------------------------
 
@@ -286,9 +247,7 @@ class Occurrences:
         found = self._df.get(memo)
         if found is None:
             found = self.view.doc_frequency(field, term)
-            if len(self._df) >= FREQUENCIES_KEPT:
-                self._df.clear()
-            self._df[memo] = found
+            self._df.put(memo, found)
         return found
 
     # --- texts -------------------------------------------------------------------------

@@ -12,7 +12,6 @@ merged away.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +20,7 @@ from whoosh.reading import CorruptIndexError
 from index import varint
 from index.codec import CompactCodec, read_blocks
 from index.whoosh_adapter import codec_of, posting_extent, postings_file, term_info, terms_of
+from search.lru import ByteLRU
 
 # Python overhead of a cached list (its key, object and arrays' headers).
 ENTRY_BYTES = 400
@@ -155,30 +155,20 @@ def compact_freqs(freqs: np.ndarray) -> np.ndarray:
 
 
 class PostingCache:
-    """An LRU of decoded posting lists, keyed by segment, field and term, bounded in bytes."""
+    """Decoded posting lists keyed by segment, field and term, within a budget in bytes: they
+    outlive index states (a segment never changes once written) until their segment is merged
+    away (:meth:`forget_segments`)."""
 
     def __init__(self, max_bytes: int = 64 << 20):
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple, Postings] = OrderedDict()
-        self._bytes = 0
+        self.lists: ByteLRU[tuple[str, str, str], Postings] = ByteLRU(max_bytes, Postings.nbytes)
 
     def get(self, segment_key: str, leaf, field: str, text: str) -> Postings:
         key = (segment_key, field, text)
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-            return found
-        postings = read_postings(leaf, field, text)
-        self._items[key] = postings
-        self._grew(postings.nbytes())
-        return postings
-
-    def _grew(self, size: int) -> None:
-        self._bytes += size
-        while self._bytes > self.max_bytes and len(self._items) > 1:
-            _, evicted = self._items.popitem(last=False)
-            self._bytes -= evicted.nbytes()
+        found = self.lists.get(key)
+        if found is None:
+            found = read_postings(leaf, field, text)
+            self.lists.put(key, found)
+        return found
 
     def forget_segments(self, live: set[str]) -> None:
-        for key in [k for k in self._items if k[0] not in live]:
-            self._bytes -= self._items.pop(key).nbytes()
+        self.lists.discard(lambda key: key[0] in live)

@@ -32,7 +32,6 @@ from index.schema import EXPORT_FIELDS, UNDATED, author_key, export_row
 from index.settings import Config
 from index.store import IndexMissing, IndexStore
 from index.whoosh_adapter import toc_path
-from search.articles import ArticleCache
 from search.counting import DIACRITICS, MATCHES, as_phrase, exact_mask, looks_like_name, spellings_found
 from search.deadline import Deadline, OverBudget
 from search.engine import PHRASE, Evaluation, Evaluator, Weights
@@ -43,6 +42,7 @@ from search.segments import IndexView, SegmentCache
 from search.shared_results import SharedResults, default_directory
 from search.similar import similar
 from search.snippets import highlight_title, snippet
+from search.state import IndexState
 
 RECENT_SEARCHES = 8  # evaluations kept for paging (about 13 bytes per indexed article each)
 
@@ -179,7 +179,7 @@ class Searcher:
         self._ix: Index | None = None
         self._searcher: WhooshSearcher | None = None
         self._view: IndexView | None = None
-        self._articles = ArticleCache()  # the stored articles of recent hits
+        self._state: IndexState | None = None  # the view's commit, and its caches (search/state.py)
         # Accent restoration, spelling, abbreviations, suggestions: search/helpers.py.
         self.helpers = Helpers(config)
 
@@ -215,8 +215,8 @@ class Searcher:
             self._view = None
         if self._view is None:
             self._view = IndexView(self._searcher, self._cache)
-            self._articles.clear()  # document numbers may have changed
-            self.helpers.index_changed(self._view, self._searcher)
+            self._state = IndexState(self._searcher, self._view)
+            self.helpers.index_changed(self._state)
         self._known = self._commit(stamp)
         return self._view
 
@@ -603,7 +603,7 @@ class Searcher:
 
     def _hit(self, docnum: int, evaluation: Evaluation, highlight: bool = True) -> Hit:
         if highlight:
-            shown = self._articles.get(docnum, self._article)
+            shown = self._state.articles.get(docnum, self._article)
             article = shown.fields
         else:
             article = self._article(docnum)

@@ -8,7 +8,6 @@ outlives searchers, because segments never change once written.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,7 @@ from whoosh.util.numeric import byte_to_length
 
 from index.whoosh_adapter import deleted_docs, doc_frequency, leaves, length_bytes, segment_id
 from search.columns import ColumnCache, Columns
+from search.lru import ByteLRU
 from search.postings import ENTRY_BYTES, POSITION_BITS, PostingCache, Postings
 
 # Global term arrays kept per view (a view lasts until the next commit), bounded in bytes: on
@@ -27,35 +27,9 @@ _NO_KEYS = np.zeros(0, dtype=np.int64)
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
 
-class ArrayLRU:
-    """Tuples of numpy arrays by key, least recently used dropped first, within *max_bytes*."""
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple, tuple[np.ndarray, ...]] = OrderedDict()
-        self._bytes = 0
-
-    def get(self, key: tuple) -> tuple[np.ndarray, ...] | None:
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-        return found
-
-    def put(self, key: tuple, arrays: tuple[np.ndarray, ...]) -> None:
-        size = _size(arrays)
-        if size > self.max_bytes // 4:
-            return  # one huge list would evict everything else for one use
-        old = self._items.pop(key, None)
-        if old is not None:
-            self._bytes -= _size(old)
-        self._items[key] = arrays
-        self._bytes += size
-        while self._bytes > self.max_bytes:
-            _, evicted = self._items.popitem(last=False)
-            self._bytes -= _size(evicted)
-
-    def __len__(self) -> int:
-        return len(self._items)
+def array_lru(max_bytes: int) -> ByteLRU[tuple, tuple[np.ndarray, ...]]:
+    """Tuples of numpy arrays by key, within *max_bytes* (:class:`search.lru.ByteLRU`)."""
+    return ByteLRU(max_bytes, _size)
 
 
 def _size(arrays: tuple[np.ndarray, ...]) -> int:
@@ -119,11 +93,11 @@ class IndexView:
         self.columns: Columns = cache.columns.columns(searcher)
         self._lengths: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
-        self._terms = ArrayLRU(TERMS_BYTES)
+        self._terms = array_lru(TERMS_BYTES)
         # Read only when a term's BM25F over a set of fields is not yet in `contributions`
         # (search.engine.Evaluator.bm25f): a smaller share of the budget.
-        self._tfs = ArrayLRU(TERMS_BYTES // 4)
-        self.contributions = ArrayLRU(TERMS_BYTES)
+        self._tfs = array_lru(TERMS_BYTES // 4)
+        self.contributions = array_lru(TERMS_BYTES)
 
     def postings(self, field: str, text: str) -> list[tuple[Leaf, Postings]]:
         return [(leaf, self.cache.postings.get(leaf.key, leaf.reader, field, text)) for leaf in self.leaves]

@@ -29,23 +29,14 @@ def test_an_article_is_read_once_and_its_folded_text_is_the_snippets_folding():
 def test_the_least_recently_shown_go_first_within_the_byte_budget():
     sized = ArticleCache()
     sized.get(0, lambda n: article(n, "x" * 1000))
-    each = sized._bytes
+    each = sized.articles.bytes
     cache = ArticleCache(max_bytes=3 * each)
     for number in range(3):
         cache.get(number, lambda n: article(n, "x" * 1000))
     cache.get(0, lambda n: article(n, "x" * 1000))  # 0 is now the most recent
     cache.get(3, lambda n: article(n, "x" * 1000))  # over budget: 1 goes
-    assert len(cache) == 3 and cache._bytes <= cache.max_bytes
+    assert len(cache) == 3 and cache.articles.bytes <= cache.articles.max_bytes
     reads = []
     for number in (0, 2, 3, 1):
         cache.get(number, lambda n: reads.append(n) or article(n, "x" * 1000))
     assert reads == [1]  # only 1 had gone
-
-
-def test_clearing_forgets_every_article():
-    cache = ArticleCache()
-    cache.get(0, article)
-    cache.clear()
-    reads = []
-    cache.get(0, lambda n: reads.append(n) or article(n))
-    assert reads == [0] and len(cache) == 1

@@ -320,15 +320,16 @@ def test_a_restored_reading_is_reused_by_other_filters_and_forgotten_when_the_in
 
     own, store = searcher_on_a_copy(sample_index, tmp_path, search__result_cache=0, search__shared_result_cache=0)
     first = own.search("dan van")
-    memo = own.helpers.readings
-    reading = memo[("dan", "van")]
+    state = own.helpers.state
+    reading = state.readings.get(("dan", "van"))
     assert reading.syllables == ["dân", "vận"]
     filtered = own.search("dan van", date_from="2000-01-01")
-    assert memo[("dan", "van")] is reading  # not restored a second time
+    assert own.helpers.state.readings.get(("dan", "van")) is reading  # not restored a second time
     assert ids(filtered) == [h.id for h in first.hits if h.published]
     write(store, [delete_entry(first.hits[-1].id)])
     own.search("dan van")
-    assert memo[("dan", "van")] is not reading  # read again from the changed index
+    assert own.helpers.state is not state  # a new index state, with caches of its own...
+    assert own.helpers.state.readings.get(("dan", "van")) is not reading  # ...read again from the changed index
 
 
 def test_every_commit_and_rebuild_is_seen_by_the_next_search(sample_index, tmp_path):

@@ -1,11 +1,11 @@
-"""The per-view memory of global term arrays stays within its byte budget."""
+"""The caches (search/lru.py ByteLRU, as the view's term arrays use it) stay within their byte budgets."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from search.postings import ENTRY_BYTES
-from search.segments import ArrayLRU
+from search.segments import array_lru
 
 BUDGET = 4 * (3_000 + ENTRY_BYTES)  # four entries of 250 postings
 
@@ -15,7 +15,7 @@ def arrays(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_least_recently_used_go_first_and_the_budget_holds():
-    cache = ArrayLRU(max_bytes=BUDGET)
+    cache = array_lru(BUDGET)
     for key in "abcd":
         cache.put((key,), arrays(250))  # 3,000 bytes and the entry each: all four fit
     assert len(cache) == 4
@@ -23,25 +23,25 @@ def test_least_recently_used_go_first_and_the_budget_holds():
     cache.put(("e",), arrays(250))  # over budget: b, the least recent, goes
     assert cache.get(("b",)) is None
     assert all(cache.get((k,)) is not None for k in "acde")
-    assert cache._bytes <= cache.max_bytes
+    assert cache.bytes <= cache.max_bytes
 
 
 def test_one_list_bigger_than_a_quarter_of_the_budget_is_not_kept():
-    cache = ArrayLRU(max_bytes=BUDGET)
+    cache = array_lru(BUDGET)
     cache.put(("small",), arrays(100))
     cache.put(("huge",), arrays(300))  # 3,600 bytes and the entry > a quarter of the budget
     assert cache.get(("huge",)) is None and cache.get(("small",)) is not None
 
 
 def test_putting_a_key_again_replaces_it_and_its_bytes():
-    cache = ArrayLRU(max_bytes=BUDGET)
+    cache = array_lru(BUDGET)
     cache.put(("a",), arrays(200))
     cache.put(("a",), arrays(100))
-    assert len(cache) == 1 and cache._bytes == 1_200 + ENTRY_BYTES
+    assert len(cache) == 1 and cache.bytes == 1_200 + ENTRY_BYTES
 
 
 def test_empty_arrays_count_their_entry_so_missing_terms_stay_bounded():
-    cache = ArrayLRU(max_bytes=BUDGET)
+    cache = array_lru(BUDGET)
     for i in range(10_000):
         cache.put(("missing", i), arrays(0))
     assert len(cache) <= BUDGET // ENTRY_BYTES
@@ -58,7 +58,7 @@ def test_the_posting_cache_bounds_lists_of_missing_terms_too(sample_index):
     cache = PostingCache(max_bytes=20 * ENTRY_BYTES)
     for i in range(500):
         cache.get(leaf.key, leaf.reader, "body_f", f"khongco{i}")
-    assert len(cache._items) <= 20
+    assert len(cache.lists) <= 20
 
 
 def test_position_keys_equal_the_positions_whoosh_reads(sample_index):
@@ -120,7 +120,7 @@ def test_a_terms_remembered_bm25f_adds_what_computing_it_added(sample_index):
         halved = np.zeros(view.size, dtype=np.float32)
         evaluator.bm25f(text, fields, halved, 0.5)
         assert np.allclose(halved, scores * 0.5)
-    kept = [len(found) for found in view.contributions._items.values()]
+    kept = [len(found) for found, _ in view.contributions._items.values()]
     assert 2 in kept and 3 in kept  # both forms were checked
 
 
