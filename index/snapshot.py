@@ -20,7 +20,7 @@ import re
 import shutil
 from pathlib import Path
 
-from index.store import SEQ_FILE, IndexOutdated, IndexStore, open_writer
+from index.store import SEQ_FILE, IndexOutdated, IndexStore, fsync_path, open_writer
 from index.version import FORMAT, read_format
 
 _NAME = re.compile(r"^snapshot-(\d{12,})$")
@@ -44,9 +44,9 @@ def take(store: IndexStore, directory: Path, timeout: float = 30.0) -> tuple[Pat
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(store.path / name, tmp, ignore=_IGNORE)
         for file in tmp.iterdir():
-            _fsync(file)
+            fsync_path(file)
         os.rename(tmp, final)
-        _fsync(directory)
+        fsync_path(directory)
     finally:
         writer.cancel()
     return final, seq
@@ -88,11 +88,3 @@ def restore(store: IndexStore, snapshot: Path, keep: int = 2) -> tuple[str, int]
                 store.remove_unpublished()
             raise
     return name, seq
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

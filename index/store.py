@@ -156,7 +156,7 @@ class IndexStore:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.current_file)
-        _fsync_dir(self.path)
+        fsync_path(self.path)
         self.prune(keep)
 
     def prune(self, keep: int) -> None:
@@ -265,7 +265,8 @@ class IndexStore:
         return sum(f.stat().st_size for f in (self.path / name).iterdir() if f.is_file())
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file or a directory (its entries) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

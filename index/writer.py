@@ -136,16 +136,8 @@ def _write_group(store: IndexStore, group: Group, deadline: float, timeout: floa
                     raise WriterBusy(f"a first build is running; gave up after {timeout:g} s")
                 time.sleep(0.1)
             continue
-        ix = store.open(name)
-        ix.storage = RetiringStorage(ix.storage.folder)  # serving workers may still read merged-away segments
-        try:
-            writer = open_writer(ix, timeout=max(0.1, deadline - time.monotonic()), delay=0.02)
-        except LockError:
-            raise WriterBusy(f"the index is busy with another write; gave up after {timeout:g} s") from None
-        except OSError as exc:
-            raise write_failed(exc) from exc
-        if store.current() != name:  # a rebuild went live while we waited: write there
-            writer.cancel()
+        writer = _live_writer(store, name, deadline, timeout)
+        if writer is None:  # a rebuild went live while we waited: write there
             continue
         try:
             batches = [group.entries, *group.claim()]
@@ -188,6 +180,24 @@ def _cancel_quietly(writer) -> None:
         writer.cancel()
 
 
+def _live_writer(store: IndexStore, name: str, deadline: float, timeout: float):
+    """A writer of generation *name*, waiting for its lock until *deadline*; None when another
+    generation went live meanwhile.  Merged-away segments' files are kept a while
+    (:class:`RetiringStorage`): serving workers may still read them."""
+    try:
+        ix = store.open(name)
+        ix.storage = RetiringStorage(ix.storage.folder)
+        writer = open_writer(ix, timeout=max(0.1, deadline - time.monotonic()), delay=0.02)
+    except LockError:
+        raise WriterBusy(f"the index is busy with another write; gave up after {timeout:g} s") from None
+    except OSError as exc:
+        raise write_failed(exc) from exc
+    if store.current() != name:
+        writer.cancel()
+        return None
+    return writer
+
+
 def write_failed(exc: OSError) -> WriteFailed:
     reasons = {
         errno.ENOSPC: "the disk is full",
@@ -221,16 +231,8 @@ def apply_log(store: IndexStore, changes: list[tuple[int, dict]], timeout: float
                 raise WriterBusy(f"a first build is running; gave up after {timeout:g} s")
             time.sleep(0.1)
             continue
-        try:
-            ix = store.open(name)
-            ix.storage = RetiringStorage(ix.storage.folder)
-            writer = open_writer(ix, timeout=max(0.1, deadline - time.monotonic()), delay=0.02)
-        except LockError:
-            raise WriterBusy(f"the index is busy with another write; gave up after {timeout:g} s") from None
-        except OSError as exc:
-            raise write_failed(exc) from exc
-        if store.current() != name:  # a rebuild went live while we waited: write there
-            writer.cancel()
+        writer = _live_writer(store, name, deadline, timeout)
+        if writer is None:  # a rebuild went live while we waited: write there
             continue
         applied = store.applied_seq(name)
         fresh = [entry for seq, entry in changes if seq > applied]

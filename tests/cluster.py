@@ -19,7 +19,6 @@ import pwd
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import requests
 
-from tests.server import ROOT, Server, ServerFailed, _collect, stop
+from tests.server import ROOT, Server, ServerFailed, _collect, spawn_api, stop
 
 POSTGRES_USER = "postgres"  # who runs PostgreSQL when the tests run as root
 DB_USER = "hnp"
@@ -134,21 +133,7 @@ class Node:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, env: dict | None = None, ready_timeout: float = 120.0) -> None:
-        argv = [sys.executable, "-m", "api", "--config", str(self.config)]
-        argv += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers)]
-        environ = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-        environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), environ.get("PYTHONPATH", "")) if p)
-        process = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=environ,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            start_new_session=True,
-        )
+        process = spawn_api(self.config, f"127.0.0.1:{self.port}", self.workers, env)
         self.server = Server(process=process, url=self.url, port=self.port)
         self._reader = threading.Thread(target=_collect, args=(process, self.server), daemon=True)
         self._reader.start()

@@ -144,6 +144,32 @@ def api_command(config: Path | str) -> list[str]:
     return [sys.executable, "-m", "api", "--config", str(config)]
 
 
+def spawn_api(
+    config: Path | str,
+    bind: str,
+    workers: int,
+    env: Mapping[str, str] | None = None,
+    command: Sequence[str] | None = None,
+) -> subprocess.Popen:
+    """``python -m api`` (or *command*) on *config*, its output piped, in its own process group
+    (so stopping it reaches every worker); *env* adds environment variables."""
+    argv = [*(command or [sys.executable, "-m", "api"]), "--config", str(config)]
+    argv += ["--bind", bind, "--workers", str(workers)]
+    environ = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), environ.get("PYTHONPATH", "")) if p)
+    return subprocess.Popen(
+        argv,
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        start_new_session=True,
+    )
+
+
 @contextmanager
 def running_server(
     config: Path | str,
@@ -158,21 +184,7 @@ def running_server(
     *command* replaces ``python -m api`` (``--config``, ``--bind`` and ``--workers`` are
     appended to it); *env* adds environment variables (e.g. ``HNP_API_KEYS``).
     """
-    argv = [*(command or [sys.executable, "-m", "api"]), "--config", str(config)]
-    argv += ["--bind", "127.0.0.1:0", "--workers", str(workers)]
-    environ = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), environ.get("PYTHONPATH", "")) if p)
-    process = subprocess.Popen(
-        argv,
-        cwd=ROOT,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        start_new_session=True,  # its own process group: stop() reaches every worker
-    )
+    process = spawn_api(config, "127.0.0.1:0", workers, env, command)
     server = Server(process=process)
     reader = threading.Thread(target=_collect, args=(process, server), daemon=True)
     reader.start()
