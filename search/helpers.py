@@ -40,7 +40,6 @@ from search.deadline import NONE, Deadline
 from search.occurrences import Occurrences
 from search.query import Clause, ParsedQuery
 from search.restore import Reading, Restorer, UnigramCache
-from search.segments import IndexView
 from search.spelling import ACCENTED_FIELDS, RARE, Speller, phrase_count, word_frequency
 from search.state import IndexState
 from search.suggest import Suggester
@@ -70,15 +69,13 @@ class Helpers:
         self.speller = Speller(self.vocabulary, config["search.spelling_max_chars"])
         self.suggester = Suggester(self.vocabulary, self.unigrams)
         self.state: IndexState | None = None  # the index state the searcher reads, and its caches
-        self._view: IndexView | None = None
 
     def index_changed(self, state: IndexState) -> None:
         """The searcher now reads a new commit or generation, *state*: its caches start empty."""
         self.state = state
-        self._view = state.view
         self.suggester.index_changed()
         # Document frequencies depend on the segments only (not on deletions).
-        self.unigrams.reset(tuple(leaf.key for leaf in self._view.leaves))
+        self.unigrams.reset(tuple(leaf.key for leaf in state.view.leaves))
 
     def occurrences(self) -> Occurrences:
         state = self.state
@@ -88,7 +85,7 @@ class Helpers:
 
     def decode(self, text: str) -> str | None:
         """*text* with its Telex and VNI words decoded (``daan vaajn`` -> ``dân vận``), or None."""
-        if self._view is None or not any(ch.isascii() and ch.isalnum() for ch in text):
+        if self.state is None or not any(ch.isascii() and ch.isalnum() for ch in text):
             return None  # keys are ASCII letters and digits
         occ = self.occurrences()
 
@@ -104,7 +101,7 @@ class Helpers:
         as a prefix (``dân vậ`` finds *dân vận*, *dân vật*...), and its likeliest completion
         in context (:mod:`search.suggest`) is ORed with it as a word, so that the phrase the
         reader is typing ranks first."""
-        if not text or text[-1].isspace() or not parsed.groups or self._view is None:
+        if not text or text[-1].isspace() or not parsed.groups or self.state is None:
             return
         group = parsed.groups[-1]
         clause = group[-1]
@@ -135,7 +132,7 @@ class Helpers:
         # A query cut at its limits (search.max_query_terms, max_prefixes...) is pasted text or
         # a probe, not typed words: restoring two dozen of them was two thirds of the cost of 96
         # two-letter prefixes on 100,000 articles (and did_you_mean offers nothing for it anyway).
-        if parsed.is_empty or parsed.accented or parsed.truncated or self._view is None:
+        if parsed.is_empty or parsed.accented or parsed.truncated or self.state is None:
             return None
         clauses = parsed.clauses
         total = sum(len(c.syllables) for c in clauses)
@@ -181,7 +178,7 @@ class Helpers:
         correction once *deadline* has passed, and none for a query cut at its limits (``truncated``:
         the offer would hold only the part that was read, and correcting a pasted page is work
         for nothing)."""
-        if self._view is None or parsed.is_empty:
+        if self.state is None or parsed.is_empty:
             return None
         if parsed.truncated:
             return None
@@ -201,7 +198,7 @@ class Helpers:
         """*parsed*, typed with diacritics nobody writes it with (``Đà Nẳng``), written with
         those its folded syllables have in the index (``Đà Nẵng``); None if that changes nothing."""
         folded = [fold(s) for s in parsed.positive_syllables()]
-        if self._view is None or not folded or len(folded) > MAX_RESTORED:
+        if self.state is None or not folded or len(folded) > MAX_RESTORED:
             return None
         restored = self._restore(Restorer(self.occurrences(), self.unigrams), folded)
         return render(parsed, restored.display)

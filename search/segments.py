@@ -131,12 +131,6 @@ class IndexView:
         self._tfs.put(key, (tf,))
         return docs, tf
 
-    def term_positions(self, field: str, text: str, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Global ``(doc of each position, position)`` of a term, in the documents
-        of the boolean mask *among* (all when None)."""
-        keys = self.term_keys([(field, text)], np.ones(self.size, dtype=bool) if among is None else among)[0]
-        return keys >> POSITION_BITS, (keys & ((1 << POSITION_BITS) - 1)).astype(np.int32)
-
     def term_keys(self, requests: list[tuple[str, str]], among: np.ndarray) -> list[np.ndarray]:
         """For each ``(field, term)`` of *requests*: ``doc << POSITION_BITS | position`` of every
         occurrence in the documents of the boolean mask *among*, sorted.  The positions
