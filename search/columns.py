@@ -38,6 +38,13 @@ class Columns:
         self.codes = codes
         self.values = values
         self.size = len(ts)
+        self._code_of: dict[str, dict[str, int]] = {}
+
+    def code(self, field: str, value: str) -> int:
+        """The code of *value* in *field* (a dictionary built on first use)."""
+        if field not in self._code_of:
+            self._code_of[field] = {v: c for c, v in enumerate(self.values[field])}
+        return self._code_of[field][value]
 
     def count(self, field: str, docnums: np.ndarray) -> list[tuple[str, int]]:
         """``(value, count)`` of *field* over *docnums*, most frequent first, missing values left out."""

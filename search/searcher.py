@@ -647,7 +647,7 @@ class Searcher:
         facets = {
             "year": listed(columns.count("year", docs), by_value=True),
             "month": listed(columns.count("month", docs), by_value=True),
-            "author": listed(_author_display(self._searcher, columns, docs), top=limit),
+            "author": listed(_author_display(self._searcher, columns, docs, limit)),
             "source": listed(columns.count("source", docs), top=limit),
             "category": listed(columns.count("category", docs), top=limit),
         }
@@ -706,22 +706,19 @@ def _article_fields(stored: dict) -> dict:
     }
 
 
-def _author_display(searcher, columns, docs: np.ndarray) -> list[tuple[str, int]]:
-    """Author facet: counts by byline key, shown as the byline was written."""
-    counted = columns.count("author_key", docs)
+def _author_display(searcher, columns, docs: np.ndarray, top: int) -> list[tuple[str, int]]:
+    """The *top* authors of *docs*: counts by byline key, each shown as one of its articles
+    wrote the byline (the first matched one, found by an array scan per shown key: a walk
+    over the matched articles cost 6 ms a question on 100,000 articles)."""
+    counted = columns.count("author_key", docs)[:top]
     if not counted:
         return []
-    display = {}
     codes = columns.codes["author_key"][docs]
-    values = columns.values["author_key"]
-    wanted = {key for key, _ in counted}
-    for docnum, code in zip(docs.tolist(), codes.tolist(), strict=True):
-        key = values[code]
-        if key in wanted and key not in display:
-            display[key] = searcher.stored_fields(docnum).get("author") or key
-            if len(display) == len(wanted):
-                break
-    return [(display.get(key, key), count) for key, count in counted]
+    shown = []
+    for key, count in counted:
+        first = int(docs[np.argmax(codes == columns.code("author_key", key))])
+        shown.append((searcher.stored_fields(first).get("author") or key, count))
+    return shown
 
 
 def _author_match_key(author: str) -> tuple[str, bool]:
