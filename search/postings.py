@@ -12,8 +12,6 @@ merged away.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 from whoosh.reading import CorruptIndexError
 
@@ -31,43 +29,87 @@ _EMPTY_F32 = np.zeros(0, dtype=np.float32)
 _EMPTY_I64 = np.zeros(0, dtype=np.int64)
 
 
-@dataclass
 class Postings:
-    """One term's postings in one segment (document numbers local to the segment)."""
+    """One term's postings in one segment (document numbers local to the segment).
 
-    docs: np.ndarray  # int32, ascending
-    freqs: np.ndarray  # term frequencies: uint8 or uint16 (whole numbers), else float32
-    positions: np.ndarray | None = None  # uint16 / uint32, every posting's in order; None: a view without
-    starts: np.ndarray = field(default_factory=lambda: _EMPTY_I32)  # int32: where each posting's positions start; +1
+    Positions are joined into one array only when a phrase first asks for them
+    (:meth:`keys`): most lists are read for BM25, which needs the documents and
+    frequencies alone, and joining a common syllable's million positions and
+    summing where each posting's start was a sixth of reading its list."""
+
+    def __init__(
+        self,
+        docs: np.ndarray,  # int32, ascending
+        freqs: np.ndarray,  # term frequencies: uint8 or uint16 (whole numbers), else float32
+        positions: np.ndarray | None = None,  # uint16 / uint32, every posting's in order; None: a view without
+        counts: np.ndarray | None = None,  # positions per posting, when not the frequencies
+        blocks: list[np.ndarray] | None = None,  # instead of *positions*: each block's, joined on first use
+    ):
+        self.docs = docs
+        self.freqs = freqs
+        self._positions = positions
+        self._counts = counts
+        self._blocks = blocks
+        self._starts: np.ndarray | None = None
 
     @property
     def size(self) -> int:
         return int(self.docs.size)
 
+    @property
+    def has_positions(self) -> bool:
+        return self._positions is not None or self._blocks is not None
+
+    @property
+    def positions(self) -> np.ndarray | None:
+        if self._blocks is not None:
+            self._positions = self._blocks[0].copy() if len(self._blocks) == 1 else np.concatenate(self._blocks)
+            self._blocks = None  # the list's bytes, which the block views held, can go
+        return self._positions
+
+    @property
+    def starts(self) -> np.ndarray:
+        """int32: where each posting's positions start in :attr:`positions`; one more at the end."""
+        if self._starts is None:  # made whole before it is shown: a search may run beside another
+            starts = np.zeros(self.docs.size + 1, dtype=np.int32)
+            starts[1:] = np.cumsum(self.freqs if self._counts is None else self._counts, dtype=np.int64)
+            self._starts = starts
+        return self._starts
+
     def keys(self, select: np.ndarray | None = None) -> np.ndarray:
         """Sorted ``doc << POSITION_BITS | position`` of every occurrence in the postings
         *select* (a boolean mask over the postings; all when None)."""
-        if self.positions is None:
+        positions = self.positions
+        if positions is None:
             return _EMPTY_I64
+        starts = self.starts
         if select is None:
-            owners = np.repeat(self.docs.astype(np.int64), np.diff(self.starts))
-            return (owners << POSITION_BITS) | self.positions
+            owners = np.repeat(self.docs.astype(np.int64), np.diff(starts))
+            return (owners << POSITION_BITS) | positions
         chosen = np.flatnonzero(select)
         if chosen.size == 0:
             return _EMPTY_I64
-        first = self.starts[chosen]
-        lengths = self.starts[chosen + 1] - first
+        first = starts[chosen]
+        lengths = starts[chosen + 1] - first
         # The positions of the chosen postings, gathered: each run starts at its posting's first.
         ends = np.cumsum(lengths)
         at = np.repeat(first - (ends - lengths), lengths) + np.arange(int(ends[-1]))
         owners = np.repeat(self.docs[chosen].astype(np.int64), lengths)
-        return (owners << POSITION_BITS) | self.positions[at]
+        return (owners << POSITION_BITS) | positions[at]
 
     def nbytes(self) -> int:
         """Bytes held, Python's object overhead included: counting arrays only let a cache
-        of many small (or empty) lists outgrow its budget by half again."""
-        size = ENTRY_BYTES + self.docs.nbytes + self.freqs.nbytes + self.starts.nbytes
-        return size + (self.positions.nbytes if self.positions is not None else 0)
+        of many small (or empty) lists outgrow its budget by half again.  Positions count
+        as joined (the block views hold the list's bytes, about as many)."""
+        size = ENTRY_BYTES + self.docs.nbytes + self.freqs.nbytes
+        if self.has_positions:
+            size += 4 * (self.docs.size + 1)
+            blocks = self._blocks
+            if blocks is not None:  # as joined: in the widest of the blocks' types
+                size += sum(b.size for b in blocks) * max(b.itemsize for b in blocks)
+            else:
+                size += self._positions.nbytes
+        return size
 
 
 EMPTY = Postings(_EMPTY_I32, _EMPTY_F32)
@@ -106,31 +148,27 @@ def _inlined(ids, weights, values) -> Postings:
     if not any(values):
         return Postings(docs, freqs)
     found = [varint.decode_deltas(v) if v else [] for v in values]
-    starts = np.cumsum([0] + [len(f) for f in found], dtype=np.int32)
     positions = np.array([p for f in found for p in f], dtype=np.uint32)
-    return Postings(docs, freqs, positions, starts)
+    return Postings(docs, freqs, positions, counts=np.array([len(f) for f in found], dtype=np.int64))
 
 
 def _from_blocks(blocks) -> Postings:
     if len(blocks) == 1:
-        block = blocks[0]
-        docs = block.ids
-        weights = np.ones(docs.size, dtype=np.uint8) if block.weights is None else block.weights.copy()
-        counts, positions = block.counts, None if block.positions is None else block.positions.copy()
+        docs = blocks[0].ids
+        weights = _weights(blocks[0]).copy()  # not a view: the list's bytes may go
     else:
         docs = np.concatenate([b.ids for b in blocks])
-        weights = np.concatenate(
-            [np.ones(b.ids.size, dtype=np.uint8) if b.weights is None else b.weights for b in blocks]
-        )
-        counts = None
-        if any(b.counts is not None for b in blocks):
-            counts = np.concatenate([b.weights if b.counts is None else b.counts for b in blocks])
-        positions = None if blocks[0].positions is None else np.concatenate([b.positions for b in blocks])
-    if positions is None:
+        weights = np.concatenate([_weights(b) for b in blocks])
+    if blocks[0].positions is None:
         return Postings(docs, weights)
-    starts = np.zeros(docs.size + 1, dtype=np.int32)
-    starts[1:] = np.cumsum(weights if counts is None else counts, dtype=np.int64)
-    return Postings(docs, weights, positions, starts)
+    counts = None
+    if any(b.counts is not None for b in blocks):
+        counts = np.concatenate([_weights(b) if b.counts is None else b.counts for b in blocks])
+    return Postings(docs, weights, counts=counts, blocks=[b.positions for b in blocks])
+
+
+def _weights(block) -> np.ndarray:
+    return np.ones(block.ids.size, dtype=np.uint8) if block.weights is None else block.weights
 
 
 def compact_freqs(freqs: np.ndarray) -> np.ndarray:

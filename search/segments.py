@@ -142,7 +142,7 @@ class IndexView:
                 continue
             parts = []
             for leaf, postings in self.postings(*request):
-                if postings.positions is None:
+                if not postings.has_positions:
                     continue
                 keys = postings.keys(among[leaf.offset : leaf.offset + leaf.count][postings.docs])
                 if keys.size:

@@ -69,7 +69,9 @@ def test_keys_of_chosen_postings_are_those_of_every_posting_kept_by_the_choice(p
         weights = [float(len(p)) for _, p in postings]
         written.append(unpack_flat(pack_flat([d for d, _ in postings], weights, values, True), len(postings)))
     postings = _from_blocks(written)
+    counted = postings.nbytes()  # a cache's account of the list, before its positions are joined
     every = postings.keys()
+    assert postings.nbytes() == counted
     expected = [
         doc << POSITION_BITS | p
         for block in written
