@@ -21,7 +21,8 @@ score, however strong, crosses a rule:
    with exactly those diacritics come before articles that match only once folded;
 2. ``PHRASE``: the whole query as a phrase (the words side by side, as typed)
    comes before the words scattered -- this puts the articles that name
-   ``Nguyễn Văn Phong`` above those that merely hold the three syllables;
+   ``Nguyễn Văn Phong`` above those that merely hold the three syllables (not
+   for words ORed together, which are alternatives, not a phrase);
 3. ``PHRASE_FIRST`` and ``PHRASE_SECOND``, within the phrase: for a query typed
    without diacritics that restores to one word (pyvi's ``dân_vận``,
    ``Nguyễn_Văn_Phong``), the restored reading comes first (``dan van`` is *dân
@@ -36,7 +37,9 @@ score, however strong, crosses a rule:
 5. relevance (``score``): BM25F over title, summary, body, captions and author
    (the weights are settings), plus a bonus for each pair of query syllables
    found next to each other, plus BM25 on pyvi's words of the query (a ranking
-   signal only: pyvi does not segment folded or lower-case text reliably).
+   signal only: pyvi does not segment folded or lower-case text reliably), plus
+   half the BM25F of the syllables with their diacritics (for a long query, a
+   syllable written so in over half of the articles counts by its folded lists).
 
 Scores are dense ``float32`` arrays over the index's documents; postings come
 from :mod:`search.postings`.
@@ -46,6 +49,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -58,6 +62,7 @@ from search.snippets import Terms, prepare
 from search.variants import other_spelling, spellings
 
 COMMON_SHARE = 0.2  # a long query's syllables in more articles than this are not marked
+EXACT_COMMON_SHARE = 0.5  # a long query's syllables in more articles than this: exactness from folded lists
 DENSE_SHARE = 0.25  # a term's BM25F is kept for every article when in more than this share
 # The ranking rules, one bit each, the first rule the highest (see the module's docstring).
 EXACT_ACCENTS = 16  # every syllable with the diacritics typed
@@ -134,6 +139,7 @@ class _Query:
     needs it)."""
 
     sequence: list[str]  # the query's syllables, prefixes left out
+    phrased: bool  # no OR-ed alternatives: the syllables may stand side by side
     typed_accents: bool
     accented: list[str] | None  # as typed with diacritics, or the restored reading, or None
     reading: list[str] | None  # the restored reading of a query typed without diacritics
@@ -387,16 +393,27 @@ class Evaluator:
         if query.is_empty:
             return Evaluation(matched=allowed, scores=scores)
 
-        clauses = query.clauses
-        masks = [self.clause_mask(c, scores, allowed) for c in clauses]
-        group_masks = []
-        index = 0
-        for group in query.groups:
+        # Required groups (quoted, name:) first, each narrowing where the next looks for its
+        # phrase: "của và" "và có" read the second phrase's positions only in the articles
+        # holding the first, not in every article holding both syllables.
+        within = allowed.copy()
+        for group in query.groups:  # and a quoted phrase can only be where all its syllables are
+            if len(group) == 1 and group[0].exact and not group[0].alternatives and not group[0].prefix:
+                for syllable in {fold(s) for s in group[0].syllables}:
+                    holding = np.zeros(self.size, dtype=bool)
+                    for name in self._fields(group[0]):
+                        holding[self.docs_with(f"{name}_f", syllable)] = True
+                    within &= holding
+        group_masks: list[np.ndarray] = [_NO_DOCS] * len(query.groups)
+        order = sorted(range(len(query.groups)), key=lambda i: not any(c.exact for c in query.groups[i]))
+        for number in order:
+            group = query.groups[number]
             combined = np.zeros(self.size, dtype=bool)
-            for _ in group:
-                combined |= masks[index]
-                index += 1
-            group_masks.append(combined)
+            for clause in group:
+                combined |= self.clause_mask(clause, scores, within)
+            group_masks[number] = combined
+            if any(c.exact for c in group):
+                within &= combined
 
         # Exact clauses (quoted, name:) are always required; plain words are required
         # while the query is short, and a share of them once it is long.
@@ -424,11 +441,11 @@ class Evaluator:
                 matched &= self._share(loose, max(1, math.ceil(self.w.min_share * len(loose))))
 
         long_query = len(query.positive_syllables()) > self.w.all_words_up_to
-        if not matched.any() and exact and not relaxed and long_query:
+        if not matched.any() and exact and long_query:
             # A reader's question quoting something nobody wrote exactly: fall back to
             # its words rather than show nothing.  A short exact search stays exact.
             loosened = ParsedQuery(
-                groups=[[replace(c, exact=False) for c in g] for g in query.groups],
+                groups=[words for g in query.groups for words in _loosened(g)],
                 excluded=query.excluded,
                 text=query.text,
                 truncated=query.truncated,
@@ -438,7 +455,12 @@ class Evaluator:
             return fallback
         self._scope, self._memo = matched, {}
         try:
-            self._rank(query, matched, scores, tiers if not relaxed else None, reading)
+            # Words ORed together past a short query's length (thirty alternatives) are ranked as
+            # a question is: by relevance alone, exactness a score, not a rule needing every
+            # alternative's exact lists.
+            ored = any(sum(not c.prefix for c in group) > 1 for group in query.groups)
+            by_rules = not relaxed and not (ored and long_query)
+            self._rank(query, matched, scores, tiers if by_rules else None, reading)
         finally:
             self._scope, self._memo = None, {}
         # A long query (a question) holds words found everywhere (là, có, của): marking
@@ -486,6 +508,10 @@ class Evaluator:
         reading_words = segment_words(" ".join(reading)) if reading else []
         q = _Query(
             sequence=sequence,
+            # OR-ed words are not a phrase: the phrase rules and the adjacent pairs would read
+            # every alternative's positions in every article holding any of them.  (A word being
+            # typed, ORed with its prefix, is one word.)
+            phrased=all(sum(not c.prefix for c in group) <= 1 for group in query.groups),
             typed_accents=typed_accents,
             accented=sequence if typed_accents else reading,
             reading=reading,
@@ -496,7 +522,15 @@ class Evaluator:
         # Relevance, in the order its float32 sums have always been taken: exact diacritics
         # (or the restored reading's), adjacent pairs, pyvi's words.
         if q.accented:
-            q.present_all = self._all_present(q.accented, q.fields, matched, scores)
+            common: set[str] = set()
+            if tiers is None:
+                # A long query only scores exactness (no rule needs every syllable): a syllable
+                # written so in over half of the articles (là, của, được) is scored by the folded
+                # lists its word already read, not by five exact lists of its own: a fifth off a
+                # question's time on 100,000 articles, for 0.001 of MRR@10 (BENCHMARKS.md).
+                limit = EXACT_COMMON_SHARE * max(self.view.live_count, 1)
+                common = {s for s in q.accented if self.view.doc_frequency("body", s) > limit}
+            q.present_all = self._all_present(q.accented, q.fields, matched, scores, common)
         if tiers is not None:
             for bit, rule in RULE_STEPS:
                 holding = rule(self, q)
@@ -504,7 +538,7 @@ class Evaluator:
                     tiers[holding] |= bit
             # Long queries (questions) skip it: it cost a third of their time and changed
             # nothing measurable (MRR@10 of the dev questions equal to three decimals).
-            if len(sequence) > 1 and self.w.proximity:
+            if len(sequence) > 1 and self.w.proximity and q.phrased:
                 self._proximity(sequence, matched, scores)
         if self.w.words and q.accented:  # pyvi words of the query, as typed (capitals help pyvi) or restored
             words = segment_words(" ".join(c.raw for c in query.clauses)) if typed_accents else reading_words
@@ -541,7 +575,7 @@ class Evaluator:
         if q.phrases is not None:
             return q.phrases
         q.phrases = found = _Phrases()
-        if len(q.sequence) < 2:
+        if len(q.sequence) < 2 or not q.phrased:
             return found
         fields, matched = q.fields, q.matched
         # A phrase with diacritics is a phrase without them too, at the same positions: the
@@ -569,13 +603,22 @@ class Evaluator:
         return found
 
     def _all_present(
-        self, syllables: list[str], fields: list[str], matched: np.ndarray, scores: np.ndarray
+        self,
+        syllables: list[str],
+        fields: list[str],
+        matched: np.ndarray,
+        scores: np.ndarray,
+        folded: Collection[str] = (),
     ) -> np.ndarray:
-        """Documents holding every syllable with its diacritics; their BM25 adds to *scores*."""
+        """Documents holding every syllable with its diacritics; their BM25 adds to *scores*.
+        The syllables of *folded* are scored by their folded lists instead (see :meth:`_rank`)."""
         everywhere = matched.copy()
         bonus = np.zeros(self.size, dtype=np.float32)
         for syllable in syllables:
             present = np.zeros(self.size, dtype=bool)
+            if syllable in folded:
+                self.bm25f(fold(syllable), self._weighted(fields, "_f"), bonus, 1.0, present)
+                continue
             self.bm25f(syllable, self._weighted(fields), bonus, 1.0, present)
             twin = other_spelling(syllable)  # lý / lí: either spelling is exact
             if twin is not None:
@@ -679,6 +722,19 @@ def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return values, values
     starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
     return values[starts], np.diff(np.append(starts, values.size))
+
+
+def _loosened(group: list[Clause]) -> list[list[Clause]]:
+    """A group of a query whose exact clauses found nothing, as words: a quoted phrase
+    becomes its syllables, each a word of its own (reading the positions of a dozen
+    phrases of common syllables in every article was most of the cost of such a query)."""
+    if len(group) == 1 and group[0].exact and len(group[0].syllables) > 1 and not group[0].prefix:
+        clause = group[0]
+        return [
+            [replace(clause, syllables=[s], raw=s, phrase=False, exact=False, alternatives=[])]
+            for s in clause.syllables
+        ]
+    return [[replace(c, exact=False) for c in group]]
 
 
 def _one_word(syllables: list[str], words: list[str]) -> bool:

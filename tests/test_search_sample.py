@@ -28,7 +28,11 @@ def searcher(sample_index):
 
 
 def ids(result):
-    return [hit.id for hit in result.hits]
+    return ids_of(result.hits)
+
+
+def ids_of(hits):
+    return [hit.id for hit in hits]
 
 
 def searcher_on_a_copy(sample_index, tmp_path, **overrides) -> tuple[Searcher, IndexStore]:
@@ -87,6 +91,32 @@ def test_exact_phrase_returns_exactly_the_articles_holding_it(searcher):
     assert set(ids(searcher.search('"nguyen van phong"'))) == {SEED, "015_c1fc0573109c2e48"}
     # 017 holds Nguyễn, Văn and phong, never side by side.
     assert "017_872828ac13d507c1" not in ids(searcher.search('"nguyen van phong"', per_page=100))
+
+
+def test_words_ored_are_not_ranked_as_a_phrase(searcher):
+    # The seed holds the three side by side, which an OR does not ask for: no article gets the
+    # phrase rule (it would read every alternative's positions in every article holding one).
+    hits = searcher.search("Nguyễn OR Văn OR Phong", per_page=100).hits
+    assert SEED in ids_of(hits) and not any(hit.tier & PHRASE for hit in hits)
+    # A word being typed is ORed with its prefix, and is still a word of the phrase.
+    typed = searcher.search("Nguyễn Văn Pho", typing=True, per_page=100)
+    assert typed.hits[0].id == SEED and typed.hits[0].tier & PHRASE
+
+
+def test_a_question_quoting_what_nobody_wrote_falls_back_to_its_words(searcher):
+    # Nobody wrote "Phong Nguyễn Văn": a long question quoting it is answered by its words,
+    # the quoted ones included as words (the seed holds all three, in another order).
+    question = 'ai là người tên "Phong Nguyễn Văn" trong bài viết về công tác dân vận'
+    result = searcher.search(question, per_page=100)
+    assert result.relaxed and SEED in ids(result)
+    alone = searcher.search("ai là người tên Phong Nguyễn Văn trong bài viết về công tác dân vận", per_page=100)
+    assert set(ids(result)) == set(ids(alone))
+
+
+def test_several_quoted_phrases_match_the_articles_holding_each(searcher):
+    both = searcher.search('"dân vận" "Nguyễn Văn Phong"', per_page=100)
+    each = [set(ids(searcher.search(q, per_page=100))) for q in ('"dân vận"', '"Nguyễn Văn Phong"')]
+    assert set(ids(both)) == each[0] & each[1] and both.total == len(each[0] & each[1]) > 0
 
 
 def test_names_typed_lower_case_without_diacritics_rank_the_phrase_first(searcher):
