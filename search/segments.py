@@ -173,14 +173,16 @@ class IndexView:
     def expand_prefix(self, fields: list[str], prefix: str, limit: int = 50) -> list[str]:
         """At most *limit* terms of *fields* that start with *prefix*, the most frequent
         (documents summed over the fields) first.  The vocabulary is read for no more than
-        20 x *limit* terms of each field and segment, so a short prefix costs a bounded walk."""
+        10 x *limit* terms of each field and segment, so a short prefix costs a bounded walk
+        (20 x cost 96 two-letter prefixes 13 ms more on 100,000 articles, for the same MRR@10
+        of the half-typed known items: 0.953 on news-00, 0.942 on 100,000)."""
         frequencies: dict[str, int] = {}
         for leaf in self.leaves:
             for field in fields:
                 # One walk of the term table, each term with its info (expand_prefix, then a
                 # lookup of each term's frequency, was most of the cost of four prefixes).
                 for seen, (term, info) in enumerate(leaf.reader.iter_prefix(field, prefix)):
-                    if seen >= limit * 20:
+                    if seen >= limit * 10:
                         break
                     text = term.decode("utf-8") if isinstance(term, bytes) else term
                     frequencies[text] = frequencies.get(text, 0) + info.doc_frequency()
