@@ -78,7 +78,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "search",
         "prefix_terms",
-        50,
+        40,
         "Indexed words the prefixes of one query stand for at most, shared among them, the most frequent first.",
     ),
     Setting("search", "spelling_max_chars", 40, "Words longer than this get no spelling correction."),

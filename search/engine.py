@@ -153,7 +153,7 @@ class _Query:
 class Evaluator:
     """Evaluates parsed queries against an :class:`IndexView`."""
 
-    def __init__(self, view: IndexView, weights: Weights, deadline: Deadline = NONE, prefix_terms: int = 50):
+    def __init__(self, view: IndexView, weights: Weights, deadline: Deadline = NONE, prefix_terms: int = 40):
         self.view = view
         self.w = weights
         self.deadline = deadline  # checked before each term and phrase is read
