@@ -40,6 +40,8 @@ score, however strong, crosses a rule:
    signal only: pyvi does not segment folded or lower-case text reliably), plus
    half the BM25F of the syllables with their diacritics (for a long query, a
    syllable written so in over half of the articles counts by its folded lists).
+   A term in more than ``DEFER_SHARE`` of the articles is scored only where it can
+   change the page asked for (MaxScore, :mod:`search.pruning`).
 
 Scores are dense ``float32`` arrays over the index's documents; postings come
 from :mod:`search.postings`.
@@ -56,6 +58,7 @@ import numpy as np
 
 from index.analysis import BREAK_TERM, fold, has_diacritics, segment_words
 from search.deadline import NONE, Deadline
+from search.pruning import Deferred, DeferredTerm, upper_bound
 from search.query import FIELDS, Clause, ParsedQuery
 from search.segments import POSITION_BITS, IndexView, contains
 from search.snippets import Terms, prepare
@@ -64,6 +67,8 @@ from search.variants import other_spelling, spellings
 COMMON_SHARE = 0.2  # a long query's syllables in more articles than this are not marked
 EXACT_COMMON_SHARE = 0.5  # a long query's syllables in more articles than this: exactness from folded lists
 DENSE_SHARE = 0.25  # a term's BM25F is kept for every article when in more than this share
+DEFER_SHARE = 0.02  # a term in more than this share of the articles is scored by MaxScore (search.pruning)
+GATHER_SHARE = 1 / 16  # completing more than this share of a deferred term's articles: scored whole
 # The ranking rules, one bit each, the first rule the highest (see the module's docstring).
 EXACT_ACCENTS = 16  # every syllable with the diacritics typed
 PHRASE = 8  # the whole query side by side (accented when typed so)
@@ -124,6 +129,7 @@ class Evaluation:
     relaxed: bool = False  # not every word could be required
     terms: Terms = field(default_factory=lambda: prepare({}))  # what to mark in the text: see highlight_terms()
     title_terms: Terms = field(default_factory=lambda: prepare({}))  # and in the title
+    deferred: Deferred | None = None  # terms whose BM25F is not yet in every score (search.pruning)
 
 
 @dataclass
@@ -153,7 +159,14 @@ class _Query:
 class Evaluator:
     """Evaluates parsed queries against an :class:`IndexView`."""
 
-    def __init__(self, view: IndexView, weights: Weights, deadline: Deadline = NONE, prefix_terms: int = 40):
+    def __init__(
+        self,
+        view: IndexView,
+        weights: Weights,
+        deadline: Deadline = NONE,
+        prefix_terms: int = 40,
+        prune: bool = True,
+    ):
         self.view = view
         self.w = weights
         self.deadline = deadline  # checked before each term and phrase is read
@@ -162,6 +175,8 @@ class Evaluator:
         self._scope: np.ndarray | None = None  # while ranking: the matched documents
         self._memo: dict[tuple, np.ndarray] = {}  # per query: presence masks, position keys
         self._prefixes = 1  # prefix clauses of the query being evaluated
+        self.prune = prune  # defer common terms' BM25F (MaxScore); False: score every term everywhere
+        self._deferred: Deferred | None = None  # of the query being evaluated
 
     # --- building blocks --------------------------------------------------------------
 
@@ -176,16 +191,22 @@ class Evaluator:
         scores: np.ndarray,
         weight: float = 1.0,
         mask: np.ndarray | None = None,
+        defer: bool = False,
     ) -> float:
         """Add ``weight`` x BM25F of *text* over weighted *fields* to *scores*; returns its idf.
 
         True BM25F: each field's frequency is length-normalised and weighted, the
         sum is saturated once, so a common word found in the title, the lead and
-        the body is not counted three times over.
+        the body is not counted three times over.  *defer*: *scores* are the query's, and a
+        common term may be left to :class:`search.pruning.Deferred` (its *mask* set all the same).
         """
         self.deadline.check()
         key = (text, tuple(fields), self.w.k1, self.w.b)
         found = self.view.contributions.get(key)
+        if found is None and defer and self._deferred is not None:
+            idf = self._defer(text, fields, weight, mask)
+            if idf is not None:
+                return idf
         if found is None:
             found = self._contribution(text, fields)
             self.view.contributions.put(key, found)
@@ -242,6 +263,48 @@ class Evaluator:
         hit = np.flatnonzero(pseudo).astype(np.int32)
         tf = pseudo[hit]
         return hit, idf * tf * (k1 + 1.0) / (tf + k1), np.array([idf])
+
+    def _defer(
+        self, text: str, fields: list[tuple[str, float]], weight: float, mask: np.ndarray | None
+    ) -> float | None:
+        """Leave a common term's BM25F to MaxScore: mark where it is, and its bound; its idf, or
+        None for a term in too few articles to be worth it."""
+        lists = [self.view.term_docs(name, text)[0] for name, field_weight in fields if field_weight]
+        if max((docs.size for docs in lists), default=0) <= DEFER_SHARE * self.size:
+            return None
+        present = np.zeros(self.size, dtype=bool)
+        for docs in lists:
+            present[docs] = True
+        held = int(np.count_nonzero(present))
+        idf = self._idf(held)
+        assert self._deferred is not None
+        self._deferred.add(DeferredTerm(text, tuple(fields), weight, held, idf, upper_bound(weight, idf, self.w.k1)))
+        if mask is not None:
+            mask |= present
+        return idf
+
+    def _gather(self, term: DeferredTerm, docs: np.ndarray) -> np.ndarray:
+        """The BM25F of a deferred *term* in each of *docs* (ascending), as :meth:`_contribution`
+        would give it."""
+        key = (term.text, term.fields, self.w.k1, self.w.b)
+        found = self.view.contributions.get(key)
+        if found is None and docs.size > GATHER_SHARE * term.held:
+            found = self._contribution(term.text, list(term.fields))
+            self.view.contributions.put(key, found)
+        if found is not None:
+            if len(found) == 2:
+                return found[0][docs]
+            return _at(found[0], found[1], docs)
+        b, k1 = self.w.b, self.w.k1
+        pseudo = np.zeros(docs.size, dtype=np.float32)
+        for name, field_weight in term.fields:
+            if field_weight:
+                listed, freqs = self.view.term_docs(name, term.text)
+                at = _positions(listed, docs)
+                held = docs[at >= 0]
+                norm = 1.0 - b + b * self.view.lengths(name)[held] / self.view.average_length(name)
+                pseudo[at >= 0] += field_weight * (freqs[at[at >= 0]] / norm).astype(np.float32)
+        return term.idf * pseudo * (k1 + 1.0) / (pseudo + k1)
 
     def _weighted(self, names, suffix: str = "") -> list[tuple[str, float]]:
         return [(f"{name}{suffix}", self.w.fields[name]) for name in names]
@@ -344,15 +407,16 @@ class Evaluator:
             folded = fold(syllables[0])
             share = max(1, self.prefix_terms // self._prefixes)  # as Elasticsearch counts expansions as clauses
             expansions = self.view.expand_prefix([f"{name}_f" for name in fields], folded, share)
+            weight = 1.0 / max(1, len(expansions)) ** 0.5
             for term in expansions:
-                self.bm25f(term, self._weighted(fields, "_f"), scratch, 1.0 / max(1, len(expansions)) ** 0.5, mask)
+                self.bm25f(term, self._weighted(fields, "_f"), scratch, weight, mask, defer=scores is not None)
             return mask
         if len(syllables) == 1:
             syllable = syllables[0]
             if exact_accents:
-                self.bm25f(syllable, self._weighted(fields), scratch, 1.0, mask)
+                self.bm25f(syllable, self._weighted(fields), scratch, 1.0, mask, defer=scores is not None)
             else:
-                self.bm25f(fold(syllable), self._weighted(fields, "_f"), scratch, 1.0, mask)
+                self.bm25f(fold(syllable), self._weighted(fields, "_f"), scratch, 1.0, mask, defer=scores is not None)
             return mask
         # Several syllables: they must stand side by side within one field.  Scored
         # as BM25F of the phrase taken as one term (its own frequency and idf).
@@ -390,6 +454,11 @@ class Evaluator:
             allowed &= ~self.clause_mask(clause, None)
         scores = np.zeros(self.size, dtype=np.float32)
         tiers = np.zeros(self.size, dtype=np.uint8)
+        long_query = len(query.positive_syllables()) > self.w.all_words_up_to
+        # A short query's order is by ranking rules first, which leave few articles in the first
+        # tiers; a question's is by score alone, over a dozen common terms whose bounds together
+        # exceed the tenth best score: MaxScore could skip nothing there (search/pruning.py).
+        self._deferred = Deferred(scores, self._gather) if self.prune and not long_query else None
         if query.is_empty:
             return Evaluation(matched=allowed, scores=scores)
 
@@ -440,7 +509,6 @@ class Evaluator:
                 relaxed = True
                 matched &= self._share(loose, max(1, math.ceil(self.w.min_share * len(loose))))
 
-        long_query = len(query.positive_syllables()) > self.w.all_words_up_to
         if not matched.any() and exact and long_query:
             # A reader's question quoting something nobody wrote exactly: fall back to
             # its words rather than show nothing.  A short exact search stays exact.
@@ -471,6 +539,7 @@ class Evaluator:
             scores=scores,
             tiers=tiers,
             relaxed=relaxed,
+            deferred=self._deferred,
             # Prepared here, once for every hit of every page of this evaluation.
             terms=prepare(highlight_terms(query, reading, skip=common)),
             title_terms=prepare(highlight_terms(query, reading, "title", skip=common)),
@@ -543,7 +612,7 @@ class Evaluator:
         if self.w.words and q.accented:  # pyvi words of the query, as typed (capitals help pyvi) or restored
             words = segment_words(" ".join(c.raw for c in query.clauses)) if typed_accents else reading_words
             for word in {w for w in words if "_" in w}:
-                self.bm25f(word, self._weighted(WORD_FIELDS, "_w"), scores, self.w.words)
+                self.bm25f(word, self._weighted(WORD_FIELDS, "_w"), scores, self.w.words, defer=True)
 
     # --- the ranking rules, one step each (RULE_STEPS gives their order) ------------------------
 
@@ -613,18 +682,17 @@ class Evaluator:
         """Documents holding every syllable with its diacritics; their BM25 adds to *scores*.
         The syllables of *folded* are scored by their folded lists instead (see :meth:`_rank`)."""
         everywhere = matched.copy()
-        bonus = np.zeros(self.size, dtype=np.float32)
+        half = 0.5  # exact diacritics also score within a tier, half as much as the folded words
         for syllable in syllables:
             present = np.zeros(self.size, dtype=bool)
             if syllable in folded:
-                self.bm25f(fold(syllable), self._weighted(fields, "_f"), bonus, 1.0, present)
+                self.bm25f(fold(syllable), self._weighted(fields, "_f"), scores, half, present, defer=True)
                 continue
-            self.bm25f(syllable, self._weighted(fields), bonus, 1.0, present)
+            self.bm25f(syllable, self._weighted(fields), scores, half, present, defer=True)
             twin = other_spelling(syllable)  # lý / lí: either spelling is exact
             if twin is not None:
-                self.bm25f(twin, self._weighted(fields), bonus, 1.0, present)
+                self.bm25f(twin, self._weighted(fields), scores, half, present, defer=True)
             everywhere &= present
-        scores += bonus * 0.5  # exact diacritics also score within a tier
         return everywhere
 
     def _phrase_anywhere(
@@ -714,6 +782,23 @@ def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.size > b.size:
         a, b = b, a
     return a[contains(b, a)]
+
+
+def _positions(listed: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """Where each of *docs* is in the sorted *listed*, or -1."""
+    if listed.size == 0:
+        return np.full(docs.size, -1, dtype=np.int64)
+    at = np.searchsorted(listed, docs)
+    at[at == listed.size] = listed.size - 1
+    return np.where(listed[at] == docs, at, -1)
+
+
+def _at(listed: np.ndarray, values: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """*values* (one per document of the sorted *listed*) of each of *docs*, 0 where not listed."""
+    at = _positions(listed, docs)
+    found = np.zeros(docs.size, dtype=np.float32)
+    found[at >= 0] = values[at[at >= 0]]
+    return found
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
