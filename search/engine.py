@@ -446,6 +446,14 @@ class Evaluator:
         """Match and score *query*; *filters* restricts the documents; *reading* is an
         accented reading of a query typed without diacritics (accent restoration), used
         to rank its exact matches first."""
+        try:
+            return self._evaluate(query, filters, reading)
+        finally:
+            # The evaluation's Deferred refers to this evaluator (to complete scores): a reference
+            # back would make a cycle, and kept hundreds of score arrays until the collector ran.
+            self._deferred = None
+
+    def _evaluate(self, query: ParsedQuery, filters: np.ndarray | None, reading: list[str] | None) -> Evaluation:
         allowed = self.view.live.copy()
         if filters is not None:
             allowed &= filters
@@ -518,7 +526,7 @@ class Evaluator:
                 text=query.text,
                 truncated=query.truncated,
             )
-            fallback = self.evaluate(loosened, filters, reading)
+            fallback = self._evaluate(loosened, filters, reading)
             fallback.relaxed = True
             return fallback
         self._scope, self._memo = matched, {}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import random
+import weakref
 
 import numpy as np
 import pytest
@@ -120,3 +122,23 @@ def test_pruned_top_k_equals_exhaustive_top_k_on_news_00(corpus_index):
 
     searcher = Searcher(load_config(corpus_index))
     assert _check(searcher, _queries(searcher, 120, 2)) > 60
+
+
+def test_an_evaluation_is_freed_when_dropped(sample_index):
+    """Its deferred terms refer to the evaluator; nothing may refer back (a cycle waits for the
+    collector: a serving worker held hundreds of score arrays, 60 MB, between collections)."""
+    from search.searcher import Searcher
+
+    searcher = Searcher(load_config(sample_index))
+    view = searcher._refresh()
+    view.contributions.clear()
+    evaluator = Evaluator(view, searcher.weights)
+    gc.disable()
+    try:
+        evaluation = evaluator.evaluate(parse_query("dân vận"))
+        assert evaluation.deferred is not None and evaluation.deferred.terms
+        scores = weakref.ref(evaluation.scores)
+        del evaluation
+        assert scores() is None
+    finally:
+        gc.enable()
