@@ -20,8 +20,12 @@ from growing with its thread count.
 What gunicorn does not do: spread keep-alive connections evenly over the
 workers (whichever worker wakes first accepts a new connection, and keeps it;
 32 connections went 23-9 on 100,000 articles).  Our own balancing, removed in
-issue 20, showed no consistent gain once a search cost a few milliseconds, and
-needed three of gunicorn's worker methods overridden (BENCHMARKS.md).  A client
+issue 20, needed three of gunicorn's worker methods overridden.  gunicorn's own
+``worker_connections`` (``server.worker_connections``) bounds what a worker
+holds: past it less its threads idle, a response closes its connection, and the
+client's next one waits in the kernel's (first come, first served) queue for
+whichever worker accepts first.  At 8 a worker, the p99 at 32 connections on
+100,000 articles fell from 548 to 208 ms (BENCHMARKS.md).  A client
 that sends its request slowly holds one thread until it is done, and enough of
 them would hold every thread: where clients are not trusted, put the shipped
 proxy in front (deploy/), which hands a worker only requests that arrived
@@ -75,6 +79,7 @@ def gunicorn_options(config: Config, bind: str | None = None, workers: int | Non
         "workers": workers if workers > 0 else 2 * cores() + 1,
         "worker_class": "api.server.JsonErrorWorker",
         "threads": max(1, config["server.threads"]),
+        "worker_connections": max(config["server.worker_connections"], max(1, config["server.threads"]) + 1),
         "timeout": config["server.timeout"],
         # A fresh worker now and then: whatever a long-lived one accumulated is given back.
         "max_requests": config["server.max_requests"],

@@ -150,6 +150,12 @@ SETTINGS: tuple[Setting, ...] = (
         1,
         "C allocator (glibc) arenas a worker's threads share (0: glibc's default, up to 8 per core); one keeps a worker's memory from fragmenting across its threads.",
     ),
+    Setting(
+        "server",
+        "worker_connections",
+        8,
+        "Connections a worker holds at once (gunicorn's worker_connections, at least threads + 1); with more than this less threads idle, a response closes its connection and the client's next one goes to whichever worker accepts first, so no worker queues most of the clients.",
+    ),
     Setting("server", "timeout", 30, "Seconds before gunicorn restarts a silent worker."),
     Setting(
         "server",

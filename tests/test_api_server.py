@@ -213,6 +213,20 @@ def test_slow_clients_hold_a_thread_each_and_every_worker_still_answers(sample_i
         server.on_every_worker("/api/search", found, q="dan van")
 
 
+def test_a_worker_holding_its_connections_closes_the_next_it_answers(sample_index, tmp_path):
+    """server.worker_connections: a worker holds at most that many, less its threads idle between
+    requests; past that an answer closes its connection, so the client's next one goes to whichever
+    worker accepts first (gunicorn's stock worker otherwise keeps every connection it accepted)."""
+    config = copy_index(sample_index, tmp_path / "connections", server={"threads": 1, "worker_connections": 2})
+    with running_server(config, workers=1) as server, requests.Session() as first, requests.Session() as second:
+        kept = first.get(server.url + "/api/search", params={"q": "dan van"})
+        assert kept.status_code == 200 and kept.headers.get("Connection", "").lower() != "close"
+        # The first connection now waits idle: the one idle connection a worker of one thread keeps.
+        closed = second.get(server.url + "/api/search", params={"q": "dan van"})
+        assert closed.status_code == 200 and closed.headers["Connection"].lower() == "close"
+        assert first.get(server.url + "/api/search", params={"q": "dân vận"}).status_code == 200
+
+
 # --- the issue's second demonstration: writes on news-00 ------------------------------------
 
 
