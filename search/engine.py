@@ -41,7 +41,8 @@ score, however strong, crosses a rule:
    half the BM25F of the syllables with their diacritics (for a long query, a
    syllable written so in over half of the articles counts by its folded lists).
    A term in more than ``DEFER_SHARE`` of the articles is scored only where it can
-   change the page asked for (MaxScore, :mod:`search.pruning`).
+   change the page asked for (MaxScore, :mod:`search.pruning`).  A question's question
+   words (*gì*, *như thế nào*: :mod:`search.interrogatives`) match but score nothing.
 
 Scores are dense ``float32`` arrays over the index's documents; postings come
 from :mod:`search.postings`.
@@ -58,6 +59,7 @@ import numpy as np
 
 from index.analysis import BREAK_TERM, fold, has_diacritics, segment_words
 from search.deadline import NONE, Deadline
+from search.interrogatives import asking
 from search.pruning import Deferred, DeferredTerm, upper_bound
 from search.query import FIELDS, Clause, ParsedQuery
 from search.segments import POSITION_BITS, IndexView, contains
@@ -177,6 +179,7 @@ class Evaluator:
         self._prefixes = 1  # prefix clauses of the query being evaluated
         self.prune = prune  # defer common terms' BM25F (MaxScore); False: score every term everywhere
         self._deferred: Deferred | None = None  # of the query being evaluated
+        self._asking: set[int] = set()  # ids of the question words' clauses (search.interrogatives)
 
     # --- building blocks --------------------------------------------------------------
 
@@ -201,6 +204,10 @@ class Evaluator:
         common term may be left to :class:`search.pruning.Deferred` (its *mask* set all the same).
         """
         self.deadline.check()
+        if weight == 0.0:  # where it is, no score (a question word)
+            if mask is not None:
+                mask |= self._holding(text, fields)
+            return 0.0
         key = (text, tuple(fields), self.w.k1, self.w.b)
         found = self.view.contributions.get(key)
         if found is None and defer and self._deferred is not None:
@@ -272,9 +279,7 @@ class Evaluator:
         lists = [self.view.term_docs(name, text)[0] for name, field_weight in fields if field_weight]
         if max((docs.size for docs in lists), default=0) <= DEFER_SHARE * self.size:
             return None
-        present = np.zeros(self.size, dtype=bool)
-        for docs in lists:
-            present[docs] = True
+        present = self._holding(text, fields)
         held = int(np.count_nonzero(present))
         idf = self._idf(held)
         assert self._deferred is not None
@@ -282,6 +287,14 @@ class Evaluator:
         if mask is not None:
             mask |= present
         return idf
+
+    def _holding(self, text: str, fields: list[tuple[str, float]]) -> np.ndarray:
+        """Boolean mask of the documents holding *text* in any weighted field of *fields*."""
+        present = np.zeros(self.size, dtype=bool)
+        for name, field_weight in fields:
+            if field_weight:
+                present[self.view.term_docs(name, text)[0]] = True
+        return present
 
     def _gather(self, term: DeferredTerm, docs: np.ndarray) -> np.ndarray:
         """The BM25F of a deferred *term* in each of *docs* (ascending), as :meth:`_contribution`
@@ -413,10 +426,13 @@ class Evaluator:
             return mask
         if len(syllables) == 1:
             syllable = syllables[0]
+            weight = 0.0 if id(clause) in self._asking else 1.0
             if exact_accents:
-                self.bm25f(syllable, self._weighted(fields), scratch, 1.0, mask, defer=scores is not None)
+                self.bm25f(syllable, self._weighted(fields), scratch, weight, mask, defer=scores is not None)
             else:
-                self.bm25f(fold(syllable), self._weighted(fields, "_f"), scratch, 1.0, mask, defer=scores is not None)
+                self.bm25f(
+                    fold(syllable), self._weighted(fields, "_f"), scratch, weight, mask, defer=scores is not None
+                )
             return mask
         # Several syllables: they must stand side by side within one field.  Scored
         # as BM25F of the phrase taken as one term (its own frequency and idf).
@@ -451,7 +467,7 @@ class Evaluator:
         finally:
             # The evaluation's Deferred refers to this evaluator (to complete scores): a reference
             # back would make a cycle, and kept hundreds of score arrays until the collector ran.
-            self._deferred = None
+            self._deferred, self._asking = None, set()
 
     def _evaluate(self, query: ParsedQuery, filters: np.ndarray | None, reading: list[str] | None) -> Evaluation:
         allowed = self.view.live.copy()
@@ -463,6 +479,8 @@ class Evaluator:
         scores = np.zeros(self.size, dtype=np.float32)
         tiers = np.zeros(self.size, dtype=np.uint8)
         long_query = len(query.positive_syllables()) > self.w.all_words_up_to
+        asks = _asking(query, reading) if long_query else set()
+        self._asking = {id(clause) for clause, at in _word_clauses(query) if at in asks}
         # A short query's order is by ranking rules first, which leave few articles in the first
         # tiers; a question's is by score alone, over a dozen common terms whose bounds together
         # exceed the tenth best score: MaxScore could skip nothing there (search/pruning.py).
@@ -607,7 +625,8 @@ class Evaluator:
                 # question's time on 100,000 articles, for 0.001 of MRR@10 (BENCHMARKS.md).
                 limit = EXACT_COMMON_SHARE * max(self.view.live_count, 1)
                 common = {s for s in q.accented if self.view.doc_frequency("body", s) > limit}
-            q.present_all = self._all_present(q.accented, q.fields, matched, scores, common)
+            asks = _asking(query, reading) if self._asking else set()
+            q.present_all = self._all_present(q.accented, q.fields, matched, scores, common, asks)
         if tiers is not None:
             for bit, rule in RULE_STEPS:
                 holding = rule(self, q)
@@ -619,7 +638,8 @@ class Evaluator:
                 self._proximity(sequence, matched, scores)
         if self.w.words and q.accented:  # pyvi words of the query, as typed (capitals help pyvi) or restored
             words = segment_words(" ".join(c.raw for c in query.clauses)) if typed_accents else reading_words
-            for word in {w for w in words if "_" in w}:
+            asked = {q.accented[i].lower() for i in asking(q.accented)} if self._asking else set()
+            for word in {w for w in words if "_" in w and not set(w.lower().split("_")) <= asked}:
                 self.bm25f(word, self._weighted(WORD_FIELDS, "_w"), scores, self.w.words, defer=True)
 
     # --- the ranking rules, one step each (RULE_STEPS gives their order) ------------------------
@@ -686,12 +706,14 @@ class Evaluator:
         matched: np.ndarray,
         scores: np.ndarray,
         folded: Collection[str] = (),
+        asks: Collection[int] = (),
     ) -> np.ndarray:
         """Documents holding every syllable with its diacritics; their BM25 adds to *scores*.
-        The syllables of *folded* are scored by their folded lists instead (see :meth:`_rank`)."""
+        The syllables of *folded* are scored by their folded lists instead (see :meth:`_rank`),
+        those at the positions *asks* (question words) not at all."""
         everywhere = matched.copy()
-        half = 0.5  # exact diacritics also score within a tier, half as much as the folded words
-        for syllable in syllables:
+        for at, syllable in enumerate(syllables):
+            half = 0.0 if at in asks else 0.5  # exact diacritics also score, half as much as the words
             present = np.zeros(self.size, dtype=bool)
             if syllable in folded:
                 self.bm25f(fold(syllable), self._weighted(fields, "_f"), scores, half, present, defer=True)
@@ -828,6 +850,29 @@ def _loosened(group: list[Clause]) -> list[list[Clause]]:
             for s in clause.syllables
         ]
     return [[replace(c, exact=False) for c in group]]
+
+
+def _word_clauses(query: ParsedQuery) -> list[tuple[Clause, int]]:
+    """The one-syllable word clauses of *query* (not quoted, not prefixes), each with the position
+    of its syllable among the query's syllables (prefixes left out, as in ``_Query.sequence``)."""
+    found, at = [], 0
+    for clause in query.clauses:
+        if clause.prefix:
+            continue
+        if len(clause.syllables) == 1 and not clause.exact:
+            found.append((clause, at))
+        at += len(clause.syllables)
+    return found
+
+
+def _asking(query: ParsedQuery, reading: list[str] | None) -> set[int]:
+    """Positions of *query*'s question words, found on its syllables as typed with diacritics or
+    on the restored *reading* of a query typed without them (search/interrogatives.py)."""
+    sequence = [s for c in query.clauses if not c.prefix for s in c.syllables]
+    accented = sequence if query.accented else reading
+    if not accented or len(accented) != len(sequence):
+        return set()
+    return asking(accented)
 
 
 def _one_word(syllables: list[str], words: list[str]) -> bool:
