@@ -179,7 +179,8 @@ class Evaluator:
         self._prefixes = 1  # prefix clauses of the query being evaluated
         self.prune = prune  # defer common terms' BM25F (MaxScore); False: score every term everywhere
         self._deferred: Deferred | None = None  # of the query being evaluated
-        self._asking: set[int] = set()  # ids of the question words' clauses (search.interrogatives)
+        self._asks: set[int] = set()  # of the question being evaluated: its question words' positions
+        self._asking: set[int] = set()  # and their clauses' ids (search.interrogatives)
 
     # --- building blocks --------------------------------------------------------------
 
@@ -467,7 +468,7 @@ class Evaluator:
         finally:
             # The evaluation's Deferred refers to this evaluator (to complete scores): a reference
             # back would make a cycle, and kept hundreds of score arrays until the collector ran.
-            self._deferred, self._asking = None, set()
+            self._deferred, self._asks, self._asking = None, set(), set()
 
     def _evaluate(self, query: ParsedQuery, filters: np.ndarray | None, reading: list[str] | None) -> Evaluation:
         allowed = self.view.live.copy()
@@ -479,8 +480,8 @@ class Evaluator:
         scores = np.zeros(self.size, dtype=np.float32)
         tiers = np.zeros(self.size, dtype=np.uint8)
         long_query = len(query.positive_syllables()) > self.w.all_words_up_to
-        asks = _asking(query, reading) if long_query else set()
-        self._asking = {id(clause) for clause, at in _word_clauses(query) if at in asks}
+        self._asks = _asking(query, reading) if long_query else set()
+        self._asking = {id(clause) for clause, at in _word_clauses(query) if at in self._asks}
         # A short query's order is by ranking rules first, which leave few articles in the first
         # tiers; a question's is by score alone, over a dozen common terms whose bounds together
         # exceed the tenth best score: MaxScore could skip nothing there (search/pruning.py).
@@ -625,8 +626,7 @@ class Evaluator:
                 # question's time on 100,000 articles, for 0.001 of MRR@10 (BENCHMARKS.md).
                 limit = EXACT_COMMON_SHARE * max(self.view.live_count, 1)
                 common = {s for s in q.accented if self.view.doc_frequency("body", s) > limit}
-            asks = _asking(query, reading) if self._asking else set()
-            q.present_all = self._all_present(q.accented, q.fields, matched, scores, common, asks)
+            q.present_all = self._all_present(q.accented, q.fields, matched, scores, common, self._asks)
         if tiers is not None:
             for bit, rule in RULE_STEPS:
                 holding = rule(self, q)
@@ -638,7 +638,7 @@ class Evaluator:
                 self._proximity(sequence, matched, scores)
         if self.w.words and q.accented:  # pyvi words of the query, as typed (capitals help pyvi) or restored
             words = segment_words(" ".join(c.raw for c in query.clauses)) if typed_accents else reading_words
-            asked = {q.accented[i].lower() for i in asking(q.accented)} if self._asking else set()
+            asked = {q.accented[i].lower() for i in self._asks} if q.accented else set()
             for word in {w for w in words if "_" in w and not set(w.lower().split("_")) <= asked}:
                 self.bm25f(word, self._weighted(WORD_FIELDS, "_w"), scores, self.w.words, defer=True)
 
