@@ -62,7 +62,7 @@ from search.deadline import NONE, Deadline
 from search.interrogatives import asking
 from search.pruning import Deferred, DeferredTerm, upper_bound
 from search.query import FIELDS, Clause, ParsedQuery
-from search.segments import POSITION_BITS, IndexView, contains
+from search.segments import POSITION_BITS, IndexView, contains, lookup
 from search.snippets import Terms, prepare
 from search.variants import other_spelling, spellings
 
@@ -314,10 +314,9 @@ class Evaluator:
         for name, field_weight in term.fields:
             if field_weight:
                 listed, freqs = self.view.term_docs(name, term.text)
-                at = _positions(listed, docs)
-                held = docs[at >= 0]
-                norm = 1.0 - b + b * self.view.lengths(name)[held] / self.view.average_length(name)
-                pseudo[at >= 0] += field_weight * (freqs[at[at >= 0]] / norm).astype(np.float32)
+                at, found = lookup(listed, docs)
+                norm = 1.0 - b + b * self.view.lengths(name)[docs[found]] / self.view.average_length(name)
+                pseudo[found] += field_weight * (freqs[at[found]] / norm).astype(np.float32)
         return term.idf * pseudo * (k1 + 1.0) / (pseudo + k1)
 
     def _weighted(self, names, suffix: str = "") -> list[tuple[str, float]]:
@@ -814,21 +813,12 @@ def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a[contains(b, a)]
 
 
-def _positions(listed: np.ndarray, docs: np.ndarray) -> np.ndarray:
-    """Where each of *docs* is in the sorted *listed*, or -1."""
-    if listed.size == 0:
-        return np.full(docs.size, -1, dtype=np.int64)
-    at = np.searchsorted(listed, docs)
-    at[at == listed.size] = listed.size - 1
-    return np.where(listed[at] == docs, at, -1)
-
-
 def _at(listed: np.ndarray, values: np.ndarray, docs: np.ndarray) -> np.ndarray:
     """*values* (one per document of the sorted *listed*) of each of *docs*, 0 where not listed."""
-    at = _positions(listed, docs)
-    found = np.zeros(docs.size, dtype=np.float32)
-    found[at >= 0] = values[at[at >= 0]]
-    return found
+    at, found = lookup(listed, docs)
+    picked = np.zeros(docs.size, dtype=np.float32)
+    picked[found] = values[at[found]]
+    return picked
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -189,10 +189,16 @@ class IndexView:
         return sorted(sorted(frequencies), key=lambda t: -frequencies[t])[:limit]
 
 
-def contains(sorted_keys: np.ndarray, probes: np.ndarray) -> np.ndarray:
-    """Which *probes* are in *sorted_keys*."""
+def lookup(sorted_keys: np.ndarray, probes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(where, found)``: for each of *probes*, its index in *sorted_keys* (meaningful where
+    found) and whether it is there."""
     if sorted_keys.size == 0:
-        return np.zeros(probes.size, dtype=bool)
+        return np.zeros(probes.size, dtype=np.int64), np.zeros(probes.size, dtype=bool)
     at = np.searchsorted(sorted_keys, probes)
     at[at == sorted_keys.size] = sorted_keys.size - 1
-    return sorted_keys[at] == probes
+    return at, sorted_keys[at] == probes
+
+
+def contains(sorted_keys: np.ndarray, probes: np.ndarray) -> np.ndarray:
+    """Which *probes* are in *sorted_keys*."""
+    return lookup(sorted_keys, probes)[1]
