@@ -40,7 +40,12 @@ SETTINGS: tuple[Setting, ...] = (
         ["data/sample"],
         "What `python -m index build` and `sync` read when given no sources: portal .txt files or folders, .jsonl/.jsonl.gz files.",
     ),
-    Setting("index", "procs", 2, "Processes used by a full build (Whoosh multi-segment writer); 1 writes in-process."),
+    Setting(
+        "index",
+        "procs",
+        2,
+        "Processes that analyse the articles of a full build; their postings are merged into one segment at the end (1: all in-process).",
+    ),
     Setting("index", "memory_mb", 256, "Memory each indexing process may use for buffering postings, in MB."),
     Setting(
         "index",

@@ -109,7 +109,12 @@ class IndexView:
         if found is not None:
             return found
         # int32 document numbers (an index holds fewer than 2**31): half the memory of int64.
-        parts = [(p.docs + np.int32(leaf.offset), p.freqs) for leaf, p in self.postings(field, text) if p.size]
+        # The first segment's own array where its numbers are already global (not a copy).
+        parts = [
+            (p.docs + np.int32(leaf.offset) if leaf.offset else p.docs, p.freqs)
+            for leaf, p in self.postings(field, text)
+            if p.size
+        ]
         if not parts:
             found = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
         elif len(parts) == 1:

@@ -64,3 +64,37 @@ def test_a_reader_of_an_older_commit_still_reads_segments_a_write_merged_away(sa
         assert {f"m{n}" for n in range(MERGE_ABOVE_SEGMENTS + 1)} <= ids
     finally:
         old.close()
+
+
+def test_a_build_with_two_processes_writes_one_segment_with_every_posting(tmp_path):
+    # More than 200 records, so the build analyses them in two processes (index.build); Whoosh
+    # merges their postings at the commit, and the index reads as one built in-process.
+    from index.build import build
+    from tests.conftest import write_config
+    from tests.reliability import write_ndjson
+
+    corpus = write_ndjson(tmp_path / "corpus.jsonl", articles(260, prefix="two", sentences=2))
+    readers = {}
+    for procs in (1, 2):
+        directory = tmp_path / f"procs-{procs}"
+        directory.mkdir()
+        store = IndexStore(load_config(write_config(directory, index={"path": "index"})).path("index.path"))
+        build(store, [corpus], procs=procs, progress=False)
+        ix = store.open(store.current())
+        assert len(ix._segments()) == 1
+        readers[procs] = ix.reader()
+    one, two = readers[1], readers[2]
+    assert one.doc_count() == two.doc_count() == 260
+    # The processes' shares come one after the other: the same articles, maybe in another order.
+    ids = {procs: [r.stored_fields(d)["id"] for d in range(r.doc_count_all())] for procs, r in readers.items()}
+    for field in ("body", "body_f", "title_f"):
+        terms = list(one.lexicon(field))
+        assert terms == list(two.lexicon(field))
+        for term in terms[:: max(1, len(terms) // 40)]:
+            postings = {procs: {} for procs in readers}
+            for procs, reader in readers.items():
+                matcher = reader.postings(field, term)
+                while matcher.is_active():
+                    postings[procs][ids[procs][matcher.id()]] = list(matcher.value_as("positions"))
+                    matcher.next()
+            assert postings[1] == postings[2], (field, term)
