@@ -40,6 +40,10 @@ score, however strong, crosses a rule:
    signal only: pyvi does not segment folded or lower-case text reliably), plus
    half the BM25F of the syllables with their diacritics (for a long query, a
    syllable written so in over half of the articles counts by its folded lists).
+   A long query typed with diacritics (a reader's question) is ordered by no rule, so
+   there the weights swap (``LONG_FOLDED_EXACT``): the syllables as typed count whole, their
+   folded forms half, which still finds a variant spelling or a typo (*chuẩn đoán*) but no
+   longer lets *lưỡi* (tongue) answer a question about *lười* (lazy).
    A term in more than ``DEFER_SHARE`` of the articles is scored only where it can
    change the page asked for (MaxScore, :mod:`search.pruning`).  A question's question
    words (*gì*, *như thế nào*: :mod:`search.interrogatives`) match but score nothing.
@@ -71,6 +75,10 @@ EXACT_COMMON_SHARE = 0.5  # a long query's syllables in more articles than this:
 DENSE_SHARE = 0.25  # a term's BM25F is kept for every article when in more than this share
 DEFER_SHARE = 0.02  # a term in more than this share of the articles is scored by MaxScore (search.pruning)
 GATHER_SHARE = 1 / 16  # completing more than this share of a deferred term's articles: scored whole
+# The weights of a syllable's folded and exact BM25F (see the module's docstring, 5.): in a long
+# query typed with diacritics, which no rule orders by exactness, the form typed weighs most.
+FOLDED_EXACT = (1.0, 0.5)
+LONG_FOLDED_EXACT = (0.5, 1.0)
 # The ranking rules, one bit each, the first rule the highest (see the module's docstring).
 EXACT_ACCENTS = 16  # every syllable with the diacritics typed
 PHRASE = 8  # the whole query side by side (accented when typed so)
@@ -181,6 +189,7 @@ class Evaluator:
         self._deferred: Deferred | None = None  # of the query being evaluated
         self._asks: set[int] = set()  # of the question being evaluated: its question words' positions
         self._asking: set[int] = set()  # and their clauses' ids (search.interrogatives)
+        self._folded, self._exact = FOLDED_EXACT  # of the query being evaluated
 
     # --- building blocks --------------------------------------------------------------
 
@@ -426,10 +435,12 @@ class Evaluator:
             return mask
         if len(syllables) == 1:
             syllable = syllables[0]
-            weight = 0.0 if id(clause) in self._asking else 1.0
+            asked = id(clause) in self._asking
             if exact_accents:
+                weight = 0.0 if asked else 1.0
                 self.bm25f(syllable, self._weighted(fields), scratch, weight, mask, defer=scores is not None)
             else:
+                weight = 0.0 if asked else self._folded
                 self.bm25f(
                     fold(syllable), self._weighted(fields, "_f"), scratch, weight, mask, defer=scores is not None
                 )
@@ -480,6 +491,7 @@ class Evaluator:
         tiers = np.zeros(self.size, dtype=np.uint8)
         long_query = len(query.positive_syllables()) > self.w.all_words_up_to
         self._asks = _asking(query, reading) if long_query else set()
+        self._folded, self._exact = LONG_FOLDED_EXACT if long_query and query.accented else FOLDED_EXACT
         self._asking = {id(clause) for clause, at in _word_clauses(query) if at in self._asks}
         # A short query's order is by ranking rules first, which leave few articles in the first
         # tiers; a question's is by score alone, over a dozen common terms whose bounds together
@@ -712,15 +724,15 @@ class Evaluator:
         those at the positions *asks* (question words) not at all."""
         everywhere = matched.copy()
         for at, syllable in enumerate(syllables):
-            half = 0.0 if at in asks else 0.5  # exact diacritics also score, half as much as the words
+            weight = 0.0 if at in asks else self._exact  # exact diacritics also score (FOLDED_EXACT)
             present = np.zeros(self.size, dtype=bool)
             if syllable in folded:
-                self.bm25f(fold(syllable), self._weighted(fields, "_f"), scores, half, present, defer=True)
+                self.bm25f(fold(syllable), self._weighted(fields, "_f"), scores, weight, present, defer=True)
                 continue
-            self.bm25f(syllable, self._weighted(fields), scores, half, present, defer=True)
+            self.bm25f(syllable, self._weighted(fields), scores, weight, present, defer=True)
             twin = other_spelling(syllable)  # lý / lí: either spelling is exact
             if twin is not None:
-                self.bm25f(twin, self._weighted(fields), scores, half, present, defer=True)
+                self.bm25f(twin, self._weighted(fields), scores, weight, present, defer=True)
             everywhere &= present
         return everywhere
 

@@ -43,3 +43,37 @@ def test_a_question_word_matches_but_adds_nothing_to_the_score(sample_index):
     holding[view.term_docs("body", "gì")[0]] = True
     assert (both & holding).any()  # articles that hold gì: it would have added to their score
     assert np.allclose(asked.scores[both], told.scores[both])
+
+
+def test_a_question_typed_with_diacritics_weighs_the_syllables_as_typed_over_their_folded_forms(sample_index, tmp_path):
+    # Three articles one syllable apart: lười (lazy) as the question writes it, lưỡi (tongue),
+    # which only folds to it, and neither.  In a long query (no rule orders it by exactness) the
+    # syllable as typed counts whole and its folded form half (search.engine.LONG_FOLDED_EXACT),
+    # so what lười adds over lưỡi is at least twice what lưỡi adds over nothing.  With the weights
+    # the other way round (a folded match whole, exactness half) it was less.
+    from index.article import Article
+    from index.store import IndexStore
+    from index.writer import upsert_entry, write
+    from search.searcher import Searcher
+    from tests.server import copy_index
+
+    config = load_config(copy_index(sample_index, tmp_path))
+    bodies = {"exact": "lười", "folded": "lưỡi", "neither": "ít"}
+    articles = [
+        Article.from_json(
+            {"id": f"q-{name}", "title": "Sức khỏe", "body": f"Người già {word} vận động dễ mắc bệnh tim mạch."}
+        )
+        for name, word in bodies.items()
+    ]
+    write(IndexStore(config.path("index.path")), [upsert_entry(a) for a in articles])
+    searcher = Searcher(config)
+    view = searcher._refresh()
+    weights = replace(searcher.weights, words=0.0)  # pyvi's word lười would add to the first alone
+    question = parse_query("Người già lười vận động dễ mắc bệnh gì")
+    assert len(question.positive_syllables()) > weights.all_words_up_to
+    evaluation = Evaluator(view, weights).evaluate(question)
+    docs = {name: searcher._searcher.document_number(id=f"q-{name}") for name in bodies}
+    assert all(evaluation.matched[d] for d in docs.values())
+    score = {name: float(evaluation.scores[d]) for name, d in docs.items()}
+    assert score["folded"] > score["neither"]  # the folded form still counts (a variant spelling, a typo)
+    assert score["exact"] - score["folded"] >= 1.9 * (score["folded"] - score["neither"])
