@@ -97,7 +97,12 @@ class IndexView:
         # Read only when a term's BM25F over a set of fields is not yet in `contributions`
         # (search.engine.Evaluator.bm25f): a smaller share of the budget.
         self._tfs = array_lru(TERMS_BYTES // 4)
-        self.contributions = array_lru(TERMS_BYTES)
+        # A term in over a quarter of the articles keeps its BM25F for every article (4 bytes
+        # each: 400 KB on 100,000), and a reader's question holds a dozen such words: 24 MB held
+        # some 60 of them, and questions recomputed their common words' BM25F (twice the budget:
+        # questions 8-10 % and the load mix 5-7 % cheaper on 100,000 articles, worker RSS peak
+        # 402 -> 432 MB; BENCHMARKS.md).
+        self.contributions = array_lru(TERMS_BYTES * 2)
 
     def postings(self, field: str, text: str) -> list[tuple[Leaf, Postings]]:
         return [(leaf, self.cache.postings.get(leaf.key, leaf.reader, field, text)) for leaf in self.leaves]
