@@ -404,13 +404,10 @@ class Searcher:
             order = ranking.first(ranking.total).tolist()
             searcher = self._searcher
             # The rows as written at index time (index/schema.py), where the index has them.
-            column = searcher.reader().column_reader("export") if "export" in searcher.schema else None
+            column = _export_column(searcher)
         for start in range(0, len(order), 500):
             with self._lock:
-                rows = [
-                    (export_row(column[d]) if column is not None else None) or _export_fields(searcher.stored_fields(d))
-                    for d in order[start : start + 500]
-                ]
+                rows = [_export_row(searcher, column, d) for d in order[start : start + 500]]
             yield from rows
 
     def document(self, doc_id: str) -> dict | None:
@@ -711,16 +708,31 @@ def _article_fields(stored: dict) -> dict:
 def _author_display(searcher, columns, docs: np.ndarray, top: int) -> list[tuple[str, int]]:
     """The *top* authors of *docs*: counts by byline key, each shown as one of its articles
     wrote the byline (the first matched one, found by an array scan per shown key: a walk
-    over the matched articles cost 6 ms a question on 100,000 articles)."""
+    over the matched articles cost 6 ms a question on 100,000 articles), read from its export
+    row: the whole stored article, its body inflated, made the facet a third dearer (0.34
+    against 0.25 ms a search on 100,000 articles)."""
     counted = columns.count("author_key", docs)[:top]
     if not counted:
         return []
     codes = columns.codes["author_key"][docs]
+    column = _export_column(searcher)
     shown = []
     for key, count in counted:
         first = int(docs[np.argmax(codes == columns.code("author_key", key))])
-        shown.append((searcher.stored_fields(first).get("author") or key, count))
+        shown.append((_export_row(searcher, column, first)["author"] or key, count))
     return shown
+
+
+def _export_column(searcher):
+    """The export column's reader (None for indexes built before it)."""
+    return searcher.reader().column_reader("export") if "export" in searcher.schema else None
+
+
+def _export_row(searcher, column, docnum: int) -> dict:
+    """The export fields of *docnum*: from the export column, else (older segments) the stored article."""
+    return (export_row(column[docnum]) if column is not None else None) or _export_fields(
+        searcher.stored_fields(docnum)
+    )
 
 
 def _author_match_key(author: str) -> tuple[str, bool]:
