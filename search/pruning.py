@@ -1,10 +1,9 @@
 """MaxScore: the BM25F of common terms added only where it can change the page asked for.
 
-A reader's question holds a dozen syllables found in a large share of the archive (``của``,
-``là``, ``có``, ``như thế nào``).  Which articles match needs only whether each holds them; the
+A short query's syllables are often found in a large share of the archive (``nguyễn``,
+``văn``, ``hà``, ``của``).  Which articles match needs only whether each holds them; the
 arithmetic of their BM25F over every article that does (four or five length-normalised field
-lists, summed and saturated) grew with the archive and was most of a question's time on 100,000
-articles.  MaxScore (Turtle and Flood 1995, as Lucene's ``MaxScoreBulkScorer``) splits a query's
+lists, summed and saturated) grew with the archive.  MaxScore (Turtle and Flood 1995, as Lucene's ``MaxScoreBulkScorer``) splits a query's
 terms into *essential* ones, scored everywhere, and *non-essential* ones, whose contribution is
 bounded: a term's BM25F can never exceed ``weight x idf x (k1 + 1)``, however often it appears.
 A document whose essential score plus the sum of those bounds cannot reach the k-th best complete
@@ -24,6 +23,10 @@ Here, as in the rest of the search, it is done with arrays rather than a cursor 
 
 Deeper pages, sorts by date (whose ties are broken by score) and exports complete what they
 show; a term whose completion covers much of its list is scored whole once, and remembered.
+
+Only short queries (at most ``search.all_words_up_to`` words) defer terms.  A reader's question
+holds a dozen common words whose bounds together exceed its tenth best score, so nothing could
+be skipped, and deferring cost more than scoring (BENCHMARKS.md, issue 16's third round).
 """
 
 from __future__ import annotations
