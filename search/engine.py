@@ -312,6 +312,9 @@ class Evaluator:
     def _gather(self, term: DeferredTerm, docs: np.ndarray) -> np.ndarray:
         """The BM25F of a deferred *term* in each of *docs* (ascending), as :meth:`_contribution`
         would give it."""
+        # As the lists' int32: searchsorted of int64 numbers in an int32 list copies the whole
+        # list to int64 first, each call (16 against 4 us for 200 numbers in a 90,000 list).
+        docs = docs.astype(np.int32, copy=False)
         key = (term.text, term.fields, self.w.k1, self.w.b)
         found = self.view.contributions.get(key)
         if found is None and docs.size > GATHER_SHARE * term.held:
