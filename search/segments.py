@@ -94,9 +94,6 @@ class IndexView:
         self._lengths: dict[str, np.ndarray] = {}
         self._avg: dict[str, float] = {}
         self._terms = array_lru(TERMS_BYTES)
-        # Read only when a term's BM25F over a set of fields is not yet in `contributions`
-        # (search.engine.Evaluator.bm25f): a smaller share of the budget.
-        self._tfs = array_lru(TERMS_BYTES // 4)
         # A term in over a quarter of the articles keeps its BM25F for every article (4 bytes
         # each: 400 KB on 100,000), and a reader's question holds a dozen such words: 24 MB held
         # some 60 of them, and questions recomputed their common words' BM25F (twice the budget:
@@ -131,15 +128,11 @@ class IndexView:
 
     def term_tf(self, field: str, text: str, b: float) -> tuple[np.ndarray, np.ndarray]:
         """Global ``(docs, length-normalised frequency)`` of a term: BM25's ``tf / (1 - b + b dl/avgdl)``."""
-        key = (field, text, b)
+        # Not remembered: it is asked for only when the term's BM25F is not in `contributions`,
+        # which remembers the result; a cache of these never hit on the load mix.
         docs, freqs = self.term_docs(field, text)
-        found = self._tfs.get(key)  # the frequencies only: the documents are term_docs' own array
-        if found is not None:
-            return docs, found[0]
         norm = 1.0 - b + b * self.lengths(field)[docs] / self.average_length(field)
-        tf = (freqs / norm).astype(np.float32)
-        self._tfs.put(key, (tf,))
-        return docs, tf
+        return docs, (freqs / norm).astype(np.float32)
 
     def term_keys(self, requests: list[tuple[str, str]], among: np.ndarray) -> list[np.ndarray]:
         """For each ``(field, term)`` of *requests*: ``doc << POSITION_BITS | position`` of every
