@@ -19,13 +19,15 @@ from growing with its thread count.
 
 What gunicorn does not do: spread keep-alive connections evenly over the
 workers (whichever worker wakes first accepts a new connection, and keeps it;
-32 connections went 23-9 on 100,000 articles).  Our own balancing, removed in
-issue 20, needed three of gunicorn's worker methods overridden.  gunicorn's own
+32 connections went 21-11 on 100,000 articles).  Our own balancing, removed in
+issue 20, needed three of gunicorn's worker methods overridden.  gunicorn's
 ``worker_connections`` (``server.worker_connections``) bounds what a worker
-holds: past it less its threads idle, a response closes its connection, and the
-client's next one waits in the kernel's (first come, first served) queue for
-whichever worker accepts first.  At 8 a worker, the p99 at 32 connections on
-100,000 articles fell from 548 to 208 ms (BENCHMARKS.md).  A client
+holds, and must stay above the clients it may have: a worker holding that many
+accepts no more, and closes one only when an answer finds enough of the others
+idle, which under a steady load they never are.  At 8 a worker (issue 16's third
+round), 32 clients on 2 workers left 16 of them in the kernel's queue with no
+answer at all for as long as the load lasted; the p99 measured then counted only
+the answered half (BENCHMARKS.md, fifth round).  A client
 that sends its request slowly holds one thread until it is done, and enough of
 them would hold every thread: where clients are not trusted, put the shipped
 proxy in front (deploy/), which hands a worker only requests that arrived

@@ -163,8 +163,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "server",
         "worker_connections",
-        8,
-        "Connections a worker holds at once (gunicorn's worker_connections, at least threads + 1); with more than this less threads idle, a response closes its connection and the client's next one goes to whichever worker accepts first, so no worker queues most of the clients.",
+        1000,
+        "Connections a worker holds at once (gunicorn's worker_connections, at least threads + 1). Keep it above the clients a worker may have: a worker holding this many accepts no more, and under a steady load it closes none, so with 8 (2 workers, 32 clients) half the clients waited in the kernel's queue and got no answer at all.",
     ),
     Setting("server", "timeout", 30, "Seconds before gunicorn restarts a silent worker."),
     Setting(
