@@ -3,8 +3,9 @@
 A short query's syllables are often found in a large share of the archive (``nguyễn``,
 ``văn``, ``hà``, ``của``).  Which articles match needs only whether each holds them; the
 arithmetic of their BM25F over every article that does (four or five length-normalised field
-lists, summed and saturated) grew with the archive.  MaxScore (Turtle and Flood 1995, as Lucene's ``MaxScoreBulkScorer``) splits a query's
-terms into *essential* ones, scored everywhere, and *non-essential* ones, whose contribution is
+lists, summed and saturated) grew with the archive.  MaxScore (Turtle and Flood 1995, as
+Lucene's ``MaxScoreBulkScorer``) splits a query's terms into *essential* ones, scored
+everywhere, and *non-essential* ones, whose contribution is
 bounded: a term's BM25F can never exceed ``weight x idf x (k1 + 1)``, however often it appears.
 A document whose essential score plus the sum of those bounds cannot reach the k-th best complete
 score cannot enter the first k, so the common terms are added only to the few that can.
