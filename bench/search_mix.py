@@ -4,7 +4,7 @@
 
 The requests ``bench/load.py`` sends in a 30 s run (the same mix, the same
 seeds: 16 clients, taken in turn) are searched in order by one ``Searcher``,
-warmed up as a server worker is (``api.server.WARM_QUERIES``), remembering as
+warmed up as a server worker is (``api.server.warm``), remembering as
 many results as the server's workers share (``search.shared_result_cache``).
 A request seen before is a repeat (answered from memory); the others are
 searched in full.  CPU time (``time.process_time``), not wall time, so a busy
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import gc
+import logging
 import os
 import platform
 import pstats
@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api.server import WARM_QUERIES  # noqa: E402 - after the path is set
+from api.server import warm  # noqa: E402 - after the path is set
 from bench.load import MIX, QUERIES, load_queries, request_paths  # noqa: E402
 from index.settings import load_config  # noqa: E402
 from search.searcher import Searcher  # noqa: E402
@@ -57,10 +57,7 @@ def main() -> int:
     searcher = Searcher(
         config.with_overrides(search__shared_result_cache=0, search__result_cache=config["search.shared_result_cache"])
     )
-    for query in WARM_QUERIES:
-        searcher.search(query)
-    searcher.suggest("ha")
-    gc.freeze()  # as a worker does after its warm-up
+    warm(searcher, logging.getLogger("search_mix"))  # as a worker starts (gc.freeze included)
     dev, questions = load_queries(QUERIES)
     streams = [request_paths(client, dev, questions) for client in range(args.connections)]
     seen: set[str] = set()
