@@ -88,7 +88,7 @@ def _holding(view: IndexView, fields, syllable: str) -> np.ndarray:
     here = np.zeros(view.size, dtype=bool)
     for form in {syllable, other_spelling(syllable) or syllable}:
         for name in fields:
-            here[view.term_docs(name, form)[0]] = True
+            view.mark(here, name, form)
     return here
 
 

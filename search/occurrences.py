@@ -207,7 +207,7 @@ class Occurrences:
             among = self.view.live.copy()
             for field, term in set(terms):
                 present = np.zeros(self.view.size, dtype=bool)
-                present[self.view.term_docs(field, term)[0]] = True
+                self.view.mark(present, field, term)
                 among &= present
             unique = list(dict.fromkeys(terms))
             if not among.any():

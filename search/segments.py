@@ -92,6 +92,7 @@ class IndexView:
         cache.forget({leaf.key for leaf in self.leaves})
         self.columns: Columns = cache.columns.columns(searcher)
         self._lengths: dict[str, np.ndarray] = {}
+        self._norms: dict[tuple[str, float], np.ndarray] = {}
         self._avg: dict[str, float] = {}
         self._terms = array_lru(TERMS_BYTES)
         # A term in over a quarter of the articles keeps its BM25F for every article (4 bytes
@@ -137,8 +138,40 @@ class IndexView:
         # Not remembered: it is asked for only when the term's BM25F is not in `contributions`,
         # which remembers the result; a cache of these never hit on the load mix.
         docs, freqs = self.term_docs(field, text)
-        norm = 1.0 - b + b * self.lengths(field)[docs] / self.average_length(field)
-        return docs, (freqs / norm).astype(np.float32)
+        return docs, (freqs / self.norms(field, b)[docs.astype(np.intp)]).astype(np.float32)
+
+    def mark(self, into: np.ndarray, field: str, text: str) -> None:
+        """Set the boolean mask *into* at the documents holding *text* in *field*."""
+        # As intp, numpy's own index type: it converts int32 itself, a third slower (76 against
+        # 112 us for a common syllable's 92,000 documents).
+        into[self.term_docs(field, text)[0].astype(np.intp)] = True
+
+    def add_tf(self, into: np.ndarray, field: str, text: str, b: float, weight: float) -> None:
+        """Add *weight* x the term's length-normalised frequency (:meth:`term_tf`) to the dense
+        *into*, the same numbers as adding them at the term's documents.
+
+        A list over an eighth of the documents is spread into an array of every document and
+        divided there: on 100,000 articles a common syllable's body list (92,000 documents) took
+        310 us to gather its lengths and add at its documents, and takes 90 us so.  Indices are
+        given as numpy's own ``intp``: an ``int32`` index is converted by numpy on every use, a
+        gather or scatter of 92,000 took 40 us longer."""
+        docs, freqs = self.term_docs(field, text)
+        at = docs.astype(np.intp)
+        norms = self.norms(field, b)
+        if 8 * docs.size > self.size:
+            tf = np.zeros(self.size, dtype=np.float32)
+            tf[at] = freqs
+            tf /= norms  # 0 where the term is not: every norm is at least 1 - b
+            into += weight * tf
+        else:
+            into[at] += weight * (freqs / norms[at]).astype(np.float32)
+
+    def norms(self, field: str, b: float) -> np.ndarray:
+        """BM25's length normalisation ``1 - b + b dl/avgdl`` of every document in *field*."""
+        found = self._norms.get((field, b))
+        if found is None:
+            found = self._norms[(field, b)] = 1.0 - b + b * self.lengths(field) / self.average_length(field)
+        return found
 
     def term_keys(self, requests: list[tuple[str, str]], among: np.ndarray) -> list[np.ndarray]:
         """For each ``(field, term)`` of *requests*: ``doc << POSITION_BITS | position`` of every
