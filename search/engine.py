@@ -652,7 +652,9 @@ class Evaluator:
         if self.w.words and q.accented:  # pyvi words of the query, as typed (capitals help pyvi) or restored
             words = segment_words(" ".join(c.raw for c in query.clauses)) if typed_accents else reading_words
             asked = {q.accented[i].lower() for i in self._asks} if q.accented else set()
-            for word in {w for w in words if "_" in w and not set(w.lower().split("_")) <= asked}:
+            # In the query's order, not a set's: float32 sums taken in another order differ in
+            # their last bits, and a set's order changes from one process to the next.
+            for word in dict.fromkeys(w for w in words if "_" in w and not set(w.lower().split("_")) <= asked):
                 self.bm25f(word, self._weighted(WORD_FIELDS, "_w"), scores, self.w.words, defer=True)
 
     # --- the ranking rules, one step each (RULE_STEPS gives their order) ------------------------
