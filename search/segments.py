@@ -138,7 +138,7 @@ class IndexView:
         # Not remembered: it is asked for only when the term's BM25F is not in `contributions`,
         # which remembers the result; a cache of these never hit on the load mix.
         docs, freqs = self.term_docs(field, text)
-        return docs, (freqs / self.norms(field, b)[docs.astype(np.intp)]).astype(np.float32)
+        return docs, (freqs / self.norms(field, b).take(docs)).astype(np.float32)
 
     def mark(self, into: np.ndarray, field: str, text: str) -> None:
         """Set the boolean mask *into* at the documents holding *text* in *field*."""
@@ -186,7 +186,9 @@ class IndexView:
             for leaf, postings in self.postings(*request):
                 if not postings.has_positions:
                     continue
-                keys = postings.keys(among[leaf.offset : leaf.offset + leaf.count][postings.docs])
+                # take(), not []: [] converts an int32 index to intp first (75 against 41 us for
+                # a common syllable's 92,000 documents).
+                keys = postings.keys(among[leaf.offset : leaf.offset + leaf.count].take(postings.docs))
                 if keys.size:
                     parts.append(keys + (leaf.offset << POSITION_BITS) if leaf.offset else keys)
             found[request] = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else _NO_KEYS
