@@ -319,7 +319,7 @@ class Evaluator:
             self.view.contributions.put(key, found)
         if found is not None:
             if len(found) == 2:
-                return found[0][docs]
+                return found[0].take(docs)
             return _at(found[0], found[1], docs)
         b, k1 = self.w.b, self.w.k1
         pseudo = np.zeros(docs.size, dtype=np.float32)
@@ -327,7 +327,7 @@ class Evaluator:
             if field_weight:
                 listed, freqs = self.view.term_docs(name, term.text)
                 at, found = lookup(listed, docs)
-                norm = 1.0 - b + b * self.view.lengths(name)[docs[found]] / self.view.average_length(name)
+                norm = self.view.norms(name, b).take(docs[found])
                 pseudo[found] += field_weight * (freqs[at[found]] / norm).astype(np.float32)
         return term.idf * pseudo * (k1 + 1.0) / (pseudo + k1)
 
@@ -459,8 +459,7 @@ class Evaluator:
                 continue
             mask[docs] = True
             if pseudo is not None:
-                lengths = self.view.lengths(view_field)[docs]
-                norm = 1.0 - self.w.b + self.w.b * lengths / self.view.average_length(view_field)
+                norm = self.view.norms(view_field, self.w.b)[docs]
                 pseudo[docs] += self.w.fields[name] * counts / norm
         if pseudo is not None and mask.any():
             hit = np.flatnonzero(mask)
