@@ -161,16 +161,22 @@ class IndexView:
         if 8 * docs.size > self.size:
             tf = np.zeros(self.size, dtype=np.float32)
             tf[at] = freqs
-            tf /= norms  # 0 where the term is not: every norm is at least 1 - b
+            tf /= norms  # 0 where the term is not: no norm is 0 (see norms)
             into += weight * tf
         else:
             into[at] += weight * (freqs / norms[at]).astype(np.float32)
 
     def norms(self, field: str, b: float) -> np.ndarray:
-        """BM25's length normalisation ``1 - b + b dl/avgdl`` of every document in *field*."""
+        """BM25's length normalisation ``1 - b + b dl/avgdl`` of every document in *field*.
+
+        An empty field counts as one word long: a document holding a term in a field has a
+        length of at least 1, so no norm that divides a frequency changes, and with ``b`` at 1
+        (full normalisation) an empty field's norm is not 0, which :meth:`add_tf` divides the
+        zeros of the documents without the term by."""
         found = self._norms.get((field, b))
         if found is None:
-            found = self._norms[(field, b)] = 1.0 - b + b * self.lengths(field) / self.average_length(field)
+            lengths = np.maximum(self.lengths(field), np.float32(1.0))
+            found = self._norms[(field, b)] = 1.0 - b + b * lengths / self.average_length(field)
         return found
 
     def term_keys(self, requests: list[tuple[str, str]], among: np.ndarray) -> list[np.ndarray]:
@@ -210,8 +216,8 @@ class IndexView:
         found = self._avg.get(field)
         if found is None:
             total = sum(leaf.reader.field_length(field) for leaf in self.leaves)
-            found = total / self.size if self.size else 0.0
-            self._avg[field] = found or 1.0
+            # 1 for a field no document has (never 0: lengths are divided by it)
+            found = self._avg[field] = (total / self.size if self.size else 0.0) or 1.0
         return found
 
     def expand_prefix(self, fields: list[str], prefix: str, limit: int = 50) -> list[str]:

@@ -6,6 +6,7 @@ The sample's README (data/sample/README.md) says what each article holds.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import threading
 
@@ -425,3 +426,20 @@ def test_results_are_labelled_with_the_commit_read_not_the_newest_on_disk(sample
     assert own._ix.latest_generation() > read == own._read_generation()
     after = own.search("dan van")
     assert after.generation != first.generation and first.hits[0].id not in ids(after)
+
+
+def test_full_length_normalisation_scores_every_match_and_nothing_else(sample_index):
+    # search.bm25_b = 1 ("full") makes the norm of an empty field 0: a term's frequencies spread
+    # over every article must not divide 0 by it there (NaN would count as holding the term).
+    default = Searcher(load_config(sample_index).with_overrides(search__result_cache=0, search__shared_result_cache=0))
+    full = Searcher(
+        load_config(sample_index).with_overrides(
+            search__bm25_b=1.0, search__result_cache=0, search__shared_result_cache=0
+        )
+    )
+    for query in ["dân vận", "hà nội", "của và có", "những người dân ở hà nội nói gì về giao thông"]:
+        expected = default.search(query, per_page=100)
+        found = full.search(query, per_page=100)
+        assert found.total == expected.total > 0, query
+        assert {h.id for h in found.hits} == {h.id for h in expected.hits}, query
+        assert all(math.isfinite(h.score) and h.score > 0 for h in found.hits), query
