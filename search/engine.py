@@ -66,7 +66,7 @@ from search.deadline import NONE, Deadline
 from search.interrogatives import asking
 from search.pruning import Deferred, DeferredTerm, upper_bound
 from search.query import FIELDS, Clause, ParsedQuery
-from search.segments import POSITION_BITS, IndexView, contains, lookup
+from search.segments import POSITION_BITS, IndexView, contains, intersect_sorted, lookup
 from search.snippets import Terms, prepare
 from search.variants import other_spelling, spellings
 
@@ -816,26 +816,10 @@ def _chain_keys(keys_of_terms) -> np.ndarray:
     keys = None
     for term_keys in keys_of_terms:
         # Each key is doc << 21 | position: the next term of the phrase is one position on.
-        keys = term_keys if keys is None else _intersect_sorted(keys + 1, term_keys)
+        keys = term_keys if keys is None else intersect_sorted(keys + 1, term_keys)
         if keys.size == 0:
             return _NO_DOCS
     return _NO_DOCS if keys is None else keys
-
-
-def _intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Values of sorted *a* also in sorted *b* (both without repeats).
-
-    Of similar sizes, the two are merged: a stable sort of two sorted runs is one linear merge
-    (timsort), and a value in both is then next to itself; 40 % less time than a binary search of
-    each value of the smaller (the phrase keys of 100,000 articles).  A list far shorter than the
-    other is looked up in it instead."""
-    if a.size > b.size:
-        a, b = b, a
-    if b.size > 16 * a.size:
-        return a[contains(b, a)]
-    both = np.concatenate((a, b))
-    both.sort(kind="stable")
-    return both[:-1][both[1:] == both[:-1]]
 
 
 def _at(listed: np.ndarray, values: np.ndarray, docs: np.ndarray) -> np.ndarray:

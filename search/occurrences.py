@@ -29,7 +29,7 @@ import numpy as np
 from index.analysis import INVISIBLE, canonical_syllable, fold, has_diacritics, is_syllable, normalize
 from search.lru import ByteLRU
 from search.postings import ENTRY_BYTES
-from search.segments import POSITION_BITS, IndexView, contains
+from search.segments import POSITION_BITS, IndexView, intersect_sorted
 
 _POSITION_MASK = (1 << POSITION_BITS) - 1
 # Where the stored text of a field is, and how much a hit there is worth as evidence
@@ -329,7 +329,7 @@ def _aligned(parts: list[tuple[int, np.ndarray]]) -> np.ndarray:
     for offset, keys in parts[1:]:
         if result.size == 0:
             break
-        result = result[contains(keys, result + offset)]
+        result = intersect_sorted(result + offset, keys) - offset
     return result
 
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from index.analysis import canonical_syllable, fold
-from search.occurrences import CHEAP_FIELDS, FIELDS, Occurrences, Sighting, contains
+from search.occurrences import CHEAP_FIELDS, FIELDS, Occurrences, Sighting
+from search.segments import intersect_sorted
 
 # Vowels and the letters they may have been before their marks were dropped.
 _VOWEL_FORMS = {"a": "aăâ", "e": "eê", "o": "oôơ", "u": "uư", "i": "i", "y": "y"}
@@ -154,7 +155,7 @@ class Restorer:
                     reach[i] = max(reach[i], end)
                     if end == n:
                         break
-                    keys = keys[contains(pairs[end - 1], keys + (end - 1 - i))]
+                    keys = intersect_sorted(keys + (end - 1 - i), pairs[end - 1]) - (end - 1 - i)
                     end += 1
         # Score: pairs of neighbours read together, minus syllables left alone (they
         # lose their context). Longer runs are tried first and win ties.

@@ -142,11 +142,11 @@ def test_every_list_of_the_sample_reads_as_whoosh_walks_it(sample_index):
     st.sets(st.integers(0, (1 << 40) - 1), max_size=40),
 )
 def test_phrase_keys_intersect_as_sets_do(a, b, shared):
-    # search.engine._intersect_sorted: merged when the two are of similar sizes, looked up when
+    # search.segments.intersect_sorted: merged when the two are of similar sizes, looked up when
     # one is far shorter; both ways give the keys in both, sorted.
-    from search.engine import _intersect_sorted
+    from search.segments import intersect_sorted
 
     left = np.array(sorted(a | shared), dtype=np.int64)
     right = np.array(sorted(b | shared), dtype=np.int64)
     for x, y in ((left, right), (right, left), (left[:3], right), (left, right[:2])):
-        assert _intersect_sorted(x, y).tolist() == sorted(set(x.tolist()) & set(y.tolist()))
+        assert intersect_sorted(x, y).tolist() == sorted(set(x.tolist()) & set(y.tolist()))
