@@ -7,8 +7,8 @@ is not the slow one.  Requests gunicorn rejects before the app sees them
 (request line or headers too long, malformed HTTP) are answered with the same
 JSON error shape as the app's.
 
-The serving model is gunicorn's stock ``gthread`` worker, nothing overridden
-but the error page: ``server.threads`` threads per process, so a slow client
+The serving model is gunicorn's ``gthread`` worker, with the error page and when to
+accept a connection changed: ``server.threads`` threads per process, so a slow client
 holds a thread, not a worker.  A worker's searches take turns on its
 searcher's lock (the interpreter would not run two at once anyway), so the
 threads' use is to overlap reading requests and writing answers with that
@@ -19,8 +19,13 @@ from growing with its thread count.
 
 What gunicorn does not do: spread keep-alive connections evenly over the
 workers (whichever worker wakes first accepts a new connection, and keeps it;
-32 connections went 21-11 on 100,000 articles).  Our own balancing, removed in
-issue 20, needed three of gunicorn's worker methods overridden.  gunicorn's
+16 connections went 12-4 and 13-3 on 100,000 articles, and the busier worker's
+clients waited twice as long).  A worker whose threads are all busy therefore
+holds back from accepting for ``server.accept_hold_ms``, so one with an idle
+thread takes the connection, and then accepts one anyway, so that no client
+waits for ever (:class:`JsonErrorWorker`: 8-8 and 16-16 since, with no
+shared state between the workers; the board-based balancing removed in issue 20
+shared one across the fork).  gunicorn's
 ``worker_connections`` (``server.worker_connections``) bounds what a worker
 holds, and must stay above the clients it may have: a worker holding that many
 accepts no more, and closes one only when an answer finds enough of the others
@@ -219,7 +224,47 @@ def json_error_response(status: int, reason: str, description: str) -> bytes:
 
 class JsonErrorWorker(ThreadWorker):
     """gunicorn's gthread worker, answering malformed or oversized requests with JSON errors
-    (``handle_error`` is the worker's hook for the error page; nothing else is changed)."""
+    (``handle_error``, the worker's hook for the error page), and taking a new connection first
+    where a thread is idle.
+
+    gunicorn leaves a keep-alive connection with whichever worker accepted it, and a worker
+    accepts whenever it is woken: on 100,000 articles 16 clients went 12-4 and 13-3, and the
+    clients of the busier worker waited twice as long (p99 264-272 ms against 250).  Here a
+    worker whose threads are all busy holds back from accepting for ``server.accept_hold_ms``, so a
+    worker with an idle thread takes the connection; past that it accepts one anyway, so no
+    client waits on a steady load, under which no thread is ever idle between keep-alive
+    requests (accepting only with an idle thread left 4 of 16 clients unanswered).  Three
+    methods of the stock worker are extended: :meth:`enqueue_req` and :meth:`finish_request`
+    count the requests in the threads, :meth:`wait_for_and_dispatch_events` turns accepting on
+    or off before each wait."""
+
+    _busy = 0  # requests handed to threads and not yet finished (the main thread's count)
+    _held_since = 0.0  # when accepting was held back (time.monotonic()); 0: it is not
+
+    def enqueue_req(self, conn):
+        self._busy += 1
+        super().enqueue_req(conn)
+
+    def finish_request(self, conn, fs):
+        self._busy -= 1
+        super().finish_request(conn, fs)
+
+    def wait_for_and_dispatch_events(self, timeout):
+        hold = self.app.config["server.accept_hold_ms"] / 1000.0
+        if hold > 0 and self.alive and self.nr_conns < self.worker_connections:
+            now = time.monotonic()
+            if self._busy < self.cfg.threads:
+                accept, self._held_since = True, 0.0
+            elif not self._held_since:
+                accept, self._held_since = False, now
+            else:
+                accept = now - self._held_since >= hold
+                if accept:
+                    self._held_since = now  # one connection, then hold back again
+            self.set_accept_enabled(accept)
+            if not accept:
+                timeout = min(timeout, max(0.0, self._held_since + hold - now))
+        super().wait_for_and_dispatch_events(timeout)
 
     def handle_error(self, req, client, addr, exc):
         answer = client_error(exc)

@@ -166,6 +166,12 @@ SETTINGS: tuple[Setting, ...] = (
         1000,
         "Connections a worker holds at once (gunicorn's worker_connections, at least threads + 1). Keep it above the clients a worker may have: a worker holding this many accepts no more, and under a steady load it closes none, so with 8 (2 workers, 32 clients) half the clients waited in the kernel's queue and got no answer at all.",
     ),
+    Setting(
+        "server",
+        "accept_hold_ms",
+        50,
+        "How long a worker whose threads are all busy leaves a new connection to a worker with an idle thread, in milliseconds, before it accepts one itself (0: accept at once, as gunicorn does). gunicorn keeps a connection with the worker that accepted it, and without this 16 clients went 12-4 and 13-3 on two workers.",
+    ),
     Setting("server", "timeout", 30, "Seconds before gunicorn restarts a silent worker."),
     Setting(
         "server",

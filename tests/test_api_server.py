@@ -227,6 +227,29 @@ def test_a_worker_holding_its_connections_closes_the_next_it_answers(sample_inde
         assert first.get(server.url + "/api/search", params={"q": "dân vận"}).status_code == 200
 
 
+HOLD_MS = 5000  # far longer than the test: a held-back worker takes none of its connections
+
+
+def test_a_worker_whose_threads_are_busy_leaves_new_connections_to_an_idle_one(sample_index, tmp_path):
+    """server.accept_hold_ms: gunicorn keeps a connection with whichever worker accepted it, and a
+    worker whose one thread is held (here by a client stuck mid-request) would take its share of
+    new connections and leave them waiting.  It holds back instead, and the idle worker takes them."""
+    config = copy_index(sample_index, tmp_path / "hold", server={"threads": 1, "accept_hold_ms": HOLD_MS})
+    with running_server(config, workers=2) as server, slow_client(server.port):
+        time.sleep(0.3)  # the stuck client's worker has taken it and handed it to its thread
+        sessions = [requests.Session() for _ in range(6)]
+        try:
+            answered = []
+            for session in sessions:  # each a new connection, kept open
+                r = session.get(server.url + "/api/health", timeout=3)
+                assert r.status_code == 200
+                answered.append(r.json()["worker"])
+            assert len(set(answered)) == 1, f"new connections went to both workers: {answered}"
+        finally:
+            for session in sessions:
+                session.close()
+
+
 # --- the issue's second demonstration: writes on news-00 ------------------------------------
 
 
