@@ -374,11 +374,28 @@ class Evaluator:
         """:meth:`phrase_counts` while ranking: every phrase (the whole query, the title,
         the reading, each adjacent pair) is a walk over the same per-term position keys,
         decoded once per query for the matched documents."""
-        docs, counts = _chain(self._keys(field, term) for term in terms)
+        keys = self._phrase_keys(field, tuple(terms))
+        docs, counts = _runs(keys >> POSITION_BITS) if keys.size else (_NO_DOCS, _NO_DOCS)
         if candidates is not self._scope:
             keep = candidates[docs]
             docs, counts = docs[keep], counts[keep]
         return docs, counts
+
+    def _phrase_keys(self, field: str, terms: tuple[str, ...]) -> np.ndarray:
+        """Keys of the last syllable of each occurrence of the phrase *terms* in *field* over the
+        matched documents, each phrase's remembered for the query: the ranking rules' phrase, its
+        title's, and the adjacent pairs of the proximity signal are the same walks, or start so
+        (a phrase's first two syllables are a pair; in the title, one of the phrase's fields)."""
+        key = ("chain", field, terms)
+        found = self._memo.get(key)
+        if found is None:
+            if len(terms) == 1:
+                found = self._keys(field, terms[0])
+            else:
+                head = self._phrase_keys(field, terms[:-1])
+                found = intersect_sorted(head + 1, self._keys(field, terms[-1])) if head.size else _NO_DOCS
+            self._memo[key] = found
+        return found
 
     def _keys(self, field: str, term: str) -> np.ndarray:
         """Sorted ``doc << 21 | position`` of *term* in *field* over the matched documents."""
@@ -802,12 +819,6 @@ def highlight_terms(
     if reading:
         accented.update(s for s in reading if has_diacritics(s))
     return {"accented": accented, "folded": folded, "prefixes": prefixes, "phrases": phrases}
-
-
-def _chain(keys_of_terms) -> tuple[np.ndarray, np.ndarray]:
-    """``(docs, occurrences)`` of a phrase, from the sorted position keys of its terms in order."""
-    keys = _chain_keys(keys_of_terms)
-    return _runs(keys >> POSITION_BITS) if keys.size else (_NO_DOCS, _NO_DOCS)
 
 
 def _chain_keys(keys_of_terms) -> np.ndarray:
