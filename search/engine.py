@@ -386,16 +386,16 @@ class Evaluator:
         matched documents, each phrase's remembered for the query: the ranking rules' phrase, its
         title's, and the adjacent pairs of the proximity signal are the same walks, or start so
         (a phrase's first two syllables are a pair; in the title, one of the phrase's fields)."""
-        key = ("chain", field, terms)
-        found = self._memo.get(key)
-        if found is None:
-            if len(terms) == 1:
-                found = self._keys(field, terms[0])
-            else:
-                head = self._phrase_keys(field, terms[:-1])
-                found = intersect_sorted(head + 1, self._keys(field, terms[-1])) if head.size else _NO_DOCS
-            self._memo[key] = found
-        return found
+        # The longest start of the phrase already walked, then one syllable at a time (a loop, not
+        # a recursion: a quoted phrase can be hundreds of syllables long).
+        known = len(terms)
+        while known > 1 and ("chain", field, terms[:known]) not in self._memo:
+            known -= 1
+        keys = self._memo[("chain", field, terms[:known])] if known > 1 else self._keys(field, terms[0])
+        for end in range(known + 1, len(terms) + 1):
+            keys = intersect_sorted(keys + 1, self._keys(field, terms[end - 1])) if keys.size else _NO_DOCS
+            self._memo[("chain", field, terms[:end])] = keys
+        return keys
 
     def _keys(self, field: str, term: str) -> np.ndarray:
         """Sorted ``doc << 21 | position`` of *term* in *field* over the matched documents."""
