@@ -17,14 +17,21 @@ server worker does before it takes requests (``api.server.warm``: a few searches
 and a completion, which reads the vocabulary the spelling lookup needs); the
 table gives p50/p90/p99 per kind.  The evaluation cache
 is emptied before each query, so paging and repeats don't flatter the numbers.
+
+``--profile`` also runs each search under cProfile and adds where a search's time
+went on each index, by step (``bench/search_mix.py``'s steps), and by how much each
+step grows from the first index to each other: where issue 16's growth is.  The
+profiler adds its own overhead, so the times of such a run are not the benchmark's.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import logging
 import os
 import platform
+import pstats
 import statistics
 import sys
 import time
@@ -38,6 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from relevance import ensure_index, load_queries  # noqa: E402 - after the path is set
 
 from api.server import warm  # noqa: E402 - after the path is set
+from bench.search_mix import STEPS, step_times  # noqa: E402 - after the path is set
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -50,6 +58,7 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=1, help="corpus files to index when no --config (1 = news-00)")
     parser.add_argument("--config", action="append", help="use the index of this config (repeat for several)")
     parser.add_argument("--limit", type=int, default=300, help="queries per kind (0 = all)")
+    parser.add_argument("--profile", action="store_true", help="also print where the time went, by step")
     args = parser.parse_args()
 
     from index.stats import index_stats
@@ -76,6 +85,7 @@ def main() -> int:
     kinds = ("known-folded", "known-accented", "name-accented", "name-folded", "question")
     wall: dict[tuple[int, str], list[float]] = defaultdict(list)
     cpu: dict[tuple[int, str], list[float]] = defaultdict(list)
+    profiles = [cProfile.Profile() for _ in indexes] if args.profile else None
     for round_ in range(2 if len(indexes) > 1 else 1):
         for kind in kinds:
             texts = by_kind[kind][: args.limit or None]
@@ -83,10 +93,14 @@ def main() -> int:
             for number, (_, searcher, _) in enumerate(indexes):
                 for text in half:
                     searcher._recent.clear()
+                    if profiles:
+                        profiles[number].enable()
                     started, started_cpu = time.perf_counter(), time.thread_time()
                     result = searcher.search(text, per_page=10)
                     cpu[(number, kind)].append((time.thread_time() - started_cpu) * 1000)
                     wall[(number, kind)].append((time.perf_counter() - started) * 1000)
+                    if profiles:
+                        profiles[number].disable()
                     assert result.facets["year"] is not None
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores (pinned to one), Python {platform.python_version()}")
@@ -117,7 +131,22 @@ def main() -> int:
         )
     for number in range(1, len(indexes)):
         print(f"CPU per search, index {number + 1} against index 1: {means[number] / means[0]:.2f} x")
+    if profiles:
+        print_growth(profiles, [sum(len(cpu[(n, kind)]) for kind in kinds) for n in range(len(indexes))])
     return 0
+
+
+def print_growth(profiles: list[cProfile.Profile], searches: list[int]) -> None:
+    """Each step's ms per search on each index, and how much it grows from the first."""
+    times = [step_times(pstats.Stats(p), count) for p, count in zip(profiles, searches, strict=True)]
+    head = " | ".join(f"index {n + 1}, ms" for n in range(len(times)))
+    grows = " | ".join(f"grows by, index {n + 1}" for n in range(1, len(times)))
+    print(f"\n| step (cProfile, cumulative; steps overlap) | {head} | {grows} |")
+    print("|---" + "|---:" * (2 * len(times) - 1) + "|")
+    for step, (indent, label, _, _) in enumerate(STEPS):
+        own = " | ".join(f"{t[step]:.2f}" for t in times)
+        more = " | ".join(f"{t[step] - times[0][step]:+.2f}" for t in times[1:])
+        print(f"| {'- ' * indent}{label} | {own} | {more} |")
 
 
 if __name__ == "__main__":

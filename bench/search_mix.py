@@ -108,17 +108,22 @@ STEPS = [
 ]
 
 
-def print_steps(stats: pstats.Stats, requests: int) -> None:
+def step_times(stats: pstats.Stats, requests: int) -> list[float]:
+    """Milliseconds per request of each of :data:`STEPS` (cumulative, as they nest)."""
     found: dict[tuple[str, str], float] = defaultdict(float)
     for (file, _, function), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
         for _, _, step_file, step_function in STEPS:
             if file.endswith(step_file) and function == step_function:
                 found[(step_file, step_function)] += cumulative
-    whole = found[(STEPS[0][2], STEPS[0][3])] or 1.0
+    return [found[(file, function)] / requests * 1000 for _, _, file, function in STEPS]
+
+
+def print_steps(stats: pstats.Stats, requests: int) -> None:
+    times = step_times(stats, requests)
+    whole = times[0] or 1.0
     print("\n| step (cProfile, cumulative) | ms per request | share |\n|---|---:|---:|")
-    for indent, label, file, function in STEPS:
-        seconds = found[(file, function)]
-        print(f"| {'- ' * indent}{label} | {seconds / requests * 1000:.2f} | {seconds / whole * 100:.0f} % |")
+    for (indent, label, _, _), ms in zip(STEPS, times, strict=True):
+        print(f"| {'- ' * indent}{label} | {ms:.2f} | {ms / whole * 100:.0f} % |")
 
 
 if __name__ == "__main__":
