@@ -12,6 +12,10 @@ calls) and prints, per kind of query:
 * ``known-half-typed``: the accented known items with their last word cut in half
   (``dân vậ``), searched as the live results do (``typing=1``; ``--typing off``: as
   submitted with Enter; ``--typing on`` searches every kind so);
+* ``known-dropped`` and ``known-reordered``: the known items of four syllables or more
+  (with and without diacritics) as a reader half remembers a headline, the middle
+  syllable left out or the two halves swapped, so the words no longer stand as in the
+  title and the phrase rules cannot find it: what the proximity signal is for;
 * how many ordinary queries (with and without diacritics) would be wrongly read as
   Telex or VNI (``search/typing.py``): the share the searcher decodes at all; and
   how many are shown the results of a correction (``showing_results_for``);
@@ -56,6 +60,8 @@ KINDS = (
     "name-telex",
     "name-vni",
     "known-half-typed",
+    "known-dropped",
+    "known-reordered",
 )
 ORDINARY = ("known-folded", "known-accented", "name-accented", "name-folded", "question")
 
@@ -96,6 +102,26 @@ def half_typed(text: str) -> str:
     head, _, last = text.rpartition(" ")
     cut = last[: max(1, (len(last) + 1) // 2)]
     return f"{head} {cut}" if head else cut
+
+
+def dropped(text: str) -> str | None:
+    """*text* without its middle syllable (``giá vàng hôm nay`` -> ``giá vàng nay``); None under
+    four syllables, where too little would be left."""
+    words = text.split()
+    if len(words) < 4:
+        return None
+    del words[len(words) // 2]
+    return " ".join(words)
+
+
+def reordered(text: str) -> str | None:
+    """*text* with its two halves swapped (``giá vàng hôm nay`` -> ``hôm nay giá vàng``); None
+    under four syllables."""
+    words = text.split()
+    if len(words) < 4:
+        return None
+    half = len(words) // 2
+    return " ".join(words[half:] + words[:half])
 
 
 def reciprocal_rank(ids: list[str], relevant: set[str], k: int = 10) -> float:
@@ -178,6 +204,10 @@ def main() -> int:
             by_kind[kind].append((qid, text))
         if kind == "known-accented" and "known-half-typed" in wanted and relevant.get(qid):
             by_kind["known-half-typed"].append((qid, half_typed(text)))
+        for derived, change in (("known-dropped", dropped), ("known-reordered", reordered)):
+            changed = change(text) if kind in ("known-folded", "known-accented") else None
+            if changed and derived in wanted and relevant.get(qid):
+                by_kind[derived].append((qid, changed))
 
     searcher.search("khởi động")  # warm: open the index, load pyvi
     rows = []
