@@ -261,7 +261,7 @@ def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     (timsort), and a value in both is then next to itself; 40 % less time than a binary search of
     each value of the smaller (the phrase keys of 100,000 articles).  A list far shorter than the
     other is looked up in it instead.  The phrases of the ranking rules (search/engine.py) and of
-    accent restoration (search/occurrences.py) are both found so."""
+    accent restoration (search/occurrences.py, search/restore.py) are all found so."""
     if a.size > b.size:
         a, b = b, a
     if b.size > 16 * a.size:
