@@ -6,6 +6,11 @@ its accented twin (the same qid ending in ``a``), case and tone placement
 ignored.  A query with no ``did_you_mean`` counts as wrong, unless the twin has
 no diacritics either.
 
+A second table does the same for a wrong tone mark: each accented twin with the
+tone mark of one syllable changed (to another, or none; chosen with a fixed seed,
+so every run types the same typos), and ``did_you_mean`` is right when it gives
+the twin back.  The twins as typed are searched too: any offer there is wrong.
+
     .venv/bin/python bench/restore.py --config /work/devindex/news00.toml
 
 Corpus: whatever the config's index holds (news-00 + the sample for the dev
@@ -16,10 +21,12 @@ accent restoration and did-you-mean inside it), and the misses with ``--misses``
 from __future__ import annotations
 
 import argparse
+import random
 import resource
 import statistics
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +37,21 @@ from index.settings import load_config  # noqa: E402
 from search.searcher import Searcher  # noqa: E402
 
 KINDS = {"known": ("known-folded", "known-accented"), "name": ("name-folded", "name-accented")}
+TONE_MARKS = ("\u0300", "\u0301", "\u0303", "\u0309", "\u0323")  # grave, acute, tilde, hook, dot
+
+
+def wrong_tone(query: str, rng: random.Random) -> str | None:
+    """*query* with the tone mark of one of its marked syllables changed, or None if it has none."""
+    words = query.split()
+    marked = [i for i, w in enumerate(words) if any(c in TONE_MARKS for c in unicodedata.normalize("NFD", w))]
+    if not marked:
+        return None
+    at = rng.choice(marked)
+    word = unicodedata.normalize("NFD", words[at])
+    old = next(c for c in word if c in TONE_MARKS)
+    new = rng.choice(["", *(m for m in TONE_MARKS if m != old)])
+    words[at] = unicodedata.normalize("NFC", word.replace(old, new, 1))
+    return " ".join(words)
 
 
 def read_pairs(path: Path, kind: str) -> list[tuple[str, str]]:
@@ -115,6 +137,29 @@ def main(argv: list[str] | None = None) -> int:
             f"{right_present / max(1, present):.1%} | {statistics.median(took):.1f} | {p99(took):.1f} | "
             f"{statistics.median(helped):.1f} | {p99(helped):.1f} |"
         )
+    print()
+    print("A wrong tone mark (the accented twins, one syllable's mark changed), and the twins as typed:")
+    print("| kind | typos | given back | offered otherwise | twins as typed | offered there (wrong) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    rng = random.Random(16)
+    for kind in args.kinds.split(","):
+        twins = [accented for _, accented in read_pairs(Path(args.queries), kind)]
+        typos = [(typo, twin) for twin in twins if (typo := wrong_tone(twin, rng)) is not None]
+        back = other = 0
+        for typo, twin in typos:
+            offered = searcher.search(typo).did_you_mean
+            if offered is not None and syllables(offered) == syllables(twin):
+                back += 1
+            elif offered is not None:
+                other += 1
+                misses.append((f"{kind}, tone", typo, twin, offered, True))
+        wrong = 0
+        for twin in twins:
+            offered = searcher.search(twin).did_you_mean
+            if offered is not None:
+                wrong += 1
+                misses.append((f"{kind}, as typed", twin, twin, offered, True))
+        print(f"| {kind} | {len(typos)} | {back} ({back / max(1, len(typos)):.1%}) | {other} | {len(twins)} | {wrong} |")
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if args.misses:
         for kind, folded, accented, offered, holds in misses:

@@ -14,7 +14,9 @@ points of a search, each time with the searcher's lock held:
 * :meth:`Helpers.did_you_mean` -- a spelling correction when the query finds
   little (:mod:`search.spelling`), else the restored reading;
   a word run together (``hanoi``) cut into the syllables the index holds far more
-  often (:func:`search.typing.splits`); :meth:`Helpers.confident` and
+  often (:func:`search.typing.splits`); :meth:`Helpers.respelled` and
+  :meth:`Helpers.retoned` -- a query typed with a wrong accent, written as the index
+  writes it (``Đà Nẳng``, ``hà nôi``); :meth:`Helpers.confident` and
   :meth:`Helpers.better` decide whether the correction's results are shown instead;
 * :meth:`Helpers.suggest` -- completions as the reader types (:mod:`search.suggest`);
   more like this is :mod:`search.similar`, called by the searcher.
@@ -56,6 +58,7 @@ MIN_SHARE = 0.75  # a lone syllable is restored only if one form has most of its
 # the query's when it finds, every word matched, this many times more articles.
 CORRECTION_GAIN = 10
 MAX_SPLIT_WORDS = 3  # run-together words tried per query (each costs a few phrase lookups)
+MAX_RETONED = 6  # other tone marks tried per query (each costs a phrase lookup)
 
 
 class Helpers:
@@ -203,6 +206,43 @@ class Helpers:
         restored = self._restore(Restorer(self.occurrences(), self.unigrams), folded)
         return render(parsed, restored.display)
 
+    def retoned(self, parsed: ParsedQuery) -> str | None:
+        """*parsed*, typed with diacritics and found nowhere as typed side by side, with one
+        syllable written as the archive writes it :data:`CORRECTION_GAIN` times as often, where
+        the words then stand side by side, the most often of such: ``hà nôi`` (*nôi*, a cradle)
+        -> ``hà nội``; else None.
+
+        A wrong tone mark is a real word more often than not, so the words found apart (``hà``
+        and ``nôi``: seven articles of 10,000) are no sign of it; the phrase is.  Not for one
+        syllable (nothing tells a typo from a rarer word), nor for a query every word of which
+        has a capital: a name, as the reader spells it (:meth:`confident`)."""
+        clauses = parsed.clauses
+        if self.state is None or any(c.exact or c.prefix or c.field for c in clauses):
+            return None
+        typed = parsed.positive_syllables()
+        if not 2 <= len(typed) <= MAX_RESTORED or all(w[:1].isupper() for w in parsed.text.split()):
+            return None
+        occ = self.occurrences()
+        choices = []  # (uses, position, form): a far commoner form of a typed syllable
+        for position, syllable in enumerate(typed):
+            floor = CORRECTION_GAIN * max(1, self.unigrams.uses(occ, syllable))
+            for form, uses in self.unigrams.forms(occ, fold(syllable))[:-1]:
+                if uses >= floor:
+                    choices.append((uses, position, form))
+        # The form whose phrase the archive holds most often: "hà nói" (Hà said) is there too.
+        best, position, form = max(
+            (
+                (phrase_count(occ, [*typed[:at], form, *typed[at + 1 :]], ACCENTED_FIELDS), at, form)
+                for _, at, form in sorted(choices, reverse=True)[:MAX_RETONED]
+            ),
+            default=(0, 0, ""),
+        )
+        if not best:
+            return None
+        # As the reader wrote it: a word's own capitals (one clause, one syllable).
+        written = [c.raw if len(c.syllables) == 1 else s for c in clauses for s in c.syllables]
+        return render(parsed, [*written[:position], _cased(form, written[position]), *written[position + 1 :]])
+
     def _split(self, parsed: ParsedQuery) -> list[str] | None:
         """The positive syllables of *parsed* with its run-together words cut (``hanoi`` ->
         ``Hà Nội``), when the index holds the cut far more often than the word; else None."""
@@ -301,6 +341,13 @@ def render(parsed: ParsedQuery, words: list[str]) -> str | None:
         parts.append(" OR ".join(texts))
     parts += [_clause_text(c, c.raw) for c in parsed.excluded]
     return " ".join(parts) if changed else None
+
+
+def _cased(form: str, written: str) -> str:
+    """*form* with the capitals of *written*: all of them (``HĐND``) or the first."""
+    if len(written) > 1 and written.isupper():
+        return form.upper()
+    return form[:1].upper() + form[1:] if written[:1].isupper() else form
 
 
 def _clause_text(clause: Clause, text: str) -> str:

@@ -73,37 +73,54 @@ def accent_variants(folded: str) -> tuple[str, ...]:
 
 
 class UnigramCache:
-    """Most frequent accented form of a folded syllable, per index state (cheap lookups, memoised)."""
+    """How often each accented form of a folded syllable is used, per index state (cheap lookups,
+    memoised): its commonest form for restoration, its common forms for a wrong tone mark."""
+
+    FORMS = 4  # forms kept per folded syllable, the commonest first
 
     def __init__(self, limit: int = 50_000):
         self.limit = limit
         self._state: tuple = ()
-        self._best: dict[str, tuple[str, float, int]] = {}
+        self._forms: dict[str, tuple[tuple[str, int], ...]] = {}
 
     def reset(self, state: tuple) -> None:
         if state != self._state:
             self._state = state
-            self._best.clear()
+            self._forms.clear()
 
-    def best(self, occurrences: Occurrences, folded: str) -> tuple[str, float, int]:
-        """``(form, share, uses)``: the commonest form, its share of all forms' uses, their total."""
-        found = self._best.get(folded)
+    def forms(self, occurrences: Occurrences, folded: str) -> tuple[tuple[str, int], ...]:
+        """``(form, articles)`` of the commonest forms of *folded* in the index, the commonest
+        first (articles counted in each of titles, summaries and bodies), and last the total
+        of every form as ``("", total)``."""
+        found = self._forms.get(folded)
         if found is None:
             counts = {}
             for form in accent_variants(folded):
                 count = sum(occurrences.doc_frequency(field, form) for field in UNIGRAM_FIELDS)
                 if count:
                     counts[form] = count
-            total = sum(counts.values())
-            if total:
-                form = max(counts, key=lambda f: (counts[f], f == folded))
-                found = (form, counts[form] / total, total)
-            else:
-                found = (folded, 0.0, 0)
-            if len(self._best) >= self.limit:
-                self._best.clear()
-            self._best[folded] = found
+            # The typed form wins a tie: restoring "ma" must not make it "mà" for nothing.
+            ranked = sorted(counts, key=lambda f: (-counts[f], f != folded))[: self.FORMS]
+            found = (*((form, counts[form]) for form in ranked), ("", sum(counts.values())))
+            if len(self._forms) >= self.limit:
+                self._forms.clear()
+            self._forms[folded] = found
         return found
+
+    def best(self, occurrences: Occurrences, folded: str) -> tuple[str, float, int]:
+        """``(form, share, uses)``: the commonest form, its share of all forms' uses, their total."""
+        *ranked, (_, total) = self.forms(occurrences, folded)
+        if not total:
+            return folded, 0.0, 0
+        form, count = ranked[0]
+        return form, count / total, total
+
+    def uses(self, occurrences: Occurrences, form: str) -> int:
+        """Articles using the accented *form* (as :meth:`forms` counts them)."""
+        for known, count in self.forms(occurrences, fold(form))[:-1]:
+            if known == form:
+                return count
+        return sum(occurrences.doc_frequency(field, form) for field in UNIGRAM_FIELDS)
 
 
 class Restorer:

@@ -509,6 +509,7 @@ class Searcher:
         judged = evaluation  # what a spelling correction is offered on
         wrong_accent = False
         respell = False  # few or no articles write it so: offer how the index writes it
+        retone = False  # the words written so, but nowhere side by side: perhaps one wrong tone mark
         if parsed.accented and not evaluation.relaxed:
             exact = exact_mask(view, parsed, evaluation.matched)
             found = int(exact.sum())
@@ -525,6 +526,13 @@ class Searcher:
             else:
                 # A typo the archive holds too (Đà Nẳng, once in 100,000 articles) is still a typo.
                 respell = found < FEW_HITS < everywhere
+                # The ranking's phrase rule read where the words stand side by side, as typed.
+                retone = (
+                    not phrase
+                    and found < everywhere
+                    and evaluation.tiers is not None
+                    and not (evaluation.tiers[exact] & PHRASE).any()
+                )
                 counted.diacritics = "exact" if request.diacritics == "exact" or found == everywhere else "any"
                 counted.folded_only = everywhere - found
                 if counted.diacritics == "exact":
@@ -534,6 +542,8 @@ class Searcher:
         did_you_mean = self.helpers.did_you_mean(parsed, restored, judged, deadline)
         if (wrong_accent or respell) and did_you_mean is None and not parsed.truncated:
             did_you_mean = self.helpers.respelled(parsed)
+        elif retone and did_you_mean is None and not parsed.truncated:
+            did_you_mean = self.helpers.retoned(parsed)
         if phrase and (wrong_accent or not parsed.accented) and evaluation.matched.any():
             # Staff tell two people apart by how the articles write the name.
             name = looks_like_name(typed, display, None)

@@ -191,8 +191,9 @@ def word_frequency(occ: Occurrences, folded: str) -> int:
     return sum(occ.doc_frequency(field, folded) for field in FREQUENCY_FIELDS)
 
 
-def phrase_count(occ: Occurrences, folded: list[str]) -> int:
-    return sum(int(occ.phrase(field, folded).size) for field in CONTEXT_FIELDS)
+def phrase_count(occ: Occurrences, words: list[str], fields: tuple[str, ...] = CONTEXT_FIELDS) -> int:
+    """Occurrences of *words* side by side in *fields* (folded ones unless told)."""
+    return sum(int(occ.phrase(field, words).size) for field in fields)
 
 
 def _edits(word: str) -> set[str]:

@@ -227,3 +227,38 @@ def test_a_typo_few_articles_hold_is_counted_and_corrected(typo_searcher):
         assert opened.total == 6 and opened.hits[0].id == "typo", match  # the spelling typed first
     correct = typo_searcher.search("Đà Nẵng", match="phrase")
     assert (correct.total, correct.folded_only, correct.did_you_mean) == (5, 1, None)
+
+
+# --- generated articles: a wrong tone mark that is a word too --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tone_searcher(tmp_path_factory):
+    """Forty articles about Hà Nội, and three holding *Hà* (a name) and *nôi* (a cradle) apart."""
+    directory = tmp_path_factory.mktemp("tone")
+    articles = [
+        {"id": f"hn-{i}", "title": f"Tin số {i}", "body": f"Hôm nay ở Hà Nội trời đẹp, bài {i}."} for i in range(40)
+    ]
+    articles += [
+        {"id": f"cradle-{i}", "title": f"Chuyện nhà {i}", "body": "Bà Hà mua một cái nôi cho cháu."} for i in range(3)
+    ]
+    source = directory / "articles.jsonl"
+    source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n", encoding="utf-8")
+    config_path = write_config(directory, index={"path": str(directory / "index"), "procs": 1})
+    config = load_config(config_path)
+    build(IndexStore(config.path("index.path")), [source], procs=1, progress=False)
+    return Searcher(config)
+
+
+def test_a_wrong_tone_mark_that_is_a_word_too_is_offered_as_the_archive_writes_it(tone_searcher):
+    typo = tone_searcher.search("hà nôi")
+    # What was typed is still what is counted and shown: the three articles holding both words.
+    assert (typo.total, typo.folded_only, typo.diacritics) == (3, 40, "exact")
+    assert {h.id for h in typo.hits} == {"cradle-0", "cradle-1", "cradle-2"}
+    assert typo.did_you_mean == "hà nội" and typo.showing_results_for is None
+    assert tone_searcher.search("Hà nôi").did_you_mean == "Hà nội"  # the reader's capitals kept
+    # Not offered: the words found side by side as typed, one word alone, a name as spelled.
+    assert tone_searcher.search("cái nôi").did_you_mean is None
+    assert tone_searcher.search("hà nội").did_you_mean is None
+    assert tone_searcher.search("nôi").did_you_mean is None
+    assert tone_searcher.search("Hà Nôi").did_you_mean is None

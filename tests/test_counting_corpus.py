@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from index.settings import load_config
+from search.helpers import FEW_HITS
 from search.searcher import Searcher
 
 pytestmark = pytest.mark.corpus
@@ -32,6 +33,15 @@ def test_a_wrong_accent_still_finds_da_nang(searcher):
     assert result.total == searcher.search("da nang").total
     first = searcher.document(result.hits[0].id)
     assert "Đà Nẵng" in " ".join([first["title"], first["summary"], first["body"]])
+
+
+def test_a_wrong_tone_mark_the_archive_also_holds_is_offered_as_it_writes_it(searcher):
+    # nôi (a cradle) is a word too, so seven articles hold "hà" and "nôi" apart: the exact
+    # matches are shown as typed, and the offer is how the archive writes the words side by side.
+    result = searcher.search("hà nôi")
+    assert result.diacritics == "exact" and FEW_HITS <= result.total < result.folded_only
+    assert result.did_you_mean == "hà nội" and result.showing_results_for is None
+    assert searcher.search("hà nội").did_you_mean is None
 
 
 def test_the_coverage_reading_of_a_folded_name_is_its_phrase(searcher):
