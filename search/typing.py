@@ -22,6 +22,7 @@ than the word, as a correction.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
@@ -326,10 +327,19 @@ MAX_PARTS = 3  # syllables a run-together word is cut into (vietnam, hanoi, than
 MAX_CUTS = 8  # cuts tried per word, the fewest parts first: each is a phrase lookup
 
 
+_LETTERS_OR_DIGITS = re.compile(r"[a-z]+|[0-9]+")
+
+
 def splits(word: str) -> list[list[str]]:
     """Every way to cut *word*, typed without diacritics and spaces, into 2 to :data:`MAX_PARTS`
-    syllables (``hanoi`` -> ``[ha, noi]``, ``[han, oi]``); the index decides which is meant."""
+    syllables (``hanoi`` -> ``[ha, noi]``, ``[han, oi]``), or its letters from its digits
+    (``covid19`` -> ``[covid, 19]``); the index decides which is meant."""
     word = word.lower()
+    if word.isascii() and word.isalnum() and not word.isalpha() and not word.isdigit():
+        # Letters run into digits (covid19, iphone13): cut where they meet, as the texts write
+        # them (Covid-19, iPhone 13); a code the texts write whole (U23, H5N1) stays, the index decides.
+        runs = _LETTERS_OR_DIGITS.findall(word)
+        return [runs] if len(runs) <= MAX_PARTS else []
     if not word.isascii() or not word.isalpha() or len(word) > 6 * MAX_PARTS:
         return []
     found: list[list[str]] = []

@@ -74,3 +74,16 @@ def _text(searcher: Searcher, doc_id: str) -> str:
 def test_spelling_from_the_issue(searcher):
     offered = searcher.search("hoi nghi truc tuyn").did_you_mean
     assert offered is not None and syllables(offered) == syllables("hội nghị trực tuyến")
+
+
+def test_letters_run_into_digits_get_the_results_the_texts_write_apart(searcher):
+    # Covid-19 is indexed as two words, so "covid19" (how a reader types it) holds almost nothing.
+    typed = searcher.search("covid19", verbatim=True)
+    meant = searcher.search("covid 19")
+    assert typed.total < meant.total // 10
+    result = searcher.search("covid19")
+    assert result.showing_results_for is not None and fold(result.showing_results_for.lower()) == "covid 19"
+    assert result.total == meant.total
+    # Codes the texts write whole stay as typed.
+    for code in ("h5n1", "u23", "5g"):
+        assert searcher.search(code).showing_results_for is None, code
