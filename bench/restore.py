@@ -159,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
             if offered is not None:
                 wrong += 1
                 misses.append((f"{kind}, as typed", twin, twin, offered, True))
-        print(f"| {kind} | {len(typos)} | {back} ({back / max(1, len(typos)):.1%}) | {other} | {len(twins)} | {wrong} |")
+        print(
+            f"| {kind} | {len(typos)} | {back} ({back / max(1, len(typos)):.1%}) | {other} | {len(twins)} | {wrong} |"
+        )
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if args.misses:
         for kind, folded, accented, offered, holds in misses:
