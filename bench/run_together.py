@@ -1,6 +1,11 @@
-"""Letters run into digits: does a reader who types ``covid19`` get the results of ``Covid-19``?
+"""Words run together: does a reader who types ``boyte`` or ``covid19`` get the results of
+*Bộ Y tế* and ``Covid-19``?
 
-The words are taken from the corpus's titles: every letters-and-digits pair the titles write
+Syllables: the first two and the first three syllables of every folded known item of the judged
+set (pieces of titles, ``bo y te``), typed without their spaces (``boyte``); the search's
+``showing_results_for``, folded, must be the syllables apart.
+
+Letters run into digits, taken from the corpus's titles: every letters-and-digits pair the titles write
 apart (``Covid-19``, ``iPhone 13``) at least twice and never whole is typed run together
 (``covid19``), and the search's ``showing_results_for`` must be the two apart; every code the
 titles write whole (``U23``, ``H5N1``) at least twice is typed so, and must be searched as typed.
@@ -48,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", help="config of the index to search (default: the project's)")
     parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus" / "news-00.jsonl.gz"))
+    parser.add_argument("--queries", default=str(ROOT.parent / "shared" / "queries" / "dev-queries.tsv"))
     parser.add_argument("--misses", action="store_true", help="list the words not searched as meant")
     args = parser.parse_args(argv)
     apart, whole = title_words(Path(args.corpus))
@@ -66,15 +72,36 @@ def main(argv: list[str] | None = None) -> int:
             missed.append((word + digits, None))
     codes = [code for code, count in whole.items() if count >= 2]
     changed = [(code, shown) for code in codes if (shown := searcher.search(code).showing_results_for) is not None]
+    pieces = sorted(
+        {
+            " ".join(words[:length])
+            for line in Path(args.queries).read_text(encoding="utf-8").splitlines()[1:]
+            if line.split("\t")[2] == "known-folded"
+            for words in [line.split("\t")[1].lower().split()]
+            for length in (2, 3)
+            if len(words) >= length and all(w.isascii() and w.isalpha() for w in words[:length])
+        }
+    )
+    joined_right, joined_missed = 0, []
+    for piece in pieces:
+        shown = searcher.search(piece.replace(" ", "")).showing_results_for
+        if shown is not None and fold(shown.lower()) == piece:
+            joined_right += 1
+        else:
+            joined_missed.append((piece.replace(" ", ""), shown))
     print(f"index: {searcher.document_count()} documents ({args.config or 'config.toml'}); titles of {args.corpus}")
     print("| typed | words | searched as meant | read otherwise |")
     print("|---|---:|---:|---:|")
+    print(
+        f"| syllables run together (boyte) | {len(pieces)} | {joined_right} ({joined_right / max(1, len(pieces)):.1%}) "
+        f"| {len(pieces) - joined_right} |"
+    )
     print(
         f"| written apart, typed together (covid19) | {len(pairs)} | {right} | {as_vni} as VNI, {len(missed) - as_vni} as typed |"
     )
     print(f"| codes written whole, typed so (u23) | {len(codes)} | {len(codes) - len(changed)} | {len(changed)} |")
     if args.misses:
-        for typed, shown in [*missed, *changed]:
+        for typed, shown in [*joined_missed, *missed, *changed]:
             print(f"{typed}\tshown: {shown}")
     return 0
 
