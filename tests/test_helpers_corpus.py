@@ -87,3 +87,10 @@ def test_letters_run_into_digits_get_the_results_the_texts_write_apart(searcher)
     # Codes the texts write whole stay as typed.
     for code in ("h5n1", "u23", "5g"):
         assert searcher.search(code).showing_results_for is None, code
+
+
+def test_a_word_run_together_is_cut_before_its_letters_are_respelled(searcher):
+    # "boyte" finds one article; an edit of its letters (boy tế) finds no more, its cut many.
+    result = searcher.search("boyte")
+    assert result.showing_results_for is not None and fold(result.showing_results_for.lower()) == "bo y te"
+    assert result.total == searcher.search("bộ y tế").total > 100
