@@ -1,5 +1,5 @@
 """How readers type with the keyboard against them: Telex and VNI with the input method off
-(``daan vaajn`` / ``da6n va6n5`` -> ``dân vận``), and words run together (``hanoi``).
+(``daan vaajn`` / ``da6n va6n5`` -> ``dân vận``), and words run together (``hanoi``, ``covid19``).
 
 A reader whose Vietnamese keyboard is switched off still types the keys of the
 input method: Telex (``aa ee oo`` for â ê ô, ``aw ow uw`` or a lone ``w`` for ă ơ ư,
@@ -16,8 +16,10 @@ syllable (``an``, ``loan``, ``tranh``) is never decoded: no Telex or VNI key
 letter can end or sit inside one (``xoong``, the exception, is weighed).
 
 :func:`splits` cuts a word typed without spaces into syllables (``hanoi`` ->
-``ha noi``); :mod:`search.helpers` offers the cut the index holds far more often
-than the word, as a correction.
+``ha noi``), or its letters from its digits (``covid19`` -> ``covid 19``: the analyzer
+cuts ``Covid-19`` in two); :mod:`search.helpers` offers the cut the index holds far
+more often than the word, as a correction.  A VNI tone digit is read first
+(``sau3`` is *sảu*), and a code the texts write whole (``U23``) is the index's word.
 """
 
 from __future__ import annotations
