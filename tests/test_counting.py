@@ -205,15 +205,18 @@ def test_the_search_page_says_how_many_hold_a_name(client, searcher):
 @pytest.fixture(scope="module")
 def typo_searcher(tmp_path_factory):
     """Six articles about Đà Nẵng, one of them writing it with a wrong accent (Đà Nẳng)."""
-    directory = tmp_path_factory.mktemp("typo")
     articles = [
         {"id": f"dn-{i}", "title": f"Tin số {i}", "body": f"Hôm nay ở Đà Nẵng trời đẹp, bài {i}."} for i in range(5)
     ]
     articles.append({"id": "typo", "title": "Tin gõ sai", "body": "Hôm nay ở Đà Nẳng trời đẹp."})
+    return searcher_of(tmp_path_factory.mktemp("typo"), articles)
+
+
+def searcher_of(directory, articles: list[dict]) -> Searcher:
+    """A searcher over an index of *articles* alone, built in *directory*."""
     source = directory / "articles.jsonl"
     source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n", encoding="utf-8")
-    config_path = write_config(directory, index={"path": str(directory / "index"), "procs": 1})
-    config = load_config(config_path)
+    config = load_config(write_config(directory, index={"path": str(directory / "index"), "procs": 1}))
     build(IndexStore(config.path("index.path")), [source], procs=1, progress=False)
     return Searcher(config)
 
@@ -235,19 +238,13 @@ def test_a_typo_few_articles_hold_is_counted_and_corrected(typo_searcher):
 @pytest.fixture(scope="module")
 def tone_searcher(tmp_path_factory):
     """Forty articles about Hà Nội, and three holding *Hà* (a name) and *nôi* (a cradle) apart."""
-    directory = tmp_path_factory.mktemp("tone")
     articles = [
         {"id": f"hn-{i}", "title": f"Tin số {i}", "body": f"Hôm nay ở Hà Nội trời đẹp, bài {i}."} for i in range(40)
     ]
     articles += [
         {"id": f"cradle-{i}", "title": f"Chuyện nhà {i}", "body": "Bà Hà mua một cái nôi cho cháu."} for i in range(3)
     ]
-    source = directory / "articles.jsonl"
-    source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n", encoding="utf-8")
-    config_path = write_config(directory, index={"path": str(directory / "index"), "procs": 1})
-    config = load_config(config_path)
-    build(IndexStore(config.path("index.path")), [source], procs=1, progress=False)
-    return Searcher(config)
+    return searcher_of(tmp_path_factory.mktemp("tone"), articles)
 
 
 def test_a_wrong_tone_mark_that_is_a_word_too_is_offered_as_the_archive_writes_it(tone_searcher):
