@@ -152,20 +152,21 @@ def main(argv: list[str] | None = None) -> int:
                 back += 1
             elif offered is not None:
                 other += 1
-                misses.append((f"{kind}, tone", typo, twin, offered, True))
+                misses.append((f"{kind}, tone", typo, twin, offered, None))
         wrong = 0
         for twin in twins:
             offered = searcher.search(twin).did_you_mean
             if offered is not None:
                 wrong += 1
-                misses.append((f"{kind}, as typed", twin, twin, offered, True))
+                misses.append((f"{kind}, as typed", twin, twin, offered, None))
         print(
             f"| {kind} | {len(typos)} | {back} ({back / max(1, len(typos)):.1%}) | {other} | {len(twins)} | {wrong} |"
         )
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if args.misses:
         for kind, folded, accented, offered, holds in misses:
-            where = "in the index" if holds else "not in the index"
+            # None: not looked up (the tone-mark table's misses)
+            where = "not looked up" if holds is None else "in the index" if holds else "not in the index"
             print(f"{kind}\t{folded}\texpected: {accented} ({where})\toffered: {offered}")
     return 0
 
