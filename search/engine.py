@@ -48,8 +48,8 @@ score, however strong, crosses a rule:
    change the page asked for (MaxScore, :mod:`search.pruning`).  A question's question
    words (*gì*, *như thế nào*: :mod:`search.interrogatives`) match but score nothing.
 
-Scores are dense ``float32`` arrays over the index's documents; postings come
-from :mod:`search.postings`.
+Scores are dense ``float32`` arrays over the index's documents; a term's BM25F is
+kept, and added, in bytes (:mod:`search.impacts`); postings come from :mod:`search.postings`.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ import numpy as np
 
 from index.analysis import BREAK_TERM, fold, has_diacritics, segment_words
 from search.deadline import NONE, Deadline
+from search.impacts import quantize, scale
 from search.interrogatives import asking
 from search.pruning import Deferred, DeferredTerm, upper_bound
 from search.query import FIELDS, Clause, ParsedQuery
@@ -95,7 +96,7 @@ RULES = {
 WORD_FIELDS = ("title", "summary", "body", "captions")
 _NO_DOCS = np.zeros(0, dtype=np.int64)
 _NO_DOCS32 = np.zeros(0, dtype=np.int32)
-_NO_SCORES = np.zeros(0, dtype=np.float32)
+_NO_IMPACTS = np.zeros(0, dtype=np.uint8)
 PROXIMITY_FIELDS = ("title", "summary", "body", "captions")
 
 
@@ -228,42 +229,43 @@ class Evaluator:
             found = self._contribution(text, fields)
             self.view.contributions.put(key, found)
         if len(found) == 2:  # over most documents: kept for every document (see _contribution)
-            contribution, idf = found
-            scores += contribution if weight == 1.0 else np.float32(weight) * contribution
+            impacts, idf = found
+            scores += scale(impacts, float(idf[0]), self.w.k1, weight)
             if mask is not None:
-                mask |= contribution > 0
+                mask |= impacts > 0
             return float(idf[0])
-        docs, contribution, idf = found
+        docs, impacts, idf = found
         if docs.size:
             at = docs.astype(np.intp)  # kept as int32 (half the memory); numpy indexes by intp
-            scores[at] += contribution if weight == 1.0 else np.float32(weight) * contribution
+            scores[at] += scale(impacts, float(idf[0]), self.w.k1, weight)
             if mask is not None:
                 mask[at] = True
         return float(idf[0])
 
     def _contribution(self, text: str, fields: list[tuple[str, float]]) -> tuple[np.ndarray, ...]:
-        """``(docs, BM25F of each, [idf])`` of *text* over *fields*, remembered for the view: a
-        reader's question holds words found in most questions (là, gì, của, như thế nào),
-        and three in four of its terms had been scored by an earlier one.
+        """``(docs, impact of each, [idf])`` of *text* over *fields*: its BM25F in bytes
+        (:mod:`search.impacts`), remembered for the view: a reader's question holds words found
+        in most questions (là, gì, của, như thế nào), and three in four of its terms had been
+        scored by an earlier one.
 
-        A term in over a quarter of the documents is kept as ``(BM25F of every document, 0
-        where absent, [idf])``: at most twice the memory of listing them, and one whole-array
+        A term in over a quarter of the documents is kept as ``(impact in every document, 0
+        where absent, [idf])``: at most the memory of listing them, and one whole-array
         addition instead of a scattered one, 7 us against 45-140 us on 10,000 articles (a
         question's common words: là, có, được)."""
         present = [(name, w) for name, w in fields if w and self.view.term_docs(name, text)[0].size]
         if not present:
-            return _NO_DOCS32, _NO_SCORES, np.zeros(1)
+            return _NO_DOCS32, _NO_IMPACTS, np.zeros(1)
         k1 = self.w.k1
         if len(present) == 1:
             name, field_weight = present[0]
             hit, tf = self.view.term_tf(name, text, self.w.b)
             tf = tf * field_weight
             idf = self._idf(int(hit.size))
-            contribution = idf * tf * (k1 + 1.0) / (tf + k1)
+            impacts = quantize(idf * tf * (k1 + 1.0) / (tf + k1), idf, k1)
             if hit.size <= DENSE_SHARE * self.size:
-                return hit, contribution, np.array([idf])
-            dense = np.zeros(self.size, dtype=np.float32)
-            dense[hit] = contribution
+                return hit, impacts, np.array([idf])
+            dense = np.zeros(self.size, dtype=np.uint8)
+            dense[hit] = impacts
             return dense, np.array([idf])
         pseudo = np.zeros(self.size, dtype=np.float32)
         for name, field_weight in present:
@@ -276,10 +278,10 @@ class Evaluator:
         if found > DENSE_SHARE * self.size:
             # Whole-array arithmetic (0 where absent): listing the documents first cost a
             # quarter more on 100,000 articles, where most terms are new to the view.
-            return idf * pseudo * (k1 + 1.0) / (pseudo + k1), np.array([idf])
+            return quantize(idf * pseudo * (k1 + 1.0) / (pseudo + k1), idf, k1), np.array([idf])
         hit = np.flatnonzero(holding)
         tf = pseudo[hit]
-        return hit.astype(np.int32), idf * tf * (k1 + 1.0) / (tf + k1), np.array([idf])
+        return hit.astype(np.int32), quantize(idf * tf * (k1 + 1.0) / (tf + k1), idf, k1), np.array([idf])
 
     def _defer(
         self, text: str, fields: list[tuple[str, float]], weight: float, mask: np.ndarray | None
@@ -319,8 +321,8 @@ class Evaluator:
             self.view.contributions.put(key, found)
         if found is not None:
             if len(found) == 2:
-                return found[0].take(docs)
-            return _at(found[0], found[1], docs)
+                return scale(found[0].take(docs), float(found[1][0]), self.w.k1)
+            return scale(_at(found[0], found[1], docs), float(found[2][0]), self.w.k1)
         b, k1 = self.w.b, self.w.k1
         pseudo = np.zeros(docs.size, dtype=np.float32)
         for name, field_weight in term.fields:
@@ -329,7 +331,7 @@ class Evaluator:
                 at, found = lookup(listed, docs)
                 norm = self.view.norms(name, b).take(docs[found])
                 pseudo[found] += field_weight * (freqs[at[found]] / norm).astype(np.float32)
-        return term.idf * pseudo * (k1 + 1.0) / (pseudo + k1)
+        return scale(quantize(term.idf * pseudo * (k1 + 1.0) / (pseudo + k1), term.idf, k1), term.idf, k1)
 
     def _weighted(self, names, suffix: str = "") -> list[tuple[str, float]]:
         return [(f"{name}{suffix}", self.w.fields[name]) for name in names]

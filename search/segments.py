@@ -95,11 +95,11 @@ class IndexView:
         self._norms: dict[tuple[str, float], np.ndarray] = {}
         self._avg: dict[str, float] = {}
         self._terms = array_lru(TERMS_BYTES)
-        # A term in over a quarter of the articles keeps its BM25F for every article (4 bytes
-        # each: 400 KB on 100,000), and a reader's question holds a dozen such words: 24 MB held
-        # some 60 of them, and questions recomputed their common words' BM25F (twice the budget:
-        # questions 8-10 % and the load mix 5-7 % cheaper on 100,000 articles, worker RSS peak
-        # 402 -> 432 MB; BENCHMARKS.md).
+        # A term in over a quarter of the articles keeps its BM25F for every article, and a
+        # reader's question holds a dozen such words.  As float32 (400 KB a term on 100,000) 24
+        # MB held some 60 of them (twice the budget: questions 8-10 % cheaper, worker RSS peak
+        # 402 -> 432 MB); as a byte an article (search/impacts.py) the same 48 MB hold four
+        # times as many (questions 13-18 % cheaper again; BENCHMARKS.md, issue 16's ninth round).
         self.contributions = array_lru(TERMS_BYTES * 2)
 
     def postings(self, field: str, text: str) -> list[tuple[Leaf, Postings]]:
