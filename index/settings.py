@@ -146,6 +146,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "search",
+        "score_cache_mb",
+        48,
+        "Memory each server process may use for common words' BM25F, kept for the next search, in MB (a byte per article each: 100 KB a word on 100,000 articles).",
+    ),
+    Setting(
+        "search",
         "abbreviations",
         "data/abbreviations.tsv",
         "File of abbreviations and their expansions, matched both ways (relative to the config file).",

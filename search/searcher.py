@@ -153,7 +153,7 @@ class Searcher:
         self.config = config
         self.store = IndexStore(config.path("index.path"))
         self.weights = Weights.from_config(config)
-        self._cache = SegmentCache(config["search.posting_cache_mb"])
+        self._cache = SegmentCache(config["search.posting_cache_mb"], config["search.score_cache_mb"])
         # Whoosh's readers and our caches are not shared between threads: one search at a time.
         self._lock = threading.RLock()
         self._recent: OrderedDict[tuple, tuple] = OrderedDict()

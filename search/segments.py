@@ -48,8 +48,9 @@ class Leaf:
 class SegmentCache:
     """Caches that outlive a searcher: decoded postings, field lengths, columns."""
 
-    def __init__(self, posting_cache_mb: int):  # search.posting_cache_mb
+    def __init__(self, posting_cache_mb: int, score_cache_mb: int = 48):  # search.posting_cache_mb, score_cache_mb
         self.postings = PostingCache(posting_cache_mb << 20)
+        self.score_bytes = score_cache_mb << 20  # each view's remembered BM25F (IndexView.contributions)
         self.columns = ColumnCache()
         self._lengths: dict[tuple[str, str], np.ndarray] = {}
 
@@ -100,7 +101,7 @@ class IndexView:
         # MB held some 60 of them (twice the budget: questions 8-10 % cheaper, worker RSS peak
         # 402 -> 432 MB); as a byte an article (search/impacts.py) the same 48 MB hold four
         # times as many (questions 13-18 % cheaper again; BENCHMARKS.md, issue 16's ninth round).
-        self.contributions = array_lru(TERMS_BYTES * 2)
+        self.contributions = array_lru(cache.score_bytes)
 
     def postings(self, field: str, text: str) -> list[tuple[Leaf, Postings]]:
         return [(leaf, self.cache.postings.get(leaf.key, leaf.reader, field, text)) for leaf in self.leaves]
