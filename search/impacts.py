@@ -16,10 +16,12 @@ bits lose nothing measurable; Lucene keeps its length norms in one byte, as Whoo
 same budget holds four times as many terms.  The step is fixed by the term's bound
 ``idf x (k1 + 1)`` (:func:`search.pruning.upper_bound`), not by the scores seen, so every
 path to a term's score in an article (the whole list, or MaxScore completing a few articles)
-rounds it the same way, and a quantised score never exceeds the bound MaxScore prunes by.
+rounds it alike (one step apart at most, where float32 sums taken in another order fall on
+either side of a half step), and a quantised score never exceeds the bound MaxScore prunes by.
 
 Rounding moves a term's score by at most half a step: 0.2 % of its bound.  An article that
-holds the term keeps at least one step, so "holds the term" is still ``impact > 0``.
+holds the term keeps at least one step (a score under half a step is raised to it), so "holds
+the term" is still ``impact > 0``.
 """
 
 from __future__ import annotations

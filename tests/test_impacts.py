@@ -35,9 +35,10 @@ def test_an_impact_is_within_half_a_step_never_past_the_bound_and_held_where_the
     assert np.array_equal(scale(impacts, idf, k1, 0.5), np.float32(0.5 * step(idf, k1)) * impacts)
 
 
-def test_every_path_to_a_terms_score_gives_the_same_impacts(sample_index):
+def test_every_path_to_a_terms_score_gives_its_impacts(sample_index):
     """Remembered for every article (a byte each), listed, or completed for a few articles by
-    MaxScore: the same score, so a page does not change with what the view remembers."""
+    MaxScore: the same score (a step apart at most, where float32 sums taken in another order
+    round either side of a half step), so a page does not change with what the view remembers."""
     from search.searcher import Searcher
 
     searcher = Searcher(load_config(sample_index))
