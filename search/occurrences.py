@@ -365,8 +365,8 @@ def _spans(text: str, count: int) -> tuple[list[tuple[int, int]], bool]:
                     spans.append((start + part.start(), start + part.end()))
         elif is_syllable(match.group()):
             spans.append((start, end))
-        if len(spans) >= count:
-            return spans, False
+        if len(spans) >= count:  # a run cut at "_" can add several: no more than asked
+            return spans[:count], False
     return spans, True
 
 
