@@ -48,7 +48,7 @@ class Leaf:
 class SegmentCache:
     """Caches that outlive a searcher: decoded postings, field lengths, columns."""
 
-    def __init__(self, posting_cache_mb: int, score_cache_mb: int = 48):  # search.posting_cache_mb, score_cache_mb
+    def __init__(self, posting_cache_mb: int, score_cache_mb: int):  # search.posting_cache_mb, score_cache_mb
         self.postings = PostingCache(posting_cache_mb << 20)
         self.score_bytes = score_cache_mb << 20  # each view's remembered BM25F (IndexView.contributions)
         self.columns = ColumnCache()
