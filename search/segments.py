@@ -99,8 +99,9 @@ class IndexView:
         # A term in over a quarter of the articles keeps its BM25F for every article, and a
         # reader's question holds a dozen such words.  As float32 (400 KB a term on 100,000) 24
         # MB held some 60 of them (twice the budget: questions 8-10 % cheaper, worker RSS peak
-        # 402 -> 432 MB); as a byte an article (search/impacts.py) the same 48 MB hold four
-        # times as many (questions 13-18 % cheaper again; BENCHMARKS.md, issue 16's ninth round).
+        # 402 -> 432 MB); as a byte an article (search/impacts.py) the same 48 MB held four
+        # times as many (questions 13-18 % cheaper again), and 144 MB, taken from the posting
+        # cache, more again (search.score_cache_mb; BENCHMARKS.md, issue 16's ninth round).
         self.contributions = array_lru(cache.score_bytes)
 
     def postings(self, field: str, text: str) -> list[tuple[Leaf, Postings]]:
