@@ -228,7 +228,7 @@ class Occurrences:
         offsets: dict[tuple[str, str], list[int]] = {}
         for offset, term in enumerate(terms):
             offsets.setdefault(term, []).append(offset)
-        rarest = sorted(offsets, key=lambda t: self.view.term_docs(*t)[0].size)
+        rarest = sorted(offsets, key=lambda t: self.doc_frequency(*t))
         decoded: dict[tuple[str, str], np.ndarray] = {}
         for term in rarest:
             decoded[term] = keys = self.view.term_keys([term], among)[0]
