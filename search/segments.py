@@ -91,7 +91,7 @@ class IndexView:
             self.live[deleted_docs(leaf.reader) + leaf.offset] = False
         self.live_count = int(self.live.sum())
         cache.forget({leaf.key for leaf in self.leaves})
-        self.columns: Columns = cache.columns.columns(searcher)
+        self.columns: Columns = cache.columns.columns(searcher, self.live)
         self._lengths: dict[str, np.ndarray] = {}
         self._norms: dict[tuple[str, float], np.ndarray] = {}
         self._avg: dict[str, float] = {}
