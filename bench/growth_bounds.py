@@ -61,9 +61,9 @@ def exact_floor(searcher: Searcher, text: str, question: bool) -> None:
             view.mark(holding, field, syllable)
         matched = holding if matched is None else (matched | holding if question else matched & holding)
     if matched is not None:
-        docs = np.flatnonzero(matched & view.live)
+        counted = view.columns.select(matched & view.live)  # as the service counts them
         for facet in FACETS:
-            view.columns.count(facet, docs)
+            view.columns.count(facet, counted)
 
 
 def search(searcher: Searcher, text: str, question: bool) -> None:
