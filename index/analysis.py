@@ -32,7 +32,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from functools import lru_cache, wraps
+from functools import cache, lru_cache, wraps
+from pathlib import Path
 
 from whoosh.analysis import Filter, Tokenizer
 from whoosh.analysis.acore import Token
@@ -292,6 +293,39 @@ class FoldFilter(Filter):
             yield token
 
 
+PAIR_SYLLABLES = Path(__file__).with_name("pair-syllables-v1.txt")
+
+
+@cache
+def pair_syllables() -> frozenset[str]:
+    """The folded syllables whose pairs new indexes hold (:data:`PAIR_SYLLABLES`)."""
+    lines = PAIR_SYLLABLES.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+class PairFilter(Filter):
+    """Each syllable joined to the next by a space (``dan van``), where both are among
+    *syllables*, the frequent ones: the pair view.
+
+    A phrase of two frequent syllables is then one short posting list instead of two long
+    ones and their positions, as Elasticsearch's ``index_phrases``; a longer phrase can
+    only be in the articles that hold each of its pairs.  Pairs of rarer syllables are
+    not kept: their positions are short lists already.  Positions stay consecutive across
+    punctuation (see :class:`BreakTokenizer`), so pairs do too."""
+
+    def __init__(self, syllables: frozenset[str]):
+        self.syllables = syllables
+
+    def __call__(self, tokens):
+        previous = None
+        for token in tokens:
+            text = token.text
+            if previous is not None and previous in self.syllables and text in self.syllables:
+                token.text = f"{previous} {text}"
+                yield token
+            previous = text
+
+
 class WordTokenizer(Tokenizer):
     """pyvi word segmentation of canonical text: ``Dân vận`` -> ``dân_vận``.
 
@@ -365,6 +399,11 @@ def accented_analyzer():
 def folded_analyzer():
     """Syllables without diacritics, ``đ`` folded to ``d``, lower case."""
     return SyllableTokenizer() | CanonicalFilter() | FoldFilter()
+
+
+def pairs_analyzer():
+    """Folded syllables, each with the next (see :class:`PairFilter`)."""
+    return SyllableTokenizer() | CanonicalFilter() | FoldFilter() | PairFilter(pair_syllables())
 
 
 def breaks_analyzer():

@@ -1,6 +1,6 @@
 """The Whoosh schema, and how an article becomes the fields of one index document.
 
-Every text field (title, summary, body, captions, author) is indexed three ways:
+Every text field (title, summary, body, captions, author) is indexed several ways:
 
 * ``<field>``    accented canonical syllables, with positions; the original text
   is stored here for results and highlighting;
@@ -8,7 +8,12 @@ Every text field (title, summary, body, captions, author) is indexed three ways:
 * ``<field>_w``  pyvi words, frequencies only (a ranking signal);
 * ``<field>_b``  breaks: one term at each syllable that follows a sentence end, a
   comma or a line (``index.analysis.BreakTokenizer``), so an exact phrase never
-  matches across one.  An index without these views matches as before.
+  matches across one.  An index without these views matches as before;
+* ``<field>_p``  pairs of frequent folded syllables side by side (``dan van``),
+  frequencies only (``index.analysis.PairFilter``; not for bylines): the ranking's
+  phrase of two such syllables is one short list, and a longer phrase is looked for
+  only in the articles holding its pairs.  An index without these views finds
+  phrases from positions alone, with the same results.
 
 Facet and filter keys are precomputed at index time, because computing them at
 query time over every match is what makes Whoosh facets slow: ``year``
@@ -30,12 +35,14 @@ import json
 from whoosh import columns, fields
 
 from index.analysis import (
+    PairFilter,
     accented_analyzer,
     breaks_analyzer,
     canonical_syllable,
     fold,
     folded_analyzer,
     normalize,
+    pairs_analyzer,
     words_analyzer,
 )
 from index.article import Article
@@ -63,6 +70,7 @@ class WordsField(fields.TEXT):
 
 def build_schema() -> fields.Schema:
     accented, folded, words, breaks = accented_analyzer(), folded_analyzer(), words_analyzer(), breaks_analyzer()
+    pairs = pairs_analyzer()
     schema = fields.Schema(
         id=fields.ID(stored=True, unique=True, sortable=True),
         published=fields.STORED(),
@@ -87,7 +95,19 @@ def build_schema() -> fields.Schema:
         schema.add(f"{name}_b", SyllableField(breaks))
         if name != "author":  # a byline is a name, not words
             schema.add(f"{name}_w", WordsField(words))
+            schema.add(f"{name}_p", WordsField(pairs))
     return schema
+
+
+def pair_syllables(schema: fields.Schema) -> frozenset[str]:
+    """The folded syllables whose pairs the index's pair views hold (empty: no pair views).
+    The set is the one the index was built with: Whoosh keeps the analyzers in the schema."""
+    if "body_p" not in schema:
+        return frozenset()
+    for item in getattr(schema["body_p"].analyzer, "items", ()):
+        if isinstance(item, PairFilter):
+            return item.syllables
+    return frozenset()
 
 
 def author_key(author: str) -> str:
@@ -129,6 +149,7 @@ def to_document(article: Article, origin: str = "") -> dict:
         doc[f"{name}_b"] = text
         if name != "author":
             doc[f"{name}_w"] = text
+            doc[f"{name}_p"] = text
     if article.author:
         doc["author_key"] = author_key(article.author)
     row = [doc["id"], doc["published"], article.title, article.author, doc["url"], doc["source"]]

@@ -14,6 +14,9 @@ sentence end, a comma or a line.  Within 2, an ``export`` column (the six fields
 issue 18) is additive: a generation without it is read the same (export rows come from the stored
 articles) and takes writes without it, so it needs no new number.  3: posting blocks are flat
 little-endian arrays read without decoding (``index.codec.FLAT``) instead of deflated varints.
+Within 3, the pair views (``<field>_p``, index/schema.py) are additive: a generation without them
+finds phrases from positions alone, with the same results, and its schema (which writes keep) has
+none, so its new segments have none either.
 """
 
 from __future__ import annotations

@@ -50,6 +50,9 @@ score, however strong, crosses a rule:
 
 Scores are dense ``float32`` arrays over the index's documents; a term's BM25F is
 kept, and added, in bytes (:mod:`search.impacts`); postings come from :mod:`search.postings`.
+A ranking phrase of frequent syllables (the phrase rules, the adjacent pairs) is read from the
+index's pair views (``<field>_p``) where it has them: a two-syllable phrase is one short list
+instead of two long ones and every matched article's positions (:meth:`Evaluator._paired_phrase_counts`).
 """
 
 from __future__ import annotations
@@ -342,6 +345,10 @@ class Evaluator:
         """``(docs, occurrences)`` of *terms* side by side in *field*, among *candidates*;
         *unbroken*: not across a sentence end, a comma or a line (an exact phrase)."""
         self.deadline.check()
+        if not unbroken:
+            paired = self._paired_phrase_counts(field, terms, candidates)
+            if paired is not None:
+                return paired
         if self._scope is not None and not unbroken:
             return self._scoped_phrase_counts(field, terms, candidates)
         # Only documents holding every term can hold the phrase: decode just their positions.
@@ -353,6 +360,34 @@ class Evaluator:
         keys = _chain_keys(self.view.term_keys([(field, term) for term in terms], among))
         if unbroken and len(terms) > 1 and keys.size:
             keys = self._unbroken(field, keys, len(terms))
+        return _runs(keys >> POSITION_BITS)
+
+    def _paired_phrase_counts(
+        self, field: str, terms: list[str], candidates: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """:meth:`phrase_counts` through the pair view (``<field>_p``: each frequent folded
+        syllable with the next): a phrase of two is its pair's list, and a longer one is
+        walked only in the articles holding its frequent pairs.  None where the view holds
+        none of the phrase's pairs."""
+        if not field.endswith("_f"):
+            return None
+        view = f"{field.removesuffix('_f')}_p"
+        common = self.view.pair_syllables
+        if view not in self.view.fields or not common:
+            return None
+        pairs = [f"{a} {b}" for a, b in itertools.pairwise(terms) if a in common and b in common]
+        if not pairs:
+            return None
+        if len(terms) == 2:
+            docs, counts = self.view.term_docs(view, pairs[0])
+            keep = candidates.take(docs)
+            return docs[keep].astype(np.int64), counts[keep].astype(np.int64)
+        among = candidates.copy()
+        for pair in dict.fromkeys(pairs):
+            among &= self._present(view, pair)
+            if not among.any():
+                return _NO_DOCS, _NO_DOCS
+        keys = _chain_keys(self.view.term_keys([(field, term) for term in terms], among))
         return _runs(keys >> POSITION_BITS)
 
     def _unbroken(self, field: str, ends: np.ndarray, length: int) -> np.ndarray:

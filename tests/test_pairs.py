@@ -1,0 +1,86 @@
+"""The pair views (``<field>_p``, index/analysis.py PairFilter) find exactly the phrases positions find."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from index.analysis import PairFilter, SyllableTokenizer, folded_syllables, pair_syllables, pairs_analyzer
+
+
+def test_a_pair_is_each_frequent_folded_syllable_with_the_next():
+    assert {"dan", "van", "ha", "noi", "nguyen"} <= pair_syllables() and "kheo" not in pair_syllables()
+    assert [t.text for t in pairs_analyzer()("Dân vận khéo, Hà Nội")] == ["dan van", "ha noi"]
+    assert [t.text for t in pairs_analyzer()("Một")] == []
+    every = SyllableTokenizer() | PairFilter(frozenset({"a", "b", "c"}))
+    assert [t.text for t in every("a b c b x a a")] == ["a b", "b c", "c b", "a a"]
+
+
+def test_an_index_keeps_the_pair_syllables_it_was_built_with(sample_index):
+    from index.schema import pair_syllables as of_index
+    from index.settings import load_config
+    from search.searcher import Searcher
+
+    searcher = Searcher(load_config(sample_index))
+    searcher.search("")
+    assert of_index(searcher._refresh().searcher.schema) == pair_syllables()
+
+
+@pytest.fixture(scope="module")
+def views(sample_index):
+    """The sample's view with its pair views, and the same view made to look like an index without them."""
+    from index.settings import load_config
+    from search.searcher import Searcher
+
+    with_pairs, without = (Searcher(load_config(sample_index)) for _ in range(2))
+    for searcher in (with_pairs, without):
+        searcher.search("")
+    plain = without._refresh()
+    assert {"title_p", "body_p"} <= with_pairs._refresh().fields
+    plain.fields = frozenset(f for f in plain.fields if not f.endswith("_p"))  # as an index without them
+    texts = [with_pairs._refresh().searcher.stored_fields(d).get("body", "") for d in range(plain.size)]
+    return with_pairs, without, [folded_syllables(t) for t in texts if t]
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_phrase_counts_with_pairs_are_those_from_positions(views, data):
+    from search.engine import Evaluator
+
+    with_pairs, without, bodies = views
+    body = data.draw(st.sampled_from(bodies))
+    start = data.draw(st.integers(0, max(0, len(body) - 2)))
+    length = data.draw(st.integers(2, 4))
+    terms = body[start : start + length]
+    if data.draw(st.booleans()):  # and phrases nobody wrote
+        terms = [*terms[:1], data.draw(st.sampled_from(data.draw(st.sampled_from(bodies))))]
+    if len(terms) < 2:
+        return
+    unbroken = data.draw(st.booleans())
+    found = []
+    for searcher in (with_pairs, without):
+        view = searcher._refresh()
+        evaluator = Evaluator(view, searcher.weights)
+        candidates = np.random.default_rng(len(terms)).random(view.size) < 0.8
+        found.append(
+            [
+                [a.tolist() for a in evaluator.phrase_counts(field, terms, candidates, unbroken)]
+                for field in ("body_f", "title_f", "summary_f")
+            ]
+        )
+    assert found[0] == found[1]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["dan van", "dân vận", "ha noi", "thanh pho ha noi", '"Hà Nội"', "nguoi dan", "công tác dân vận khéo", "le hoi"],
+)
+def test_rankings_with_pairs_are_those_from_positions(views, query):
+    with_pairs, without, _ = views
+    results = [searcher.search(query, per_page=50) for searcher in (with_pairs, without)]
+    assert results[0].total == results[1].total
+    assert [(h.id, h.tier, round(h.score, 3)) for h in results[0].hits] == [
+        (h.id, h.tier, round(h.score, 3)) for h in results[1].hits
+    ]
