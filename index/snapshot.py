@@ -21,7 +21,7 @@ import shutil
 from pathlib import Path
 
 from index.store import SEQ_FILE, IndexOutdated, IndexStore, fsync_path, open_writer
-from index.version import FORMAT, read_format
+from index.version import READABLE, READS, read_format
 
 _NAME = re.compile(r"^snapshot-(\d{12,})$")
 # Whoosh's lock files: held by this process, meaningless in a copy.
@@ -66,10 +66,10 @@ def restore(store: IndexStore, snapshot: Path, keep: int = 2) -> tuple[str, int]
 
     Refused if the live index already holds a later point of the log (it would go back)."""
     found = read_format(snapshot)
-    if found != FORMAT:
+    if found not in READABLE:
         raise IndexOutdated(
             f"the snapshot {snapshot} is in index format {found or 'unknown'}, this version reads format "
-            f"{FORMAT}: take a new snapshot, or rebuild with `python -m index build`"
+            f"{READS}: take a new snapshot, or rebuild with `python -m index build`"
         )
     seq = int((snapshot / SEQ_FILE).read_text(encoding="ascii").strip() or 0) if (snapshot / SEQ_FILE).exists() else 0
     with store.build_lock():

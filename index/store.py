@@ -33,7 +33,7 @@ from whoosh import index as whoosh_index
 
 from index.codec import CompactCodec
 from index.schema import build_schema
-from index.version import FORMAT, read_format, write_format
+from index.version import READABLE, READS, read_format, write_format
 
 _GEN_RE = re.compile(r"^gen-(\d{6,})$")
 _OPEN_ATTEMPTS = 10
@@ -97,10 +97,10 @@ class IndexStore:
         if name is None:
             raise IndexMissing(f"no index at {self.path}: run `python -m index build` first")
         found = read_format(self.path / name)
-        if found != FORMAT and (self.path / name).is_dir():  # a folder gone is open_dir's error
+        if found not in READABLE and (self.path / name).is_dir():  # a folder gone is open_dir's error
             raise IndexOutdated(
                 f"the index at {self.path / name} is in format {found or 'unknown'}, this version reads "
-                f"format {FORMAT}: run `python -m index build` to rebuild it from the sources"
+                f"format {READS}: run `python -m index build` to rebuild it from the sources"
             )
         attempts = 0
         while True:

@@ -14,16 +14,20 @@ sentence end, a comma or a line.  Within 2, an ``export`` column (the six fields
 issue 18) is additive: a generation without it is read the same (export rows come from the stored
 articles) and takes writes without it, so it needs no new number.  3: posting blocks are flat
 little-endian arrays read without decoding (``index.codec.FLAT``) instead of deflated varints.
-Within 3, the pair views (``<field>_p``, index/schema.py) are additive: a generation without them
-finds phrases from positions alone, with the same results, and its schema (which writes keep) has
-none, so its new segments have none either.
+4: each text field but the byline has a pair view (``<field>_p``, index/schema.py).  A format-3
+generation is still read (:data:`READABLE`): without pair views, phrases come from positions alone,
+with the same results, and its schema (which writes keep) has none, so its new segments have none
+either.  The number changed because the code before cannot open a generation with pair views (its
+schema names ``index.analysis.PairFilter``): it refuses it with its message to rebuild instead.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-FORMAT = 3
+FORMAT = 4
+READABLE = (3, 4)  # formats this version opens (see the history above)
+READS = " or ".join(str(v) for v in READABLE)  # as messages name them
 FORMAT_FILE = "FORMAT"
 
 

@@ -84,3 +84,26 @@ def test_rankings_with_pairs_are_those_from_positions(views, query):
     assert [(h.id, h.tier, round(h.score, 3)) for h in results[0].hits] == [
         (h.id, h.tier, round(h.score, 3)) for h in results[1].hits
     ]
+
+
+def test_a_generation_of_format_3_is_read_and_a_later_one_refused(sample_index, tmp_path):
+    """Format 3 (before the pair views) is read; a format this version does not know is refused
+    with the message to rebuild, as the code before refuses format 4."""
+    import shutil
+
+    from index.settings import load_config
+    from index.store import IndexOutdated, IndexStore
+    from index.version import FORMAT, FORMAT_FILE
+
+    assert FORMAT == 4
+    source = load_config(sample_index).path("index.path")
+    copy = tmp_path / "index"
+    shutil.copytree(source, copy)
+    store = IndexStore(copy)
+    label = copy / store.current() / FORMAT_FILE
+    assert label.read_text().strip() == "4"
+    label.write_text("3\n")
+    assert store.open().doc_count() > 0
+    label.write_text("5\n")
+    with pytest.raises(IndexOutdated, match=r"format 5, this version reads format 3 or 4: run `python -m index build`"):
+        store.open()
