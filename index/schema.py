@@ -99,7 +99,7 @@ def build_schema() -> fields.Schema:
     return schema
 
 
-def pair_syllables(schema: fields.Schema) -> frozenset[str]:
+def indexed_pair_syllables(schema: fields.Schema) -> frozenset[str]:
     """The folded syllables whose pairs the index's pair views hold (empty: no pair views).
     The set is the one the index was built with: Whoosh keeps the analyzers in the schema."""
     if "body_p" not in schema:

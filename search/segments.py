@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from whoosh.util.numeric import byte_to_length
 
-from index.schema import pair_syllables
+from index.schema import indexed_pair_syllables
 from index.whoosh_adapter import deleted_docs, doc_frequency, leaves, length_bytes, segment_id
 from search.columns import ColumnCache, Columns
 from search.lru import ByteLRU
@@ -92,7 +92,7 @@ class IndexView:
             self.live[deleted_docs(leaf.reader) + leaf.offset] = False
         self.live_count = int(self.live.sum())
         self.fields = frozenset(searcher.schema.names())  # an older index lacks some views (pairs)
-        self.pair_syllables = pair_syllables(searcher.schema)  # whose pairs the pair views hold
+        self.pair_syllables = indexed_pair_syllables(searcher.schema)  # whose pairs the pair views hold
         cache.forget({leaf.key for leaf in self.leaves})
         self.columns: Columns = cache.columns.columns(searcher, self.live)
         self._lengths: dict[str, np.ndarray] = {}
