@@ -19,13 +19,13 @@ def test_a_pair_is_each_frequent_folded_syllable_with_the_next():
 
 
 def test_an_index_keeps_the_pair_syllables_it_was_built_with(sample_index):
-    from index.schema import pair_syllables as of_index
+    from index.schema import indexed_pair_syllables
     from index.settings import load_config
     from search.searcher import Searcher
 
     searcher = Searcher(load_config(sample_index))
     searcher.search("")
-    assert of_index(searcher._refresh().searcher.schema) == pair_syllables()
+    assert indexed_pair_syllables(searcher._refresh().searcher.schema) == pair_syllables()
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,9 @@ def views(sample_index):
     from index.settings import load_config
     from search.searcher import Searcher
 
-    with_pairs, without = (Searcher(load_config(sample_index)) for _ in range(2))
+    # No remembered results: the two would share them (the shared cache is keyed by the index).
+    config = load_config(sample_index).with_overrides(search__result_cache=0, search__shared_result_cache=0)
+    with_pairs, without = (Searcher(config) for _ in range(2))
     for searcher in (with_pairs, without):
         searcher.search("")
     plain = without._refresh()
