@@ -198,14 +198,15 @@ class Occurrences:
         """Keys of each ``(field, term)`` of a phrase.  In bodies, only those of the
         documents that hold every term: a common syllable has millions of positions
         in the bodies of 100,000 articles, and a phrase can only be where all of its
-        syllables are (decoding them all took most of a restoration's time)."""
+        syllables are (decoding them all took most of a restoration's time), and where each of
+        its pairs of frequent syllables is (:meth:`_narrowers`)."""
         if len(terms) < 2 or not all(field.startswith("body") for field, _ in terms):
             return [self.keys(field, term) for field, term in terms]
         memo = tuple(terms)
         found = self._phrases.get(memo)
         if found is None:
             among = self.view.live.copy()
-            for field, term in set(terms):
+            for field, term in self._narrowers(terms):
                 present = np.zeros(self.view.size, dtype=bool)
                 self.view.mark(present, field, term)
                 among &= present
@@ -218,6 +219,24 @@ class Occurrences:
                 decoded = self._narrowing_keys(terms, among)
             found = self._phrases[memo] = [decoded[t] for t in terms]
         return found
+
+    def _narrowers(self, terms: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Lists whose documents hold every body phrase of *terms*: each adjacent pair of frequent
+        syllables from the pair view (``body_p``, one short list where the two syllables' are
+        long), and each syllable in no such pair from its own list.  Where an accented syllable
+        is in a pair, the articles holding the folded pair are more than those holding the
+        accented one: only what is decoded grows, and the phrase found is the same."""
+        common = self.view.pair_syllables
+        if "body_p" not in self.view.fields or not common:
+            return set(terms)
+        folded = [fold(term) for _, term in terms]
+        narrowers: set[tuple[str, str]] = set()
+        paired: set[int] = set()
+        for at, (a, b) in enumerate(itertools.pairwise(folded)):
+            if a in common and b in common:
+                narrowers.add(("body_p", f"{a} {b}"))
+                paired.update((at, at + 1))
+        return narrowers | {term for at, term in enumerate(terms) if at not in paired}
 
     def _narrowing_keys(self, terms: list[tuple[str, str]], among: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
         """Keys of a long phrase's terms, the rarest first, each decoded only in the documents

@@ -75,6 +75,33 @@ def test_phrase_counts_with_pairs_are_those_from_positions(views, data):
     assert found[0] == found[1]
 
 
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_phrases_of_the_restoration_with_pairs_are_those_from_positions(views, data):
+    """Accent restoration's phrases in bodies (search.occurrences), narrowed through the pair
+    view, start where they do without it: folded, and with the diacritics of the text."""
+    from index.analysis import syllables
+    from search.occurrences import Occurrences
+
+    with_pairs, without, bodies = views
+    number = data.draw(st.integers(0, len(bodies) - 1))
+    body = bodies[number]
+    start = data.draw(st.integers(0, max(0, len(body) - 2)))
+    length = data.draw(st.integers(2, 5))
+    accented = syllables(with_pairs._refresh().searcher.stored_fields(number).get("body", ""))
+    if len(accented) != len(body):  # texts are read in document order; an empty body is skipped
+        return
+    folded, words = body[start : start + length], accented[start : start + length]
+    if data.draw(st.booleans()):  # and phrases nobody wrote
+        folded = [*folded[:1], data.draw(st.sampled_from(data.draw(st.sampled_from(bodies))))]
+    found = []
+    for searcher in (with_pairs, without):
+        occurrences = Occurrences(searcher._refresh(), searcher._refresh().searcher)
+        found.append([occurrences.phrase("body_f", folded).tolist(), occurrences.where("body", words).tolist()])
+    assert found[0] == found[1]
+    assert len(words) < 2 or found[0][1], "a phrase of the text is where the text is"
+
+
 @pytest.mark.parametrize(
     "query",
     ["dan van", "dân vận", "ha noi", "thanh pho ha noi", '"Hà Nội"', "nguoi dan", "công tác dân vận khéo", "le hoi"],
