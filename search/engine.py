@@ -744,29 +744,50 @@ class Evaluator:
         if len(q.sequence) < 2 or not q.phrased:
             return found
         fields, matched = q.fields, q.matched
-        # A phrase with diacritics is a phrase without them too, at the same positions: the
-        # exact views' positions are decoded only where the folded phrase is (a few articles,
-        # where the matched ones can be thousands).
+        # A phrase with diacritics is a phrase without them too, at the same positions, and in
+        # the same field: the exact views' positions are decoded only where the folded phrase is
+        # (a few articles, where the matched ones can be thousands), and only in the fields where
+        # it is (a name is seldom in a caption or a byline: their lists are not read at all).
         if q.typed_accents:
             forms = [q.sequence, *spellings(q.sequence)]  # kĩ thuật / kỹ thuật: each counts as the phrase
-            folded_phrase = np.zeros(self.size, dtype=bool)
+            where: dict[str, np.ndarray] = {}
             for form in forms:
-                folded_phrase |= self._phrase_anywhere([fold(s) for s in form], fields, matched, folded_view=True)
-            found.whole = np.zeros(self.size, dtype=bool)
-            found.title = np.zeros(self.size, dtype=bool)
-            if folded_phrase.any():
-                self._decode_keys([(name, term) for name in fields for form in forms for term in form], folded_phrase)
-                for form in forms:
-                    found.whole |= self._phrase_anywhere(form, fields, folded_phrase, folded_view=False)
-                    found.title |= self._phrase_anywhere(form, ["title"], folded_phrase, folded_view=False)
+                for name, docs in self._folded_phrase([fold(s) for s in form], fields, matched).items():
+                    where[name] = docs if name not in where else where[name] | docs
+            found.whole, found.title = self._accented_phrase(forms, where)
             return found
-        folded = [fold(s) for s in q.sequence]
-        found.whole = self._phrase_anywhere(folded, fields, matched, folded_view=True)
-        found.title = self._phrase_anywhere(folded, ["title"], found.whole, folded_view=True)
-        if q.reading and found.whole.any():
-            self._decode_keys([(name, term) for name in fields for term in q.reading], among=found.whole)
-            found.reading = self._phrase_anywhere(q.reading, fields, found.whole, folded_view=False)
+        where = self._folded_phrase([fold(s) for s in q.sequence], fields, matched)
+        found.whole = np.zeros(self.size, dtype=bool)
+        for docs in where.values():
+            found.whole |= docs
+        found.title = where.get("title", np.zeros(self.size, dtype=bool))
+        if q.reading and where:
+            found.reading, _ = self._accented_phrase([q.reading], where)
         return found
+
+    def _folded_phrase(self, folded: list[str], fields: list[str], candidates: np.ndarray) -> dict[str, np.ndarray]:
+        """Documents holding the folded syllables *folded* side by side, by field (those with any)."""
+        found = {}
+        for name in fields:
+            docs, _ = self.phrase_counts(f"{name}_f", folded, candidates)
+            if docs.size:
+                found[name] = np.zeros(self.size, dtype=bool)
+                found[name][docs] = True
+        return found
+
+    def _accented_phrase(self, forms: list[list[str]], where: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Documents holding any of *forms* (with their diacritics) side by side, anywhere and
+        in the title, looked for in each field only where *where* says its folded form is."""
+        whole = np.zeros(self.size, dtype=bool)
+        title = np.zeros(self.size, dtype=bool)
+        for name, candidates in where.items():
+            self._decode_keys([(name, term) for form in forms for term in form], candidates)
+            for form in forms:
+                docs, _ = self.phrase_counts(name, form, candidates)
+                whole[docs] = True
+                if name == "title":
+                    title[docs] = True
+        return whole, title
 
     def _all_present(
         self,
@@ -793,15 +814,6 @@ class Evaluator:
                 self.bm25f(twin, self._weighted(fields), scores, weight, present, defer=True)
             everywhere &= present
         return everywhere
-
-    def _phrase_anywhere(
-        self, syllables: list[str], fields: list[str], candidates: np.ndarray, folded_view: bool
-    ) -> np.ndarray:
-        found = np.zeros(self.size, dtype=bool)
-        for name in fields:
-            docs, _ = self.phrase_counts(f"{name}_f" if folded_view else name, syllables, candidates)
-            found[docs] = True
-        return found
 
     def _proximity(self, sequence: list[str], matched: np.ndarray, scores: np.ndarray) -> None:
         folded = [fold(s) for s in sequence]
