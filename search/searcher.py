@@ -405,7 +405,7 @@ class Searcher:
             order = ranking.first(ranking.total).tolist()
             searcher = self._searcher
             # The rows as written at index time (index/schema.py), where the index has them.
-            column = _export_column(searcher)
+            column = self._state.export_column()
         for start in range(0, len(order), 500):
             with self._lock:
                 rows = [_export_row(searcher, column, d) for d in order[start : start + 500]]
@@ -657,7 +657,7 @@ class Searcher:
         facets = {
             "year": listed(columns.count("year", counted), by_value=True),
             "month": listed(columns.count("month", counted), by_value=True),
-            "author": listed(_author_display(self._searcher, columns, counted, limit)),
+            "author": listed(_author_display(self._state, columns, counted, limit)),
             "source": listed(columns.count("source", counted), top=limit),
             "category": listed(columns.count("category", counted), top=limit),
         }
@@ -716,7 +716,7 @@ def _article_fields(stored: dict) -> dict:
     }
 
 
-def _author_display(searcher, columns: Columns, counted: Selection, top: int) -> list[tuple[str, int]]:
+def _author_display(state: IndexState, columns: Columns, counted: Selection, top: int) -> list[tuple[str, int]]:
     """The *top* authors of *counted*: counts by byline key, each shown as the key's first
     article wrote the byline (:meth:`Columns.first`: the same for every search of the index
     view; the first *matched* one took an array scan per shown key, a tenth of a question's
@@ -724,16 +724,11 @@ def _author_display(searcher, columns: Columns, counted: Selection, top: int) ->
     body inflated, made the facet a third dearer (0.34 against 0.25 ms a search on 100,000
     articles)."""
     counts = columns.count("author_key", counted)[:top]
-    column = _export_column(searcher) if counts else None
+    column = state.export_column() if counts else None
     return [
-        (_export_row(searcher, column, columns.first("author_key", key))["author"] or key, count)
+        (_export_row(state.whoosh, column, columns.first("author_key", key))["author"] or key, count)
         for key, count in counts
     ]
-
-
-def _export_column(searcher):
-    """The export column's reader (None for indexes built before it)."""
-    return searcher.reader().column_reader("export") if "export" in searcher.schema else None
 
 
 def _export_row(searcher, column, docnum: int) -> dict:
