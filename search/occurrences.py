@@ -221,11 +221,11 @@ class Occurrences:
         return found
 
     def _narrowers(self, terms: list[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Lists whose documents hold every body phrase of *terms*: each adjacent pair of frequent
-        syllables from the pair view (``body_p``, one short list where the two syllables' are
-        long), and each syllable in no such pair from its own list.  Where an accented syllable
-        is in a pair, the articles holding the folded pair are more than those holding the
-        accented one: only what is decoded grows, and the phrase found is the same."""
+        """The lists an article must be in to hold the body phrase *terms*: the pair view's list
+        (``body_p``, short where the two syllables' are long) of each adjacent pair of frequent
+        syllables, and the own list of each syllable in no such pair.  Where an accented syllable
+        is in a pair, more articles hold the folded pair than the accented syllable: only what is
+        decoded grows, and the phrase found is the same."""
         common = self.view.pair_syllables
         if "body_p" not in self.view.fields or not common:
             return set(terms)

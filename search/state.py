@@ -14,6 +14,7 @@ Every cache here is a :class:`search.lru.ByteLRU` with its own budget.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from search.articles import ArticleCache
 from search.lru import ByteLRU
@@ -37,17 +38,15 @@ class IndexState:
     keys: ByteLRU = field(default_factory=lambda: key_cache(KEYS_BYTES))
     frequencies: ByteLRU = field(default_factory=lambda: ByteLRU(FREQUENCIES_BYTES, lambda _: 150))
     readings: ByteLRU = field(default_factory=lambda: ByteLRU(READINGS_BYTES, _reading_size))
-    _export: list = field(default_factory=list, init=False, repr=False)  # the export column's reader, once made
 
+    @cached_property
     def export_column(self):
         """The export column's reader (None for an index built before it), made once per commit:
         Whoosh reckons a column's offsets in Python when its segment holds under 32,768
         articles (``VarBytesColumn``'s cut-off), 1.5 ms on news-00 that every search's
         author facet paid, and so does every small segment a write adds."""
-        if not self._export:
-            whoosh = self.whoosh
-            self._export.append(whoosh.reader().column_reader("export") if "export" in whoosh.schema else None)
-        return self._export[0]
+        whoosh = self.whoosh
+        return whoosh.reader().column_reader("export") if "export" in whoosh.schema else None
 
 
 def _reading_size(reading) -> int:

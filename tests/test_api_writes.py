@@ -55,7 +55,7 @@ def test_put_is_found_by_the_next_search_in_this_and_another_worker(config, clie
     assert total(other_worker, word) == 1
     stored = other_worker.simulate_get("/api/documents/put-1").json
     assert stored["author"] == "Lê Hương"
-    # The author facet names the byline from the new commit's columns (not a reader of the old one).
+    # The author facet shows the new article's byline as it was written (not its lower-case key).
     facets = other_worker.simulate_get("/api/search", params={"q": word}).json["facets"]
     assert facets["author"] == [{"value": "Lê Hương", "count": 1}]
     assert stored["published"].startswith("2024-05-01T08:00")
