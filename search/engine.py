@@ -371,13 +371,10 @@ class Evaluator:
         none of the phrase's pairs."""
         if not field.endswith("_f"):
             return None
-        view = f"{field.removesuffix('_f')}_p"
-        common = self.view.pair_syllables
-        if view not in self.view.fields or not common:
+        view, held = self.view.phrase_pairs(field, terms)
+        if not held:
             return None
-        pairs = [f"{a} {b}" for a, b in itertools.pairwise(terms) if a in common and b in common]
-        if not pairs:
-            return None
+        pairs = [pair for _, pair in held]
         if len(terms) == 2:
             docs, counts = self.view.term_docs(view, pairs[0])
             keep = candidates.take(docs)

@@ -226,17 +226,9 @@ class Occurrences:
         syllables, and the own list of each syllable in no such pair.  Where an accented syllable
         is in a pair, more articles hold the folded pair than the accented syllable: only what is
         decoded grows, and the phrase found is the same."""
-        common = self.view.pair_syllables
-        if "body_p" not in self.view.fields or not common:
-            return set(terms)
-        folded = [fold(term) for _, term in terms]
-        narrowers: set[tuple[str, str]] = set()
-        paired: set[int] = set()
-        for at, (a, b) in enumerate(itertools.pairwise(folded)):
-            if a in common and b in common:
-                narrowers.add(("body_p", f"{a} {b}"))
-                paired.update((at, at + 1))
-        return narrowers | {term for at, term in enumerate(terms) if at not in paired}
+        view, pairs = self.view.phrase_pairs("body_f", [fold(term) for _, term in terms])
+        paired = {at + step for at, _ in pairs for step in (0, 1)}
+        return {(view, pair) for _, pair in pairs} | {term for at, term in enumerate(terms) if at not in paired}
 
     def _narrowing_keys(self, terms: list[tuple[str, str]], among: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
         """Keys of a long phrase's terms, the rarest first, each decoded only in the documents

@@ -8,6 +8,7 @@ outlives searchers, because segments never change once written.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +107,17 @@ class IndexView:
         # times as many (questions 13-18 % cheaper again), and 144 MB, taken from the posting
         # cache, more again (search.score_cache_mb; BENCHMARKS.md, issue 16's ninth round).
         self.contributions = array_lru(cache.score_bytes)
+
+    def phrase_pairs(self, field: str, folded: list[str]) -> tuple[str, list[tuple[int, str]]]:
+        """The pair view of *field* (``body_f`` or ``body``: ``body_p``) and the pairs of the folded
+        phrase *folded* it holds, each with the position of its first syllable; no pairs where the
+        index has no such view (an older index, a byline)."""
+        view, common = f"{field.removesuffix('_f')}_p", self.pair_syllables
+        if view not in self.fields or not common:
+            return view, []
+        return view, [
+            (at, f"{a} {b}") for at, (a, b) in enumerate(itertools.pairwise(folded)) if a in common and b in common
+        ]
 
     def postings(self, field: str, text: str) -> list[tuple[Leaf, Postings]]:
         return [(leaf, self.cache.postings.get(leaf.key, leaf.reader, field, text)) for leaf in self.leaves]
