@@ -1,7 +1,7 @@
 """Where a search's time went, by step, from a sampling profiler's record (py-spy).
 
 ``query_speed.py --profile`` times each step with cProfile, which adds a fixed cost to every
-Python call it sees, the same on every index: its milliseconds are about twice the search's
+Python call it sees, the same on every index: its milliseconds are up to twice the search's
 own, and it shrinks growth.  On news-00 and 100,000 articles it said a search costs 1.87 times as
 much on 100,000, where query_speed without it, and the sampler, said 2.7 (BENCHMARKS.md, issue
 16's twelfth round).  A sampler looks at the stack 400 times a second and charges nothing per
@@ -54,10 +54,9 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=400, help="samples a second the records were taken at")
     args = parser.parse_args()
     times = [step_times(path, args.rate, args.searches) for path in args.records]
-    heads = " | ".join(f"{path.stem}, ms" for path in args.records)
-    grows = " | ".join(f"grows by, {path.stem}" for path in args.records[1:])
-    print(f"| step (sampled, inclusive; steps nest) | {heads} | {grows} |".replace(" |  |", " |"))
-    print("|---" + "|---:" * (2 * len(times) - 1) + "|")
+    heads = [f"{path.stem}, ms" for path in args.records] + [f"grows by, {path.stem}" for path in args.records[1:]]
+    print(f"| step (sampled, inclusive; steps nest) | {' | '.join(heads)} |")
+    print("|---" + "|---:" * len(heads) + "|")
     for number, (indent, label, _, _) in enumerate(STEPS):
         own = " | ".join(f"{t[number]:.2f}" for t in times)
         more = "".join(f" | {t[number] - times[0][number]:+.2f}" for t in times[1:])
