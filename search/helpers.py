@@ -97,7 +97,7 @@ class Helpers:
                 return sum(occ.doc_frequency(field, term) for field in ACCENTED_FIELDS)
             return word_frequency(occ, fold(term))
 
-        return decode_text(text, frequency)
+        return decode_text(text, frequency, self.config["search.max_query_chars"])
 
     def complete_last(self, parsed: ParsedQuery, text: str) -> None:
         """While *text* is being typed: its last word, unless followed by a space, matches

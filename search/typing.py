@@ -193,6 +193,9 @@ _HAT = {"a": "â", "e": "ê", "o": "ô"}  # Telex aa ee oo, VNI 6
 _HORN = {"u": "ư", "o": "ơ"}  # Telex w, VNI 7
 _BREVE = {"a": "ă"}  # Telex w, VNI 8
 _VOWELS = set("aăâeêioôơuưy")
+# Keys of one syllable at most: the longest syllables take nine (``nghieengf``, ``dduwowngf``,
+# ``nghie6ng2``); room to spare for marks typed as characters of their own (``nghie\u0302ng``).
+MAX_KEYS = 16
 # Marks of a letter typed with the input method on, inside a word typed with it off (``hiênj``).
 _LETTER_MARKS = {"\u0302": _HAT, "\u0306": _BREVE, "\u031b": _HORN}
 
@@ -212,7 +215,12 @@ def _decode(word: str, key: Callable[[list[str], str, _State], bool | None]) -> 
 
     Letters the reader typed with their marks (``ê``, ``đ``, a tone) count as typed: a
     word may mix them with keys (``hiênj``, ``nhâp5``).  *key* returns True when it took
-    the key, False when it is a plain letter, None when the word cannot be its keys."""
+    the key, False when it is a plain letter, None when the word cannot be its keys.
+    A word longer than :data:`MAX_KEYS` is no syllable's keys, and is not read at all: each
+    key looks back over the letters before it, so a word of 10,000 tone keys (``xxx...``)
+    took three seconds of a search."""
+    if len(word) > MAX_KEYS:
+        return None
     letters: list[str] = []
     state = _State()
     used = False
@@ -372,8 +380,10 @@ RARE = 3  # a word typed in fewer articles than this is no word of the index
 AMBIGUOUS_RATIO = 3
 
 
-def decode_text(text: str, frequency: Callable[[str], int]) -> str | None:
-    """*text* with its Telex and VNI words decoded, or None when none is.
+def decode_text(text: str, frequency: Callable[[str], int], limit: int | None = None) -> str | None:
+    """*text* with its Telex and VNI words decoded, or None when none is; only the words
+    that start within its first *limit* characters (the query is cut there: the rest is not
+    searched, and would only cost a frequency lookup each).
 
     *frequency* says in how many articles a word is found (folded when typed without
     diacritics).  A word is surely keys when it is no Vietnamese syllable and the index
@@ -384,6 +394,8 @@ def decode_text(text: str, frequency: Callable[[str], int]) -> str | None:
     """
     sure, maybe = [], []
     for match in SYLLABLE_RE.finditer(text):
+        if limit is not None and match.start() >= limit:
+            break
         if text[match.end() : match.end() + 1] == ":":
             continue  # a field name (``title:``)
         word = match.group()

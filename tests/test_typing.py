@@ -110,6 +110,14 @@ def test_decode_text_decodes_unknown_keys_and_keeps_the_rest():
     assert decode_text('title:daan -"covid" vaajn*', frequencies({})) == 'title:dân -"covid" vận*'
 
 
+def test_decode_text_reads_only_the_words_within_the_limit_a_query_is_cut_at():
+    # search.max_query_chars: the rest of the query is not searched, so it is not decoded either
+    # (each word would cost a frequency lookup, and 10,000 tone keys cost seconds).
+    assert decode_text("daan vaajn daan", frequencies({}), limit=5) == "dân vaajn daan"  # vaajn starts at 5
+    assert decode_text("daan vaajn daan", frequencies({}), limit=6) == "dân vận daan"
+    assert decode_text("Hà Nội daan", frequencies({}), limit=7) is None
+
+
 def test_decode_text_leaves_words_the_index_knows():
     # Moon (Jae-in) reads môn in Telex, but the index holds it as typed.
     assert decode_text("Moon Jae in", frequencies({"moon": 40, "môn": 900})) is None
