@@ -218,7 +218,7 @@ def _decode(word: str, key: Callable[[list[str], str, _State], bool | None]) -> 
     the key, False when it is a plain letter, None when the word cannot be its keys.
     A word longer than :data:`MAX_KEYS` is no syllable's keys, and is not read at all: each
     key looks back over the letters before it, so a word of 10,000 tone keys (``xxx...``)
-    took three seconds of a search."""
+    took two to three seconds of a search."""
     if len(word) > MAX_KEYS:
         return None
     letters: list[str] = []
