@@ -48,6 +48,9 @@ from api.server import warm  # noqa: E402 - after the path is set
 from bench.search_mix import STEPS, step_times  # noqa: E402 - after the path is set
 
 
+KINDS = ("known-folded", "known-accented", "name-accented", "name-folded", "question")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -82,7 +85,7 @@ def main() -> int:
     by_kind: dict[str, list[str]] = defaultdict(list)
     for text, kind in queries.values():
         by_kind[kind].append(text)
-    kinds = ("known-folded", "known-accented", "name-accented", "name-folded", "question")
+    kinds = KINDS
     wall: dict[tuple[int, str], list[float]] = defaultdict(list)
     cpu: dict[tuple[int, str], list[float]] = defaultdict(list)
     profiles = [cProfile.Profile() for _ in indexes] if args.profile else None

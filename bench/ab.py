@@ -1,0 +1,170 @@
+"""A/B of two source trees on the same indexes: what a change buys, measured against drift.
+
+    git worktree add --detach ../base HEAD~1 && ln -s "$PWD/.venv" ../base/.venv
+    .venv/bin/python bench/ab.py --base ../base --config NEWS00.toml --config ALL100K.toml
+
+This machine's speed drifts by up to a fifth within minutes, so two runs of
+``bench/query_speed.py`` a minute apart cannot tell a change of a few per cent.  Here the
+tree this file is in (A) and *base* (B) each serve the same queries from their own long-lived
+process, pinned to the same core and never running at once: the queries go in batches, each
+batch to A and B back to back (in turn A first, then B first), so drift falls on both alike.
+The searches are ``query_speed``'s (first page of 10, snippets and facets, evaluation cache
+emptied before each, after the warm-up a worker does), and every page is compared: a change
+meant to leave results alone is shown to.
+
+Each index gets its pair of processes in turn; each line gives CPU ms per search of A and
+of B over the same searches, A against B, and the spread of the batches' own ratios (the
+quartiles: a change inside them is not shown).  The same tree as both A and B, four runs on
+news-00 (2026-12-06): +2.5, +1.4, -1.2, -1.2 %: a difference under about 3 % is noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from query_speed import KINDS  # noqa: E402 - after the path is set
+from relevance import load_queries  # noqa: E402 - after the path is set
+
+
+def queries(limit: int) -> list[str]:
+    """The dev mix as ``query_speed`` runs it: up to *limit* of each kind, kinds interleaved."""
+    found, _ = load_queries()
+    by_kind: dict[str, list[str]] = {}
+    for text, kind in found.values():
+        by_kind.setdefault(kind, []).append(text)
+    lists = [by_kind[kind][: limit or None] for kind in KINDS]
+    # Interleaved, so that every batch holds every kind and a batch's ratio means something.
+    return [texts[i] for i in range(max(map(len, lists))) for texts in lists if i < len(texts)]
+
+
+def serve(config_path: str, limit: int) -> int:
+    """A worker: warm up, then run the batches asked for on stdin, answering CPU ms and a digest."""
+    from api.server import warm
+    from index.settings import load_config
+    from search.searcher import Searcher
+
+    config = load_config(config_path)
+    searcher = Searcher(config.with_overrides(search__shared_result_cache=0, search__deadline_ms=600_000))
+    warm(searcher, logging.getLogger("ab"))
+    texts = queries(limit)
+    print(json.dumps({"queries": len(texts)}), flush=True)
+    for line in sys.stdin:
+        start, end = json.loads(line)
+        spent, digest = 0.0, hashlib.sha256()
+        for text in texts[start:end]:
+            searcher._recent.clear()
+            began = time.thread_time()
+            result = searcher.search(text, per_page=10)
+            spent += time.thread_time() - began
+            page = [(hit.id, hit.tier, round(hit.score, 3)) for hit in result.hits]
+            digest.update(repr((text, result.total, page)).encode())
+        print(json.dumps({"ms": spent * 1000, "digest": digest.hexdigest()}), flush=True)
+    return 0
+
+
+class Worker:
+    """One tree's serving process, pinned to *core*."""
+
+    def __init__(self, tree: Path, config: str, limit: int, core: int):
+        python = tree / ".venv" / "bin" / "python"
+        self.process = subprocess.Popen(
+            [str(python), str(tree / "bench" / "ab.py"), "--serve", config, "--limit", str(limit)],
+            cwd=tree,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=(lambda: os.sched_setaffinity(0, {core})) if hasattr(os, "sched_setaffinity") else None,
+        )
+        self.count = self._read()["queries"]
+
+    def _read(self) -> dict:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"a worker stopped (exit {self.process.wait()}): see its error above")
+        return json.loads(line)
+
+    def run(self, start: int, end: int) -> dict:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps([start, end]) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def compare(base: Path, config: str, limit: int, batch: int, core: int) -> str:
+    workers = [Worker(ROOT, config, limit, core), Worker(base, config, limit, core)]
+    try:
+        count = workers[0].count
+        if workers[1].count != count:
+            raise SystemExit("the two trees read different query sets")
+        spent, ratios, differ = [0.0, 0.0], [], 0
+        for number, start in enumerate(range(0, count, batch)):
+            end = min(count, start + batch)
+            order = (0, 1) if number % 2 == 0 else (1, 0)
+            answers = {}
+            for side in order:
+                answers[side] = workers[side].run(start, end)
+            for side in (0, 1):
+                spent[side] += answers[side]["ms"]
+            ratios.append(answers[0]["ms"] / max(answers[1]["ms"], 1e-9))
+            differ += answers[0]["digest"] != answers[1]["digest"]
+    finally:
+        for worker in workers:
+            worker.close()
+    a, b = spent[0] / count, spent[1] / count
+    low, _, high = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (ratios[0],) * 3
+    return (
+        f"| {config} | {count} | {a:.2f} | {b:.2f} | **{a / b - 1:+.1%}** | "
+        f"{low - 1:+.1%} .. {high - 1:+.1%} | {differ} of {len(ratios)} |"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--base", type=Path, help="the other source tree (B), with its .venv")
+    parser.add_argument("--config", action="append", default=[], help="an index's config (repeat for several)")
+    parser.add_argument("--limit", type=int, default=150, help="queries per kind (0 = all)")
+    parser.add_argument("--batch", type=int, default=20, help="searches a batch (each side runs each batch once)")
+    parser.add_argument("--serve", help=argparse.SUPPRESS)  # a worker's config (internal)
+    args = parser.parse_args()
+    if args.serve:
+        return serve(args.serve, args.limit)
+    if args.base is None or not args.config:
+        parser.error("--base and at least one --config are needed")
+    core = sorted(os.sched_getaffinity(0))[0] if hasattr(os, "sched_getaffinity") else 0
+    print(f"command: .venv/bin/python bench/ab.py {' '.join(sys.argv[1:])}")
+    print(f"A: {ROOT} ({_commit(ROOT)}); B: {args.base.resolve()} ({_commit(args.base)}); both on core {core}")
+    print()
+    print("| index | searches | A, CPU ms a search | B | A against B | batches' quartiles | batches whose pages differ |")
+    print("|---|---:|---:|---:|---:|---|---|")
+    for config in args.config:
+        print(compare(args.base.resolve(), str(Path(config).resolve()), args.limit, args.batch, core), flush=True)
+    return 0
+
+
+def _commit(tree: Path) -> str:
+    found = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(tree), "status", "--porcelain", "-uno"], capture_output=True, text=True)
+    return found.stdout.strip() + (" with changes" if dirty.stdout.strip() else "")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
