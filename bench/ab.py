@@ -153,7 +153,9 @@ def main() -> int:
     print(f"command: .venv/bin/python bench/ab.py {' '.join(sys.argv[1:])}")
     print(f"A: {ROOT} ({_commit(ROOT)}); B: {args.base.resolve()} ({_commit(args.base)}); both on core {core}")
     print()
-    print("| index | searches | A, CPU ms a search | B | A against B | batches' quartiles | batches whose pages differ |")
+    print(
+        "| index | searches | A, CPU ms a search | B | A against B | batches' quartiles | batches whose pages differ |"
+    )
     print("|---|---:|---:|---:|---:|---|---|")
     for config in args.config:
         print(compare(args.base.resolve(), str(Path(config).resolve()), args.limit, args.batch, core), flush=True)

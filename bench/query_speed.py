@@ -47,7 +47,6 @@ from relevance import ensure_index, load_queries  # noqa: E402 - after the path 
 from api.server import warm  # noqa: E402 - after the path is set
 from bench.search_mix import STEPS, step_times  # noqa: E402 - after the path is set
 
-
 KINDS = ("known-folded", "known-accented", "name-accented", "name-folded", "question")
 
 
