@@ -2,6 +2,7 @@
 
     git worktree add --detach ../base HEAD~1 && ln -s "$PWD/.venv" ../base/.venv
     .venv/bin/python bench/ab.py --base ../base --config NEWS00.toml --config ALL100K.toml
+    .venv/bin/python bench/ab.py --config NEW.toml --base-config OLD.toml   # two indexes, this code
 
 This machine's speed drifts by up to a fifth within minutes, so two runs of
 ``bench/query_speed.py`` a minute apart cannot tell a change of a few per cent.  Here the
@@ -109,8 +110,8 @@ class Worker:
         self.process.wait()
 
 
-def compare(base: Path, config: str, limit: int, batch: int, core: int) -> str:
-    workers = [Worker(ROOT, config, limit, core), Worker(base, config, limit, core)]
+def compare(base: Path, config: str, base_config: str, limit: int, batch: int, core: int) -> str:
+    workers = [Worker(ROOT, config, limit, core), Worker(base, base_config, limit, core)]
     try:
         count = workers[0].count
         if workers[1].count != count:
@@ -139,7 +140,10 @@ def compare(base: Path, config: str, limit: int, batch: int, core: int) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--base", type=Path, help="the other source tree (B), with its .venv")
+    parser.add_argument("--base", type=Path, help="the other source tree (B), with its .venv (default: this one)")
+    parser.add_argument(
+        "--base-config", action="append", default=[], help="B's index instead of A's, one for each --config"
+    )
     parser.add_argument("--config", action="append", default=[], help="an index's config (repeat for several)")
     parser.add_argument("--limit", type=int, default=150, help="queries per kind (0 = all)")
     parser.add_argument("--batch", type=int, default=20, help="searches a batch (each side runs each batch once)")
@@ -147,18 +151,23 @@ def main() -> int:
     args = parser.parse_args()
     if args.serve:
         return serve(args.serve, args.limit)
-    if args.base is None or not args.config:
-        parser.error("--base and at least one --config are needed")
+    if not args.config or (args.base is None and not args.base_config):
+        parser.error("at least one --config, and --base or --base-config, are needed")
+    if args.base_config and len(args.base_config) != len(args.config):
+        parser.error("give one --base-config for each --config")
+    base = (args.base or ROOT).resolve()
     core = sorted(os.sched_getaffinity(0))[0] if hasattr(os, "sched_getaffinity") else 0
     print(f"command: .venv/bin/python bench/ab.py {' '.join(sys.argv[1:])}")
-    print(f"A: {ROOT} ({_commit(ROOT)}); B: {args.base.resolve()} ({_commit(args.base)}); both on core {core}")
+    print(f"A: {ROOT} ({_commit(ROOT)}); B: {base} ({_commit(base)}); both on core {core}")
     print()
     print(
         "| index | searches | A, CPU ms a search | B | A against B | batches' quartiles | batches whose pages differ |"
     )
     print("|---|---:|---:|---:|---:|---|---|")
-    for config in args.config:
-        print(compare(args.base.resolve(), str(Path(config).resolve()), args.limit, args.batch, core), flush=True)
+    for number, config in enumerate(args.config):
+        other = args.base_config[number] if args.base_config else config
+        row = compare(base, str(Path(config).resolve()), str(Path(other).resolve()), args.limit, args.batch, core)
+        print(row, flush=True)
     return 0
 
 
