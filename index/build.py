@@ -17,7 +17,7 @@ from whoosh.index import LockError
 
 from index.schema import to_document
 from index.sources import Problem, expand, read_with_origins
-from index.store import IndexOutdated, IndexStore, open_writer
+from index.store import IndexOutdated, IndexStore, open_build_writer, open_writer
 from index.writer import WriteFailed, apply_entries, write_failed
 
 
@@ -84,12 +84,12 @@ def build(
         name, ix = store.new_generation()
         report.generation = name
         try:
-            # Several processes analyse the articles, and Whoosh merges their sorted postings into
-            # one segment at the commit (multisegment=False): a search reads each term's list once,
-            # not once per process (one segment against two: 16 % less CPU per search on news-00,
-            # BENCHMARKS.md), for a longer commit.
+            # Several processes analyse the articles, each writes a segment, and the segments are
+            # joined into one at the commit (index/joining.py): a search reads each term's list
+            # once, not once per process (one segment against two: 16 % less CPU per search on
+            # news-00, BENCHMARKS.md).
             writer = (
-                open_writer(ix, procs=procs, multisegment=False, limitmb=memory_mb)
+                open_build_writer(ix, procs, limitmb=memory_mb)
                 if procs > 1 and total > 200
                 else open_writer(ix, limitmb=memory_mb)
             )

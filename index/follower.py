@@ -50,7 +50,7 @@ import psycopg
 from index.article import Article
 from index.changelog import CHANNEL, ChangeLog, DatabaseUnavailable, connect
 from index.schema import to_document
-from index.store import IndexStore, open_writer
+from index.store import IndexStore, open_build_writer, open_writer
 from index.writer import apply_batches, apply_log
 
 log = logging.getLogger("index.follower")
@@ -252,8 +252,10 @@ def rebuild(
         report.generation = name
         try:
             report.read_at, count, rows = changelog.articles()
+            # One segment, as a full build leaves (index/joining.py): a node rebuilt from the
+            # table serves as fast as one built from files.
             writer = (
-                open_writer(ix, procs=procs, multisegment=True, limitmb=memory_mb)
+                open_build_writer(ix, procs, limitmb=memory_mb)
                 if procs > 1 and count > 200
                 else open_writer(ix, limitmb=memory_mb)
             )

@@ -44,7 +44,7 @@ SETTINGS: tuple[Setting, ...] = (
         "index",
         "procs",
         2,
-        "Processes that analyse the articles of a full build; their postings are merged into one segment at the end (1: all in-process).",
+        "Processes that analyse the articles of a full build; each writes a segment, and the segments are joined into one at the end (1: all in-process).",
     ),
     Setting("index", "memory_mb", 256, "Memory each indexing process may use for buffering postings, in MB."),
     Setting(

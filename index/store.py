@@ -32,6 +32,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from index.codec import CompactCodec
+from index.joining import JoiningWriter
 from index.schema import build_schema
 from index.version import READABLE, READS, read_format, write_format
 
@@ -50,6 +51,13 @@ def open_writer(ix: whoosh_index.Index, **kwargs):
     """
     kwargs.setdefault("compound", False)
     return ix.writer(codec=CompactCodec(), **kwargs)
+
+
+def open_build_writer(ix: whoosh_index.Index, procs: int, **kwargs):
+    """:func:`open_writer` over *procs* processes, whose segments are joined into one at the
+    commit (:mod:`index.joining`)."""
+    kwargs.setdefault("compound", False)
+    return JoiningWriter(ix, procs, codec=CompactCodec(), **kwargs)
 
 
 class IndexMissing(FileNotFoundError):

@@ -1,0 +1,219 @@
+"""One segment from a build's processes: each writes its own, and the parent joins them block by block.
+
+A full build analyses the articles in several processes (Whoosh's ``MpWriter``), and a
+search reads every term's list once per segment, so a build leaves one segment (BENCHMARKS.md,
+issue 16's fourth round).  Whoosh's own way to one segment sends each process's sorted
+postings to the parent, which merges them and writes every posting again, one at a time in
+Python, on one core: on 100,000 articles that was 20 of a build's 40 minutes, and on news-00
+three of five.
+
+Here each process finishes a segment of its own, in parallel (Whoosh's ``multisegment``), and
+the parent joins them into one: the stored fields, lengths and columns document by document
+(Whoosh's ``write_per_doc``), and each term's posting list as its lists in each segment one
+after the other, their blocks copied as bytes.  A block of :mod:`index.codec` holds its ids
+relative to its first, so moving a segment's documents after another's changes only the first
+id and the block header's last; the positions are not read at all.  Only a term with a posting
+inlined in the term table in one of the segments (a term of one document there) is written
+again posting by posting.
+
+The joined segment holds the same postings, lengths and stored fields as Whoosh's merge
+(``tests/test_build.py`` compares them); its blocks are cut where each process's list
+ended rather than only every ``blocklimit`` postings, which the readers take as they come.
+"""
+
+from __future__ import annotations
+
+import heapq
+import io
+import pickle
+import queue
+from collections.abc import Iterator
+from struct import Struct
+
+from whoosh.codec import whoosh3
+from whoosh.multiproc import MpWriter
+from whoosh.system import pack_ushort, unpack_ushort
+
+from index.codec import CompactTermInfo
+from index.whoosh_adapter import posting_extent
+
+_SIZE = Struct("!i")  # a block's length, negative for a list's last block (as W3 writes it)
+_FIRST_ID = Struct("<I")  # the first id at the start of a flat block's data (index.codec._FLAT_HEAD)
+_MAGIC = whoosh3.WHOOSH3_HEADER_MAGIC
+
+
+class JoiningWriter(MpWriter):
+    """Whoosh's multi-process writer whose processes each finish a segment, joined at the commit."""
+
+    def __init__(self, ix, procs: int, **kwargs):
+        super().__init__(ix, procs=procs, multisegment=True, **kwargs)
+
+    def _commit(self, mergetype, optimize, merge) -> None:
+        if self._added:  # documents this process indexed itself: Whoosh's separate segments
+            super()._commit(mergetype, optimize, merge)
+            return
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self.jobqueue.put(None)
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        for task in self.tasks:
+            task.join()
+        parts = []
+        for task in self.tasks:
+            # Whoosh's own commit skips a process that sent nothing back, and its documents with
+            # it: here the build fails instead, and the served index stays as it was.
+            try:
+                parts.append(self.resultqueue.get(timeout=5)[2])
+            except queue.Empty:
+                raise RuntimeError(f"a build process ended without its segment (exit code {task.exitcode})") from None
+        join(self, parts)
+        self._close_segment()
+        self._assemble_segment()
+        finalsegments.append(self.get_segment())
+        self._commit_toc(finalsegments)  # and deletes the parts' files
+        self._finish()
+
+
+def join(writer, segments: list) -> None:
+    """Write the documents and postings of *segments*, in order, into *writer*'s own segment."""
+    storage, codec, schema = writer.storage, writer.codec, writer.schema
+    names = set(schema.names())
+    bases, lengths = [], []
+    for segment in segments:
+        bases.append(writer.docnum)
+        documents = codec.per_document_reader(storage, segment)
+        writer.write_per_doc(names, documents)
+        lengths.append(documents)
+    writer.perdocwriter.close()
+    readers = [codec.terms_reader(storage, segment) for segment in segments]
+    try:
+        _join_postings(writer.fieldwriter, codec, schema, readers, bases, lengths)
+    finally:
+        for reader in readers:
+            reader.close()
+        for documents in lengths:
+            documents.close()
+
+
+def _terms(reader, number: int) -> Iterator[tuple[str, bytes, int, CompactTermInfo]]:
+    """``(field, term, segment number, term info)`` of a segment's term table, in order."""
+    unmap = reader._fieldunmap  # the segment's field numbers (Whoosh's W3TermsReader)
+    for key, value in reader._tindex.items():
+        yield unmap[unpack_ushort(key[:2])[0]], key[2:], number, CompactTermInfo.from_bytes(value)
+
+
+def _join_postings(fieldwriter, codec, schema, readers, bases: list[int], lengths) -> None:
+    """Each term's lists in the segments of *readers*, one after the other, into *fieldwriter*."""
+    # Each table is in the order of its field numbers, given in the order of the field names.
+    merged = heapq.merge(*(_terms(reader, number) for number, reader in enumerate(readers)))
+    field = None
+    run: list[tuple[int, CompactTermInfo]] = []
+    text = b""
+    for name, btext, number, info in merged:
+        if run and (name, btext) != (field, text):
+            _write_term(fieldwriter, codec, schema[field], text, run, readers, bases, lengths)
+            run = []
+        if name != field:
+            if field is not None:
+                fieldwriter.finish_field()
+            fieldwriter.start_field(name, schema[name])
+            field = name
+        text = btext
+        run.append((number, info))
+    if run:
+        _write_term(fieldwriter, codec, schema[field], text, run, readers, bases, lengths)
+    if field is not None:
+        fieldwriter.finish_field()
+
+
+def _write_term(fieldwriter, codec, fieldobj, btext: bytes, run, readers, bases, lengths) -> None:
+    """One term's postings in the segments of *run* (``(segment number, term info)`` in order)."""
+    if any(info.is_inlined() for _, info in run) and (len(run) > 1 or bases[run[0][0]]):
+        if len(run) == 1:  # one document's posting in one segment: its id moved
+            number, info = run[0]
+            ids, weights, values = info.inlined_postings()
+            info._inlined = (tuple(i + bases[number] for i in ids), weights, values)
+            info._minid += bases[number]
+            info._maxid += bases[number]
+            _add_term(fieldwriter, btext, info)
+            return
+        _rewrite(fieldwriter, codec, fieldobj, btext, run, readers, bases, lengths)
+        return
+    if len(run) == 1 and run[0][1].is_inlined():  # the first segment's: as it is
+        _add_term(fieldwriter, btext, run[0][1])
+        return
+    postfile = fieldwriter._postfile  # Whoosh's W3FieldWriter: the segment's postings file
+    start = postfile.tell()
+    postfile.write(_MAGIC)
+    joined = CompactTermInfo()
+    for at, (number, info) in enumerate(run):
+        offset, length = posting_extent(info)
+        data = readers[number]._postfile.get(offset, length)
+        if data[:4] != _MAGIC:
+            raise ValueError(f"a posting list of a build's segment starts with {data[:4]!r}")
+        postfile.write(_blocks(data, bases[number], last=at == len(run) - 1))
+        _add_info(joined, info, bases[number])
+    joined.set_extent(start, postfile.tell() - start)
+    _add_term(fieldwriter, btext, joined)
+
+
+def _blocks(data: bytes, base: int, last: bool) -> bytes:
+    """The blocks of one posting list (after its magic number), their ids moved on by *base*;
+    the final block marked as the list's last only if *last*."""
+    if not base and last:
+        return data[4:]
+    out = bytearray()
+    position = 4
+    while position < len(data):
+        (size,) = _SIZE.unpack_from(data, position)
+        end = position + 4 + abs(size)
+        block = data[position + 4 : end]
+        if base:
+            stream = io.BytesIO(block)
+            header = pickle.load(stream)  # written by this build's own processes a moment ago
+            count, last_id, *rest = header
+            head = pickle.dumps((count, last_id + base, *rest), 5)
+            body = bytearray(block[stream.tell() :])
+            _FIRST_ID.pack_into(body, 0, _FIRST_ID.unpack_from(body, 0)[0] + base)
+            block = head + bytes(body)
+        final = end >= len(data)
+        out += _SIZE.pack(-len(block) if final and last else len(block))
+        out += block
+        position = end
+    return bytes(out)
+
+
+def _add_info(joined: CompactTermInfo, info: CompactTermInfo, base: int) -> None:
+    """Count the statistics of one segment's list, its ids moved on by *base*, into *joined*."""
+    joined._weight += info._weight
+    joined._df += info._df
+    if info._minlength is not None:
+        joined._minlength = info._minlength if joined._minlength is None else min(joined._minlength, info._minlength)
+    joined._maxlength = max(joined._maxlength, info._maxlength)
+    joined._maxweight = max(joined._maxweight, info._maxweight)
+    if joined._minid is None and info._minid is not None:
+        joined._minid = info._minid + base
+    if info._maxid is not None:
+        joined._maxid = info._maxid + base
+
+
+def _add_term(fieldwriter, btext: bytes, info: CompactTermInfo) -> None:
+    """A term and its info into the term table (Whoosh's ``W3FieldWriter.finish_term``)."""
+    key = pack_ushort(fieldwriter._fieldid) + btext
+    fieldwriter._tindex.add(key, info.to_bytes())
+
+
+def _rewrite(fieldwriter, codec, fieldobj, btext: bytes, run, readers, bases, lengths) -> None:
+    """A term with inlined postings: every posting written again, as Whoosh's merge does."""
+    fieldwriter.start_term(btext)
+    name = fieldwriter._fieldname
+    for number, info in run:
+        matcher = codec.postings_reader(readers[number]._postfile, info, fieldobj.format)
+        while matcher.is_active():
+            docnum = matcher.id()
+            length = lengths[number].doc_field_length(docnum, name)
+            value = matcher.value()  # None in a block without values (a view of counts only)
+            fieldwriter.add(docnum + bases[number], matcher.weight(), b"" if value is None else value, length)
+            matcher.next()
+    fieldwriter.finish_term()
