@@ -12,13 +12,15 @@ the parent joins them into one: the stored fields, lengths and columns document 
 (Whoosh's ``write_per_doc``), and each term's posting list as its lists in each segment one
 after the other, their blocks copied as bytes.  A block of :mod:`index.codec` holds its ids
 relative to its first, so moving a segment's documents after another's changes only the first
-id and the block header's last; the positions are not read at all.  Only a term with a posting
-inlined in the term table in one of the segments (a term of one document there) is written
-again posting by posting.
+id and the block header's last; the positions are not read at all.  Only a term of one
+document in some segment (its posting inlined in the term table) and found in another segment
+too is written again posting by posting.
 
 The joined segment holds the same postings, lengths and stored fields as Whoosh's merge
-(``tests/test_build.py`` compares them); its blocks are cut where each process's list
-ended rather than only every ``blocklimit`` postings, which the readers take as they come.
+(``tests/test_joining.py`` compares them, ``bench/same_index.py`` two whole indexes); its blocks
+are cut where each process's list ended rather than only every ``blocklimit`` postings, which the
+readers take as they come.  A block of one process's segment spans at most that segment's
+documents, so its ids fit in 2 bytes more often: 723 MB for 100,000 articles against 803.
 """
 
 from __future__ import annotations
