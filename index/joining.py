@@ -81,21 +81,18 @@ def join(writer, segments: list) -> None:
     """Write the documents and postings of *segments*, in order, into *writer*'s own segment."""
     storage, codec, schema = writer.storage, writer.codec, writer.schema
     names = set(schema.names())
-    bases, lengths = [], []
+    bases, documents = [], []  # each segment's first document number in the joined one; its per-document reader
     for segment in segments:
         bases.append(writer.docnum)
-        documents = codec.per_document_reader(storage, segment)
-        writer.write_per_doc(names, documents)
-        lengths.append(documents)
+        documents.append(codec.per_document_reader(storage, segment))
+        writer.write_per_doc(names, documents[-1])
     writer.perdocwriter.close()
     readers = [codec.terms_reader(storage, segment) for segment in segments]
     try:
-        _join_postings(writer.fieldwriter, codec, schema, readers, bases, lengths)
+        _join_postings(writer.fieldwriter, codec, schema, readers, bases, documents)
     finally:
-        for reader in readers:
+        for reader in [*readers, *documents]:
             reader.close()
-        for documents in lengths:
-            documents.close()
 
 
 def _terms(reader, number: int) -> Iterator[tuple[str, bytes, int, CompactTermInfo]]:
@@ -131,19 +128,17 @@ def _join_postings(fieldwriter, codec, schema, readers, bases: list[int], length
 
 def _write_term(fieldwriter, codec, fieldobj, btext: bytes, run, readers, bases, lengths) -> None:
     """One term's postings in the segments of *run* (``(segment number, term info)`` in order)."""
-    if any(info.is_inlined() for _, info in run) and (len(run) > 1 or bases[run[0][0]]):
-        if len(run) == 1:  # one document's posting in one segment: its id moved
-            number, info = run[0]
+    if len(run) == 1 and run[0][1].is_inlined():  # one article's posting, in one segment
+        number, info = run[0]
+        if bases[number]:  # its id moved on
             ids, weights, values = info.inlined_postings()
             info._inlined = (tuple(i + bases[number] for i in ids), weights, values)
             info._minid += bases[number]
             info._maxid += bases[number]
-            _add_term(fieldwriter, btext, info)
-            return
-        _rewrite(fieldwriter, codec, fieldobj, btext, run, readers, bases, lengths)
+        _add_term(fieldwriter, btext, info)
         return
-    if len(run) == 1 and run[0][1].is_inlined():  # the first segment's: as it is
-        _add_term(fieldwriter, btext, run[0][1])
+    if any(info.is_inlined() for _, info in run):
+        _rewrite(fieldwriter, codec, fieldobj, btext, run, readers, bases, lengths)
         return
     postfile = fieldwriter._postfile  # Whoosh's W3FieldWriter: the segment's postings file
     start = postfile.tell()
