@@ -122,6 +122,42 @@ def pack_flat(ids: list[int], weights: list[float], values: list | None, positio
     return head + b"".join(parts)
 
 
+def join_flat(first: FlatBlock, second: FlatBlock) -> bytes | None:
+    """Two blocks of one list (the *second*'s ids after the *first*'s) as the one block
+    :func:`pack_flat` writes of their postings together; None for values of another format."""
+    if first.raw is not None or second.raw is not None or (first.positions is None) != (second.positions is None):
+        return None
+    ids = np.concatenate((first.ids, second.ids)).astype(np.int64)
+    weights = np.concatenate([_frequencies(b) for b in (first, second)])
+    base = int(ids[0])
+    id_width = _width(int(ids[-1]) - base)
+    parts = [(ids - base).astype(_WIDTHS[id_width]).tobytes()]
+    # As pack_flat decides it from its list of weights.
+    if bool(np.all(weights == 1.0)):
+        weight_code = _ONES
+    elif bool(np.all((weights == np.trunc(weights)) & (weights >= 0) & (weights < 1 << 16))):
+        weight_code = 1 if weights.max() < 1 << 8 else 2
+        parts.append(weights.astype(np.int64).astype(_WIDTHS[weight_code]).tobytes())
+    else:
+        weight_code = _FLOATS
+        parts.append(weights.astype("<f4").tobytes())
+    position_code, has_counts, count = 0, 0, 0
+    if first.positions is not None and second.positions is not None:
+        counts = np.concatenate([b.counts if b.counts is not None else _frequencies(b) for b in (first, second)])
+        positions = np.concatenate((first.positions, second.positions)).astype(np.int64)
+        count = positions.size
+        if not np.array_equal(counts.astype(np.int64), weights.astype(np.int64)):
+            has_counts = 1
+            parts.append(counts.astype("<u4").tobytes())
+        position_code = _width(int(positions.max()) if count else 0)
+        parts.append(positions.astype(_WIDTHS[position_code]).tobytes())
+    return _FLAT_HEAD.pack(base, count, id_width, weight_code, position_code, has_counts) + b"".join(parts)
+
+
+def _frequencies(block: FlatBlock) -> np.ndarray:
+    return np.ones(block.ids.size) if block.weights is None else block.weights.astype(np.float64)
+
+
 def _decode_positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """(positions per posting, absolute positions) of varint-delta *values*."""
     if len(values) < _FEW or not all(values):

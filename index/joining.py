@@ -36,7 +36,7 @@ from whoosh.codec import whoosh3
 from whoosh.multiproc import MpWriter
 from whoosh.system import pack_ushort, unpack_ushort
 
-from index.codec import CompactTermInfo
+from index.codec import FLAT, CompactTermInfo, join_flat, unpack_flat
 from index.whoosh_adapter import posting_extent
 
 _SIZE = Struct("!i")  # a block's length, negative for a list's last block (as W3 writes it)
@@ -140,45 +140,77 @@ def _write_term(fieldwriter, codec, fieldobj, btext: bytes, run, readers, bases,
     if any(info.is_inlined() for _, info in run):
         _rewrite(fieldwriter, codec, fieldobj, btext, run, readers, bases, lengths)
         return
-    postfile = fieldwriter._postfile  # Whoosh's W3FieldWriter: the segment's postings file
-    start = postfile.tell()
-    postfile.write(_MAGIC)
+    limit = fieldwriter._codec._blocklimit  # Whoosh's W3FieldWriter and W3Codec
+    blocks: list[bytes] = []  # the joined list's blocks, each its header and data
     joined = CompactTermInfo()
-    for at, (number, info) in enumerate(run):
+    for number, info in run:
         offset, length = posting_extent(info)
         data = readers[number]._postfile.get(offset, length)
         if data[:4] != _MAGIC:
             raise ValueError(f"a posting list of a build's segment starts with {data[:4]!r}")
-        postfile.write(_blocks(data, bases[number], last=at == len(run) - 1))
+        moved = list(_blocks(data, bases[number]))
+        if blocks:  # where two segments' lists meet, a short block and the next as one, if they fit
+            both = _join_blocks(blocks[-1], moved[0], limit)
+            if both is not None:
+                blocks[-1] = both
+                moved = moved[1:]
+        blocks.extend(moved)
         _add_info(joined, info, bases[number])
+    postfile = fieldwriter._postfile  # Whoosh's W3FieldWriter: the segment's postings file
+    start = postfile.tell()
+    postfile.write(_MAGIC)
+    for at, block in enumerate(blocks):
+        postfile.write(_SIZE.pack(-len(block) if at == len(blocks) - 1 else len(block)))
+        postfile.write(block)
     joined.set_extent(start, postfile.tell() - start)
     _add_term(fieldwriter, btext, joined)
 
 
-def _blocks(data: bytes, base: int, last: bool) -> bytes:
-    """The blocks of one posting list (after its magic number), their ids moved on by *base*;
-    the final block marked as the list's last only if *last*."""
-    if not base and last:
-        return data[4:]
-    out = bytearray()
+def _blocks(data: bytes, base: int) -> Iterator[bytes]:
+    """The blocks of one posting list (after its magic number), each its header and data, their
+    ids moved on by *base*."""
     position = 4
     while position < len(data):
         (size,) = _SIZE.unpack_from(data, position)
         end = position + 4 + abs(size)
         block = data[position + 4 : end]
         if base:
-            stream = io.BytesIO(block)
-            header = pickle.load(stream)  # written by this build's own processes a moment ago
+            header, body = _parts(block)
             count, last_id, *rest = header
-            head = pickle.dumps((count, last_id + base, *rest), 5)
-            body = bytearray(block[stream.tell() :])
-            _FIRST_ID.pack_into(body, 0, _FIRST_ID.unpack_from(body, 0)[0] + base)
-            block = head + bytes(body)
-        final = end >= len(data)
-        out += _SIZE.pack(-len(block) if final and last else len(block))
-        out += block
+            moved = bytearray(body)
+            _FIRST_ID.pack_into(moved, 0, _FIRST_ID.unpack_from(moved, 0)[0] + base)
+            block = pickle.dumps((count, last_id + base, *rest), 5) + bytes(moved)
+        yield block
         position = end
-    return bytes(out)
+
+
+def _parts(block: bytes) -> tuple[tuple, bytes]:
+    """A block's header (count, last id, largest weight, packing, shortest and longest length as
+    bytes: index.codec's CompactPostingsWriter) and its data."""
+    stream = io.BytesIO(block)
+    header = pickle.load(stream)  # written by this build's own processes a moment ago
+    return header, block[stream.tell() :]
+
+
+def _join_blocks(first: bytes, second: bytes, limit: int) -> bytes | None:
+    """Two blocks of one list as one, as one process would have written it; None if they do not
+    fit in a block or are not flat arrays."""
+    (count, _, weight, packing, shortest, longest), data = _parts(first)
+    (more, last_id, other_weight, other_packing, other_shortest, other_longest), other = _parts(second)
+    if count + more > limit or packing != FLAT or other_packing != FLAT:
+        return None
+    body = join_flat(unpack_flat(data, count), unpack_flat(other, more))
+    if body is None:
+        return None
+    header = (
+        count + more,
+        last_id,
+        max(weight, other_weight),
+        FLAT,
+        min(shortest, other_shortest),
+        max(longest, other_longest),
+    )
+    return pickle.dumps(header, 5) + body
 
 
 def _add_info(joined: CompactTermInfo, info: CompactTermInfo, base: int) -> None:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from index import varint
-from index.codec import _varint_values, pack_flat, unpack_flat
+from index.codec import _varint_values, join_flat, pack_flat, unpack_flat
 from search.postings import POSITION_BITS, _from_blocks, compact_freqs
 
 
@@ -40,6 +40,27 @@ def test_a_block_reads_back_as_written(postings, spread):
     assert frequencies.tolist() == weights and block.counts is None
     assert block.positions.tolist() == [p for _, positions in postings for p in positions]
     assert _varint_values(block) == values  # what Whoosh's matcher hands to a merge
+
+
+@given(blocks, blocks, st.sampled_from(["positions", "counts", "ones", "floats"]))
+def test_two_blocks_joined_are_the_block_written_of_their_postings_together(first, second, kind):
+    """index.joining joins a list's blocks where a build's processes' segments meet."""
+    start = first[-1][0] + 1
+    postings = [*first, *((start + doc, positions) for doc, positions in second)]
+
+    def written(part):
+        ids = [doc for doc, _ in part]
+        values = [varint.encode_deltas(p) for _, p in part] if kind in ("positions", "floats") else []
+        weights = {
+            "positions": [float(len(p)) for _, p in part],
+            "counts": [float(len(p) % 300) for _, p in part],
+            "ones": [1.0] * len(part),
+            "floats": [len(p) + 0.5 for _, p in part],
+        }[kind]
+        return pack_flat(ids, weights, values, positional=True)
+
+    halves = [unpack_flat(written(part), len(part)) for part in (first, postings[len(first) :])]
+    assert join_flat(*halves) == written(postings)
 
 
 @given(blocks)
