@@ -91,6 +91,11 @@ def _width(top: int) -> int:
     return 2 if top < 1 << 16 else 4
 
 
+def id_bytes(first: int, last: int) -> int:
+    """The bytes an id takes in a :data:`FLAT` block whose ids run from *first* to *last*."""
+    return _width(int(last) - int(first))
+
+
 def pack_flat(ids: list[int], weights: list[float], values: list | None, positional: bool) -> bytes:
     """A block's postings as :data:`FLAT` arrays; *positional*: values are varint position deltas."""
     base = ids[0]
