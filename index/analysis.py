@@ -78,7 +78,6 @@ def _short_lru(maxsize: int) -> Callable[[Callable[[str], str]], Callable[[str],
         def call(text: str) -> str:
             return cached(text) if len(text) <= CACHED_CHARS else function(text)
 
-        call.cached = cached  # type: ignore[attr-defined]  # for a filter's loop: one call a syllable fewer
         call.cache_info = cached.cache_info  # type: ignore[attr-defined]
         call.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
         return call
@@ -280,12 +279,8 @@ class CanonicalFilter(Filter):
     """Lower-case each syllable and put its tone mark in the canonical place."""
 
     def __call__(self, tokens):
-        # Three views of every text pass here, a call per syllable each: the cache's own function,
-        # not its wrapper, when the syllable is short enough to be cached.
-        cached = canonical_syllable.cached  # type: ignore[attr-defined]
         for token in tokens:
-            text = token.text
-            token.text = cached(text) if len(text) <= CACHED_CHARS else canonical_syllable(text)
+            token.text = canonical_syllable(token.text)
             yield token
 
 
@@ -293,10 +288,8 @@ class FoldFilter(Filter):
     """Remove diacritics and fold ``đ`` to ``d`` (``đồng`` -> ``dong``)."""
 
     def __call__(self, tokens):
-        cached = fold.cached  # type: ignore[attr-defined]  # as CanonicalFilter's
         for token in tokens:
-            text = token.text
-            token.text = cached(text) if len(text) <= CACHED_CHARS else fold(text)
+            token.text = fold(token.text)
             yield token
 
 
