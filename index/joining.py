@@ -37,6 +37,7 @@ from whoosh.multiproc import MpWriter
 from whoosh.system import pack_ushort, unpack_ushort
 
 from index.codec import FLAT, CompactTermInfo, id_bytes, join_flat, unpack_flat
+from index.runs import BatchedSubWriterTask
 from index.whoosh_adapter import posting_extent
 
 _SIZE = Struct("!i")  # a block's length, negative for a list's last block (as W3 writes it)
@@ -49,6 +50,14 @@ class JoiningWriter(MpWriter):
 
     def __init__(self, ix, procs: int, **kwargs):
         super().__init__(ix, procs=procs, multisegment=True, **kwargs)
+
+    def _new_task(self) -> BatchedSubWriterTask:
+        """Whoosh's process (as ``MpWriter`` starts it), its postings sorted in batches (index.runs)."""
+        args = (self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment)
+        task = BatchedSubWriterTask(*args)
+        self.tasks.append(task)
+        task.start()
+        return task
 
     def _commit(self, mergetype, optimize, merge) -> None:
         if self._added:  # documents this process indexed itself: Whoosh's separate segments
