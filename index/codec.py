@@ -98,33 +98,13 @@ def id_bytes(first: int, last: int) -> int:
 
 def pack_flat(ids: list[int], weights: list[float], values: list | None, positional: bool) -> bytes:
     """A block's postings as :data:`FLAT` arrays; *positional*: values are varint position deltas."""
-    base = ids[0]
-    id_width = _width(ids[-1] - base)
-    parts = [(np.array(ids, dtype=np.int64) - base).astype(_WIDTHS[id_width]).tobytes()]
-    if all(w == 1.0 for w in weights):
-        weight_code = _ONES
-    elif all(w == int(w) and 0 <= w < 1 << 16 for w in weights):
-        weight_code = 1 if max(weights) < 1 << 8 else 2
-        parts.append(np.array(weights, dtype=np.int64).astype(_WIDTHS[weight_code]).tobytes())
-    else:
-        weight_code = _FLOATS
-        parts.append(np.array(weights, dtype="<f4").tobytes())
-    position_code, has_counts, count = 0, 0, 0
+    counts = positions = raw = None
     if values and any(values):
         if positional:
             counts, positions = _decode_positions(values)
-            count = positions.size
-            if counts.tolist() != [int(w) for w in weights]:
-                has_counts = 1
-                parts.append(counts.astype("<u4").tobytes())
-            position_code = _width(int(positions.max()) if count else 0)
-            parts.append(positions.astype(_WIDTHS[position_code]).tobytes())
         else:
-            position_code = _RAW
-            parts.append(np.array([len(v or b"") for v in values], dtype="<u4").tobytes())
-            parts.append(b"".join(v or b"" for v in values))
-    head = _FLAT_HEAD.pack(base, count, id_width, weight_code, position_code, has_counts)
-    return head + b"".join(parts)
+            raw = (np.array([len(v or b"") for v in values], dtype="<u4"), b"".join(v or b"" for v in values))
+    return _pack_arrays(np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64), counts, positions, raw)
 
 
 def join_flat(first: FlatBlock, second: FlatBlock) -> bytes | None:
@@ -134,10 +114,25 @@ def join_flat(first: FlatBlock, second: FlatBlock) -> bytes | None:
         return None
     ids = np.concatenate((first.ids, second.ids)).astype(np.int64)
     weights = np.concatenate([_frequencies(b) for b in (first, second)])
+    if first.positions is None:
+        return _pack_arrays(ids, weights)
+    counts = np.concatenate([b.counts if b.counts is not None else _frequencies(b) for b in (first, second)])
+    positions = np.concatenate((first.positions, second.positions)).astype(np.int64)
+    return _pack_arrays(ids, weights, counts, positions)
+
+
+def _pack_arrays(
+    ids: np.ndarray,
+    weights: np.ndarray,
+    counts: np.ndarray | None = None,
+    positions: np.ndarray | None = None,
+    raw: tuple[np.ndarray, bytes] | None = None,
+) -> bytes:
+    """A :data:`FLAT` block of *ids* (int64, ascending) and *weights* (float64), with every
+    posting's *counts* and *positions*, or *raw* ``(lengths, bytes)`` of values of another format."""
     base = int(ids[0])
     id_width = _width(int(ids[-1]) - base)
     parts = [(ids - base).astype(_WIDTHS[id_width]).tobytes()]
-    # As pack_flat decides it from its list of weights.
     if bool(np.all(weights == 1.0)):
         weight_code = _ONES
     elif bool(np.all((weights == np.trunc(weights)) & (weights >= 0) & (weights < 1 << 16))):
@@ -147,15 +142,16 @@ def join_flat(first: FlatBlock, second: FlatBlock) -> bytes | None:
         weight_code = _FLOATS
         parts.append(weights.astype("<f4").tobytes())
     position_code, has_counts, count = 0, 0, 0
-    if first.positions is not None and second.positions is not None:
-        counts = np.concatenate([b.counts if b.counts is not None else _frequencies(b) for b in (first, second)])
-        positions = np.concatenate((first.positions, second.positions)).astype(np.int64)
+    if positions is not None and counts is not None:
         count = positions.size
         if not np.array_equal(counts.astype(np.int64), weights.astype(np.int64)):
             has_counts = 1
             parts.append(counts.astype("<u4").tobytes())
         position_code = _width(int(positions.max()) if count else 0)
         parts.append(positions.astype(_WIDTHS[position_code]).tobytes())
+    elif raw is not None:
+        position_code = _RAW
+        parts += [raw[0].tobytes(), raw[1]]
     return _FLAT_HEAD.pack(base, count, id_width, weight_code, position_code, has_counts) + b"".join(parts)
 
 
