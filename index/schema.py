@@ -39,7 +39,6 @@ from index.analysis import (
     accented_analyzer,
     breaks_analyzer,
     canonical_syllable,
-    fold,
     folded_analyzer,
     normalize,
     pairs_analyzer,
@@ -163,8 +162,3 @@ EXPORT_FIELDS = ("id", "published", "title", "author", "url", "source")  # the o
 def export_row(value: bytes) -> dict | None:
     """An export column value as a row, or None where the column has none (older segments)."""
     return dict(zip(EXPORT_FIELDS, json.loads(value), strict=True)) if value else None
-
-
-def fold_key(key: str) -> str:
-    """An ``author_key`` without diacritics, for filters typed without them."""
-    return fold(key)

@@ -171,14 +171,6 @@ class Occurrences:
             self._keys[memo] = found
         return found is not None
 
-    def any_keys(self, field: str, terms: list[str]) -> np.ndarray:
-        """Keys of any of *terms* (e.g. the completions of a prefix), sorted."""
-        parts = [self.keys(field, t) for t in terms]
-        parts = [p for p in parts if p.size]
-        if not parts:
-            return _EMPTY
-        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
-
     def starts(self, field: str, positions: list[np.ndarray]) -> np.ndarray:
         """Keys where a phrase starts, given the keys of each of its syllables in order."""
         if not positions:
