@@ -208,18 +208,12 @@ class CompactCodec(whoosh3.W3Codec):
 
     # inlinelimit=2: a term found in one document keeps its posting in the term
     # index instead of a block of its own (W3's default never inlines anything).
-    # blocklimit=8192 and longest=65536: the search reads whole posting lists into
-    # arrays (search/postings.py), and each block costs a header to unpickle, a few
-    # numpy views to make and a part to join (~20 us).  A block holds up to *longest*
-    # postings, and is cut once it holds *blocklimit* where the next id would make its
-    # ids wider (ids are relative to the block's first: 2 bytes apiece while they span
-    # under 65,536 documents, see pack_flat).  A syllable in 90,000 of 100,000 articles
-    # was 90 blocks of 1,024 postings, then 11 of 8,192, and is now 2, its ids 2 bytes
-    # as before; a rarer term's ids already took 4 bytes at 8,192 postings, and its
-    # block goes on.
-    def __init__(self, blocklimit: int = 8192, compression: int = 3, inlinelimit: int = 2, longest: int | None = None):
+    # blocklimit=8192: the search reads whole posting lists into arrays
+    # (search/postings.py), and each block costs a header to unpickle and a few
+    # numpy views to make (~8 us): a syllable in 90,000 of 100,000 articles was
+    # 90 blocks of 1,024 postings and is now 11.
+    def __init__(self, blocklimit: int = 8192, compression: int = 3, inlinelimit: int = 2):
         super().__init__(blocklimit, compression, inlinelimit)
-        self.longest = max(blocklimit, 8 * blocklimit if longest is None else longest)
         self.stored_dictionary = STORED_DICTIONARY
 
     def per_document_writer(self, storage, segment):
@@ -232,16 +226,13 @@ class CompactCodec(whoosh3.W3Codec):
     def postings_writer(self, dbfile, byteids=False):
         if byteids:  # term vectors: not used by this project, keep W3's format
             return super().postings_writer(dbfile, byteids)
-        writer = CompactPostingsWriter(
+        return CompactPostingsWriter(
             dbfile,
-            # A codec unpickled from an older segment's table of contents has no longest.
-            blocklimit=getattr(self, "longest", self._blocklimit),
+            blocklimit=self._blocklimit,
             byteids=False,
             compression=self._compression,
             inlinelimit=self._inlinelimit,
         )
-        writer.shortest = self._blocklimit
-        return writer
 
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
         if terminfo.is_inlined():
@@ -288,20 +279,8 @@ class CompactTermInfo(whoosh3.W3TermInfo):
 
 
 class CompactPostingsWriter(whoosh3.W3PostingsWriter):
-    """Whoosh's W3 postings writer, writing :data:`FLAT` blocks: each up to *blocklimit*
-    postings (the codec's ``longest``), and cut once it holds *shortest* (the codec's
-    blocklimit) where the next id would make its ids wider (see :class:`CompactCodec`)."""
-
-    shortest = 8192
-
     def start_postings(self, format_, terminfo):
         super().start_postings(format_, CompactTermInfo())
-
-    def add_posting(self, id_, weight, vbytes, length=None):
-        ids = self._ids
-        if len(ids) >= self.shortest and id_bytes(ids[0], id_) > id_bytes(ids[0], ids[-1]):
-            self._write_block()
-        super().add_posting(id_, weight, vbytes, length)
 
     def _write_block(self, last=False):
         if not self._blockcount:

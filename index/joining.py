@@ -156,8 +156,7 @@ def _write_term(fieldwriter, codec, fieldobj, btext: bytes, run, readers, bases,
     if any(info.is_inlined() for _, info in run):
         _rewrite(fieldwriter, codec, fieldobj, btext, run, readers, bases, lengths)
         return
-    codec = fieldwriter._codec  # Whoosh's W3FieldWriter and W3Codec
-    longest = getattr(codec, "longest", codec._blocklimit)  # a codec of an older segment has none
+    limit = fieldwriter._codec._blocklimit  # Whoosh's W3FieldWriter and W3Codec
     blocks: list[bytes] = []  # the joined list's blocks, each its header and data
     joined = CompactTermInfo()
     for number, info in run:
@@ -167,7 +166,7 @@ def _write_term(fieldwriter, codec, fieldobj, btext: bytes, run, readers, bases,
             raise ValueError(f"a posting list of a build's segment starts with {data[:4]!r}")
         moved = list(_blocks(data, bases[number]))
         if blocks:  # where two segments' lists meet, a short block and the next as one, if they fit
-            both = _join_blocks(blocks[-1], moved[0], longest)
+            both = _join_blocks(blocks[-1], moved[0], limit)
             if both is not None:
                 blocks[-1] = both
                 moved = moved[1:]
@@ -215,9 +214,8 @@ def _join_blocks(first: bytes, second: bytes, limit: int) -> bytes | None:
 
     A block's ids are relative to its first, 2 bytes apiece while they span under 65,536
     documents: a joined boundary block spans both processes' documents, and on 100,000 articles
-    most such blocks took 4 bytes an id for the header they saved (793 MB against 723).  *limit*:
-    the most postings a block holds (the codec's ``longest``)."""
-    (count, _, weight, packing, shortest, longest_length), data = _parts(first)
+    most such blocks took 4 bytes an id for the header they saved (793 MB against 723)."""
+    (count, _, weight, packing, shortest, longest), data = _parts(first)
     (more, last_id, other_weight, other_packing, other_shortest, other_longest), other = _parts(second)
     if count + more > limit or packing != FLAT or other_packing != FLAT:
         return None
@@ -234,7 +232,7 @@ def _join_blocks(first: bytes, second: bytes, limit: int) -> bytes | None:
         max(weight, other_weight),
         FLAT,
         min(shortest, other_shortest),
-        max(longest_length, other_longest),
+        max(longest, other_longest),
     )
     return pickle.dumps(header, 5) + body
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import pickle
 
-from whoosh.filedb.filestore import RamStorage
-from whoosh.formats import Frequency
 from whoosh.writing import SegmentWriter
 
 from index.article import Article
-from index.codec import FLAT, CompactCodec, id_bytes, pack_flat, read_blocks
+from index.codec import FLAT, CompactCodec, pack_flat
 from index.joining import _join_blocks, join
 from index.schema import to_document
 from index.store import IndexStore
-from index.whoosh_adapter import posting_extent
 from tests.reliability import articles
 
 
@@ -78,7 +75,7 @@ def _postings(reader, field: str, term: bytes) -> list[tuple]:
 def test_segments_joined_block_by_block_read_as_one_segment_written_whole(tmp_path):
     documents = _documents()
     # Four postings a block: long lists of many blocks, each of the second part's moved on.
-    codec = CompactCodec(blocklimit=4, longest=4)
+    codec = CompactCodec(blocklimit=4)
     whole = _whole(tmp_path, documents, codec).reader()
     joined_ix = _joined(tmp_path, [documents[:40], documents[40:]], codec)
     assert len(joined_ix._segments()) == 1
@@ -119,35 +116,3 @@ def test_boundary_blocks_are_joined_only_where_their_ids_keep_their_width():
     assert _join_blocks(_block([3, 9]), _block([70_000, 70_007]), limit=128) is None
     assert _join_blocks(_block([3, 70_000]), _block([70_001, 70_007]), limit=128) is not None  # 4 bytes already
     assert _join_blocks(_block([3, 9]), _block([40_000, 40_007]), limit=3) is None  # over a block's postings
-
-
-def _written_blocks(codec: CompactCodec, ids: list[int]) -> list[tuple[int, int]]:
-    """``(postings, id bytes)`` of each block the codec's postings writer makes of *ids*."""
-    storage = RamStorage()
-    postfile = storage.create_file("postings")
-    writer = codec.postings_writer(postfile)
-    writer.start_postings(Frequency(), None)
-    for id_ in ids:
-        writer.add_posting(id_, 1, b"")
-    offset, length = posting_extent(writer.finish_postings())
-    postfile.close()
-    read = storage.open_file("postings")
-    blocks = [(block.ids.size, id_bytes(block.ids[0], block.ids[-1])) for block in read_blocks(read, offset, length)]
-    assert [int(i) for block in read_blocks(read, offset, length) for i in block.ids] == ids
-    return blocks
-
-
-def test_a_block_goes_on_past_blocklimit_while_its_ids_keep_their_width():
-    """A common term's blocks hold up to ``longest`` postings while their ids take 2 bytes; a block
-    is cut at ``blocklimit`` or more where the next id would make them wider, and a block whose
-    ids are wide already goes on."""
-    codec = CompactCodec(blocklimit=4, longest=16)
-    assert _written_blocks(codec, list(range(40))) == [(16, 2), (16, 2), (8, 2)]
-    # 5 postings apart by 20,000: the fifth would widen the block's ids past 2 bytes.
-    dense_then_far = [0, 1, 2, 3, 4, 70_000, 70_001]
-    assert _written_blocks(codec, dense_then_far) == [(5, 2), (2, 2)]
-    # Fewer than blocklimit postings are not cut for their width: 4 bytes, and the block goes on.
-    sparse = [0, 70_000, 140_000, 210_000, 280_000, 280_001]
-    assert _written_blocks(codec, sparse) == [(6, 4)]
-    # An older codec's limit alone (longest = blocklimit): cut every blocklimit postings.
-    assert _written_blocks(CompactCodec(blocklimit=4, longest=4), list(range(10))) == [(4, 2), (4, 2), (2, 2)]
