@@ -34,7 +34,11 @@ score, however strong, crosses a rule:
    Phạm Thế Hiển or Phạm Thế Hiền;
 4. ``READING_ALL``: a query typed without diacritics: its restored reading's
    syllables, anywhere;
-5. relevance (``score``): BM25F over title, summary, body, captions and author
+5. ``TITLE_ALL``: every word of the query in the title, once folded, in any order
+   (Meilisearch's *attribute* rule): a headline half remembered, a word left out or
+   its halves swapped, is no phrase, but its article is the one whose title holds
+   everything the reader typed, where thousands of bodies hold the words scattered;
+6. relevance (``score``): BM25F over title, summary, body, captions and author
    (the weights are settings), plus a bonus for each pair of query syllables
    found next to each other, plus BM25 on pyvi's words of the query (a ranking
    signal only: pyvi does not segment folded or lower-case text reliably), plus
@@ -84,17 +88,19 @@ GATHER_SHARE = 1 / 16  # completing more than this share of a deferred term's ar
 FOLDED_EXACT = (1.0, 0.5)
 LONG_FOLDED_EXACT = (0.5, 1.0)
 # The ranking rules, one bit each, the first rule the highest (see the module's docstring).
-EXACT_ACCENTS = 16  # every syllable with the diacritics typed
-PHRASE = 8  # the whole query side by side (accented when typed so)
-PHRASE_FIRST = 4  # within the phrase: the restored reading of one word, else the title
-PHRASE_SECOND = 2  # within the phrase: the title, else the restored reading
-READING_ALL = 1  # the restored reading's syllables, anywhere
+EXACT_ACCENTS = 32  # every syllable with the diacritics typed
+PHRASE = 16  # the whole query side by side (accented when typed so)
+PHRASE_FIRST = 8  # within the phrase: the restored reading of one word, else the title
+PHRASE_SECOND = 4  # within the phrase: the title, else the restored reading
+READING_ALL = 2  # the restored reading's syllables, anywhere
+TITLE_ALL = 1  # every word in the title, folded, in any order
 RULES = {
     EXACT_ACCENTS: "exact_accents",
     PHRASE: "phrase",
     PHRASE_FIRST: "phrase_first",
     PHRASE_SECOND: "phrase_second",
     READING_ALL: "reading_all",
+    TITLE_ALL: "title_all",
 }
 WORD_FIELDS = ("title", "summary", "body", "captions")
 _NO_DOCS = np.zeros(0, dtype=np.int64)
@@ -166,6 +172,7 @@ class _Query:
     one_word: bool  # that reading is one pyvi word (dân_vận, a name)
     fields: list[str]  # the text fields that weigh
     matched: np.ndarray
+    title_words: list[str]  # folded, once each: the syllables of the clauses the title may hold
     present_all: np.ndarray | None = None  # every syllable of `accented` present, exactly
     phrases: _Phrases | None = None
 
@@ -678,6 +685,11 @@ class Evaluator:
             one_word=bool(reading) and _one_word(reading, reading_words),
             fields=[f for f in FIELDS if self.w.fields.get(f)],
             matched=matched,
+            title_words=list(
+                dict.fromkeys(
+                    fold(s) for c in query.clauses if not c.prefix and c.field in (None, "title") for s in c.syllables
+                )
+            ),
         )
         # Relevance, in the order its float32 sums have always been taken: exact diacritics
         # (or the restored reading's), adjacent pairs, pyvi's words.
@@ -731,6 +743,16 @@ class Evaluator:
     def reading_all(self, q: _Query) -> np.ndarray | None:
         """A query typed without diacritics: its restored reading's syllables, anywhere."""
         return q.present_all if not q.typed_accents else None
+
+    def title_all(self, q: _Query) -> np.ndarray | None:
+        """Every word of the query in the title, once folded, in any order (not for words ORed
+        together, which are alternatives, nor for a clause asked of another field)."""
+        if not q.title_words or not q.phrased or "title" not in q.fields:
+            return None
+        held = q.matched.copy()
+        for syllable in q.title_words:  # titles are short: their lists are short too
+            held &= self._present("title_f", syllable)
+        return held
 
     def _phrases(self, q: _Query) -> _Phrases:
         """The articles holding the query as a phrase, in the title, and as its restored
@@ -832,6 +854,7 @@ RULE_STEPS = (
     (PHRASE_FIRST, Evaluator.phrase_first),
     (PHRASE_SECOND, Evaluator.phrase_second),
     (READING_ALL, Evaluator.reading_all),
+    (TITLE_ALL, Evaluator.title_all),
 )
 assert [bit for bit, _ in RULE_STEPS] == sorted(RULES, reverse=True)
 

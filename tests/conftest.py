@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -39,6 +40,20 @@ def write_config(directory: Path, **sections: dict) -> Path:
     path = directory / "config.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def searcher_of(directory: Path, articles: list[dict]):
+    """A searcher over an index of *articles* alone (JSON Lines records), built in *directory*."""
+    from index.build import build
+    from index.settings import load_config
+    from index.store import IndexStore
+    from search.searcher import Searcher
+
+    source = directory / "articles.jsonl"
+    source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n", encoding="utf-8")
+    config = load_config(write_config(directory, index={"path": str(directory / "index"), "procs": 1}))
+    build(IndexStore(config.path("index.path")), [source], procs=1, progress=False)
+    return Searcher(config)
 
 
 def _toml(value) -> str:

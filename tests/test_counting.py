@@ -9,16 +9,11 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from index.build import build
-from index.settings import load_config
-from index.store import IndexStore
-from search.searcher import Searcher
-from tests.conftest import write_config
+from tests.conftest import searcher_of
 from tests.site_app import get
 from tests.site_dom import parse
 
@@ -210,15 +205,6 @@ def typo_searcher(tmp_path_factory):
     ]
     articles.append({"id": "typo", "title": "Tin gõ sai", "body": "Hôm nay ở Đà Nẳng trời đẹp."})
     return searcher_of(tmp_path_factory.mktemp("typo"), articles)
-
-
-def searcher_of(directory, articles: list[dict]) -> Searcher:
-    """A searcher over an index of *articles* alone, built in *directory*."""
-    source = directory / "articles.jsonl"
-    source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n", encoding="utf-8")
-    config = load_config(write_config(directory, index={"path": str(directory / "index"), "procs": 1}))
-    build(IndexStore(config.path("index.path")), [source], procs=1, progress=False)
-    return Searcher(config)
 
 
 def test_a_typo_few_articles_hold_is_counted_and_corrected(typo_searcher):

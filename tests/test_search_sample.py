@@ -15,10 +15,10 @@ import pytest
 from index.build import build
 from index.settings import load_config
 from index.store import IndexStore
-from search.engine import EXACT_ACCENTS, PHRASE
+from search.engine import EXACT_ACCENTS, PHRASE, TITLE_ALL
 from search.searcher import Searcher, SearchError
 
-from .conftest import ROOT, write_config
+from .conftest import ROOT, searcher_of, write_config
 
 SEED = "000_2ebd19a772751180"
 
@@ -102,6 +102,32 @@ def test_words_ored_are_not_ranked_as_a_phrase(searcher):
     # A word being typed is ORed with its prefix, and is still a word of the phrase.
     typed = searcher.search("Nguyễn Văn Pho", typing=True, per_page=100)
     assert typed.hits[0].id == SEED and typed.hits[0].tier & PHRASE
+
+
+@pytest.fixture(scope="module")
+def headline_searcher(tmp_path_factory):
+    """One article whose title holds a headline; three whose titles hold half of it and whose
+    bodies repeat it, words apart (so BM25F alone ranks them first); others about the weather."""
+    repeated = "Giá vàng tăng. Hôm nay giá vàng lại tăng, và nay mai giá vàng còn tăng nữa. " * 3
+    articles = [
+        {"id": "headline", "title": "Giá vàng hôm nay tăng mạnh", "body": "Thị trường kim loại quý sôi động."},
+        *({"id": f"body{n}", "title": f"Giá vàng trong tuần {n}", "body": repeated} for n in range(3)),
+        *({"id": f"weather{n}", "title": f"Thời tiết ngày {n}", "body": "Trời mưa rào."} for n in range(8)),
+    ]
+    return searcher_of(tmp_path_factory.mktemp("headline"), articles)
+
+
+def test_a_headline_half_remembered_finds_the_article_whose_title_holds_every_word(headline_searcher):
+    # "hôm" left out, or the halves swapped: no phrase rule holds, and the bodies' BM25F is
+    # higher; the title rule puts the article whose title holds every word first.
+    for query in ("giá vàng nay tăng", "gia vang nay tang", "nay tăng giá vàng", "Nay tang gia vang"):
+        hits = headline_searcher.search(query, per_page=10).hits
+        assert hits[0].id == "headline", query
+        assert hits[0].tier & TITLE_ALL and not any(h.tier & TITLE_ALL for h in hits[1:]), query
+        assert len(hits) == 4 and max(h.score for h in hits[1:]) > hits[0].score, query  # the rule, not the score
+    # Words ORed are alternatives, not every word: no title rule.
+    ored = headline_searcher.search("vàng OR tăng", per_page=10).hits
+    assert len(ored) == 4 and not any(h.tier & TITLE_ALL for h in ored)
 
 
 def test_a_question_quoting_what_nobody_wrote_falls_back_to_its_words(searcher):
