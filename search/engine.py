@@ -32,12 +32,14 @@ score, however strong, crosses a rule:
    quá*), so there the title comes first and the reading second.  Neither puts an
    article with other diacritics out of the phrase: ``pham the hien`` may mean
    Phạm Thế Hiển or Phạm Thế Hiền;
-4. ``READING_ALL``: a query typed without diacritics: its restored reading's
-   syllables, anywhere;
-5. ``TITLE_ALL``: every word of the query in the title, once folded, in any order
+4. ``TITLE_ALL``: every word of the query in the title, once folded, in any order
    (Meilisearch's *attribute* rule): a headline half remembered, a word left out or
    its halves swapped, is no phrase, but its article is the one whose title holds
-   everything the reader typed, where thousands of bodies hold the words scattered;
+   everything the reader typed, where thousands of bodies hold the words scattered.
+   It comes before the next rule: what was typed, in the title, is surer than a guess
+   at its diacritics (``huyet ap may do`` read *máy do*: the title says *máy đo*);
+5. ``READING_ALL``: a query typed without diacritics: its restored reading's
+   syllables, anywhere;
 6. relevance (``score``): BM25F over title, summary, body, captions and author
    (the weights are settings), plus a bonus for each pair of query syllables
    found next to each other, plus BM25 on pyvi's words of the query (a ranking
@@ -92,15 +94,15 @@ EXACT_ACCENTS = 32  # every syllable with the diacritics typed
 PHRASE = 16  # the whole query side by side (accented when typed so)
 PHRASE_FIRST = 8  # within the phrase: the restored reading of one word, else the title
 PHRASE_SECOND = 4  # within the phrase: the title, else the restored reading
-READING_ALL = 2  # the restored reading's syllables, anywhere
-TITLE_ALL = 1  # every word in the title, folded, in any order
+TITLE_ALL = 2  # every word in the title, folded, in any order
+READING_ALL = 1  # the restored reading's syllables, anywhere
 RULES = {
     EXACT_ACCENTS: "exact_accents",
     PHRASE: "phrase",
     PHRASE_FIRST: "phrase_first",
     PHRASE_SECOND: "phrase_second",
-    READING_ALL: "reading_all",
     TITLE_ALL: "title_all",
+    READING_ALL: "reading_all",
 }
 WORD_FIELDS = ("title", "summary", "body", "captions")
 _NO_DOCS = np.zeros(0, dtype=np.int64)
@@ -853,8 +855,8 @@ RULE_STEPS = (
     (PHRASE, Evaluator.phrase),
     (PHRASE_FIRST, Evaluator.phrase_first),
     (PHRASE_SECOND, Evaluator.phrase_second),
-    (READING_ALL, Evaluator.reading_all),
     (TITLE_ALL, Evaluator.title_all),
+    (READING_ALL, Evaluator.reading_all),
 )
 assert [bit for bit, _ in RULE_STEPS] == sorted(RULES, reverse=True)
 
