@@ -15,7 +15,7 @@ calls) and prints, per kind of query:
 * ``known-dropped`` and ``known-reordered``: the known items of four syllables or more
   (with and without diacritics) as a reader half remembers a headline, the middle
   syllable left out or the two halves swapped, so the words no longer stand as in the
-  title and the phrase rules cannot find it: what the proximity signal is for;
+  title and the phrase rules cannot find it: what the title rule (and the proximity signal) are for;
 * how many ordinary queries (with and without diacritics) would be wrongly read as
   Telex or VNI (``search/typing.py``): the share the searcher decodes at all; and
   how many are shown the results of a correction (``showing_results_for``);

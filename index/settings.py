@@ -106,7 +106,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("search", "captions_weight", 0.5, "Weight of photo captions in BM25F."),
     Setting("search", "author_weight", 1.0, "Weight of the byline in BM25F."),
     Setting("search", "words_weight", 0.5, "Weight of the pyvi word view (a ranking signal, never a condition)."),
-    Setting("search", "proximity_weight", 1.0, "Weight of adjacent query syllables found adjacent in the article."),
+    Setting(
+        "search",
+        "proximity_weight",
+        0.0,
+        "Weight of adjacent query syllables found adjacent in the article. Off (0) by default: since the title rule it bought 0.01-0.02 of MRR@10 on headlines half remembered, for 8-11 % of a search's CPU (BENCHMARKS.md).",
+    ),
     Setting(
         "search", "bm25_b", 0.9, "BM25 length normalisation (0 = none, 1 = full); news articles vary a lot in length."
     ),

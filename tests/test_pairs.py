@@ -35,7 +35,10 @@ def views(sample_index):
     from search.searcher import Searcher
 
     # No remembered results: the two would share them (the shared cache is keyed by the index).
-    config = load_config(sample_index).with_overrides(search__result_cache=0, search__shared_result_cache=0)
+    # The proximity signal on (off by default): its adjacent pairs are read through the pair views too.
+    config = load_config(sample_index).with_overrides(
+        search__result_cache=0, search__shared_result_cache=0, search__proximity_weight=1.0
+    )
     with_pairs, without = (Searcher(config) for _ in range(2))
     for searcher in (with_pairs, without):
         searcher.search("")
