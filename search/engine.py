@@ -197,7 +197,7 @@ class Evaluator:
         self.prefix_terms = prefix_terms  # indexed words the prefixes of a query stand for, shared
         self.size = view.size
         self._scope: np.ndarray | None = None  # while ranking: the matched documents
-        self._memo: dict[tuple, np.ndarray] = {}  # per query: presence masks, position keys
+        self._memo: dict[tuple, np.ndarray] = {}  # per query: presence masks
         self._prefixes = 1  # prefix clauses of the query being evaluated
         self.prune = prune  # defer common terms' BM25F (MaxScore); False: score every term everywhere
         self._deferred: Deferred | None = None  # of the query being evaluated
@@ -359,8 +359,6 @@ class Evaluator:
             paired = self._paired_phrase_counts(field, terms, candidates)
             if paired is not None:
                 return paired
-        if self._scope is not None and not unbroken:
-            return self._scoped_phrase_counts(field, terms, candidates)
         # Only documents holding every term can hold the phrase: decode just their positions.
         among = candidates.copy()
         for term in set(terms):
@@ -407,53 +405,6 @@ class Evaluator:
             for back in range(length - 1):  # the phrase's 2nd to last syllables may not follow a break
                 ends = ends[~contains(breaks, ends - back)]
         return ends
-
-    def _scoped_phrase_counts(
-        self, field: str, terms: list[str], candidates: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`phrase_counts` while ranking: every phrase (the whole query, the title,
-        the reading, each adjacent pair) is a walk over the same per-term position keys,
-        decoded once per query for the matched documents."""
-        keys = self._phrase_keys(field, tuple(terms))
-        docs, counts = _runs(keys >> POSITION_BITS) if keys.size else (_NO_DOCS, _NO_DOCS)
-        if candidates is not self._scope:
-            keep = candidates[docs]
-            docs, counts = docs[keep], counts[keep]
-        return docs, counts
-
-    def _phrase_keys(self, field: str, terms: tuple[str, ...]) -> np.ndarray:
-        """Keys of the last syllable of each occurrence of the phrase *terms* in *field* over the
-        matched documents, each phrase's remembered for the query: the ranking rules' phrase, its
-        title's, and the adjacent pairs of the proximity signal are the same walks, or start so
-        (a phrase's first two syllables are a pair; in the title, one of the phrase's fields)."""
-        # The longest start of the phrase already walked, then one syllable at a time (a loop, not
-        # a recursion: a quoted phrase can be hundreds of syllables long).
-        known = len(terms)
-        while known > 1 and ("chain", field, terms[:known]) not in self._memo:
-            known -= 1
-        keys = self._memo[("chain", field, terms[:known])] if known > 1 else self._keys(field, terms[0])
-        for end in range(known + 1, len(terms) + 1):
-            keys = intersect_sorted(keys + 1, self._keys(field, terms[end - 1])) if keys.size else _NO_DOCS
-            self._memo[("chain", field, terms[:end])] = keys
-        return keys
-
-    def _keys(self, field: str, term: str) -> np.ndarray:
-        """Sorted ``doc << 21 | position`` of *term* in *field* over the matched documents."""
-        found = self._memo.get(("keys", field, term))
-        if found is None:
-            self._decode_keys([(field, term)])
-            found = self._memo[("keys", field, term)]
-        return found
-
-    def _decode_keys(self, wanted: list[tuple[str, str]], among: np.ndarray | None = None) -> None:
-        """Decode the position keys of every ``(field, term)`` in *wanted* not yet known, at once,
-        in the matched documents or only in those of *among* (then the keys must never be
-        asked about other documents)."""
-        missing = list(dict.fromkeys(w for w in wanted if ("keys", *w) not in self._memo))
-        if missing:
-            scope = self._scope if among is None else among
-            for request, keys in zip(missing, self.view.term_keys(missing, scope), strict=True):
-                self._memo[("keys", *request)] = keys
 
     def _present(self, field: str, term: str) -> np.ndarray:
         """Boolean mask of the documents holding *term* in *field* (memoised per query)."""
@@ -803,7 +754,6 @@ class Evaluator:
         whole = np.zeros(self.size, dtype=bool)
         title = np.zeros(self.size, dtype=bool)
         for name, candidates in where.items():
-            self._decode_keys([(name, term) for form in forms for term in form], candidates)
             for form in forms:
                 docs, _ = self.phrase_counts(name, form, candidates)
                 whole[docs] = True
