@@ -41,10 +41,11 @@ score, however strong, crosses a rule:
 5. ``READING_ALL``: a query typed without diacritics: its restored reading's
    syllables, anywhere;
 6. relevance (``score``): BM25F over title, summary, body, captions and author
-   (the weights are settings), plus (when ``search.proximity_weight`` is set; off
+   (the weights are settings), plus (when ``search.proximity_weight`` is set: off
    by default since the title rule made it worth little) a bonus for each pair of
-   query syllables found next to each other, plus BM25 on pyvi's words of the query (a ranking
-   signal only: pyvi does not segment folded or lower-case text reliably), plus
+   query syllables found next to each other, plus BM25 on pyvi's words of the
+   query (a ranking signal only: pyvi does not segment folded or lower-case text
+   reliably), plus
    half the BM25F of the syllables with their diacritics (for a long query, a
    syllable written so in over half of the articles counts by its folded lists).
    A long query typed with diacritics (a reader's question) is ordered by no rule, so
