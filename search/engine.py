@@ -45,9 +45,9 @@ score, however strong, crosses a rule:
    by default since the title rule made it worth little) a bonus for each pair of
    query syllables found next to each other, plus BM25 on pyvi's words of the
    query (a ranking signal only: pyvi does not segment folded or lower-case text
-   reliably), plus
-   half the BM25F of the syllables with their diacritics (for a long query, a
-   syllable written so in over half of the articles counts by its folded lists).
+   reliably), plus half the BM25F of the syllables with their diacritics (for a
+   long query, a syllable written so in over half of the articles counts by its
+   folded lists).
    A long query typed with diacritics (a reader's question) is ordered by no rule, so
    there the weights swap (``LONG_FOLDED_EXACT``): the syllables as typed count whole, their
    folded forms half, which still finds a variant spelling or a typo (*chuẩn đoán*) but no
