@@ -40,11 +40,12 @@ from search.helpers import FEW_HITS, Helpers
 from search.query import ParsedQuery, parse_query
 from search.ranking import SORTS, Ranking
 from search.segments import IndexView, SegmentCache
-from search.shared_results import SharedResults, default_directory
+from search.shared_results import SharedResults, code_digest, default_directory
 from search.similar import similar
 from search.snippets import highlight_title, snippet
 from search.state import IndexState
 
+_CODE = code_digest()  # once per process: the code does not change under it
 RECENT_SEARCHES = 8  # evaluations kept for paging (about 13 bytes per indexed article each)
 
 
@@ -171,6 +172,7 @@ class Searcher:
             config["search.shared_result_cache"],
         )
         self._settings_key = repr(sorted((k, v) for k, v in config.as_dict().items() if k.startswith("search.")))
+        self._code = _CODE  # and on the code: see shared_results.code_digest
         self._generation: str | None = None
         self._folder = ""  # the live generation's folder
         # What the last full check found; replaced whole, so a reader without the lock never
@@ -342,7 +344,7 @@ class Searcher:
             if cached is not None:
                 self._results.move_to_end(key)
                 return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
-            shared_key = (str(self.store.path), self._instance, self._settings_key, *key)
+            shared_key = (str(self.store.path), self._instance, self._settings_key, self._code, *key)
             cached = SearchResult.from_dict(self._shared.get(shared_key))
             if cached is not None:
                 self._remember(key, cached)

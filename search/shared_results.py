@@ -8,7 +8,8 @@ that all workers of an index share (``/dev/shm`` when there is one: memory, not
 disk), and any worker answers a repeat from it in a fraction of a millisecond.
 
 The key holds the index generation and commit, so a write or a rebuild makes
-every older entry unreachable at once; old entries are pruned, oldest first,
+every older entry unreachable at once, and a digest of the code (:func:`code_digest`),
+so a deploy of other code does too; old entries are pruned, oldest first,
 when the folder holds more than ``search.shared_result_cache`` of them.
 
 Nothing here can run code: entries are plain JSON (never a pickle), and each is
@@ -47,6 +48,21 @@ def default_directory(index_path: Path) -> Path:
     base = Path("/dev/shm") if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
     digest = hashlib.blake2b(str(Path(index_path).resolve()).encode(), digest_size=8).hexdigest()
     return (base or Path(tempfile.gettempdir())) / f"hnp-results-{os.getuid()}-{digest}"
+
+
+_PROJECT = Path(__file__).resolve().parent.parent
+
+
+def code_digest(root: Path = _PROJECT) -> str:
+    """A digest of what computes a result besides the index and the settings: the sources of the
+    ``search`` and ``index`` packages under *root*, and its data files (abbreviations).  Entries
+    outlive the server's processes (a RAM disk is emptied only at a reboot), so without it a
+    deploy of other code on the same index and settings would answer from the old code's results:
+    another ranking, another meaning of a hit's ``tier``."""
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted([*root.glob("search/*.py"), *root.glob("index/*.py"), *root.glob("data/*.tsv")]):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _ours(info: os.stat_result) -> bool:

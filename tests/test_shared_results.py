@@ -14,7 +14,7 @@ from index.settings import load_config
 from index.store import IndexStore
 from index.writer import upsert_entry, write
 from search.searcher import Searcher
-from search.shared_results import SharedResults
+from search.shared_results import SharedResults, code_digest
 from tests.conftest import ROOT, write_config
 
 SEED = ROOT / "data" / "sample" / "000_2ebd19a772751180.txt"
@@ -69,6 +69,32 @@ def test_other_search_settings_do_not_share_results(tmp_path):
     other = Searcher(config.with_overrides(search__snippet_chars=60))
     assert len(other.search("dan van").hits[0].snippet_html) < len(default)
     assert other._recent != {}
+
+
+def test_other_code_does_not_share_results(tmp_path):
+    # The folder outlives the server's processes: after a deploy of other code (another ranking)
+    # on the same index and settings, the old code's results are not answered.
+    tree = tmp_path / "tree"
+    for folder, pattern in (("search", "*.py"), ("index", "*.py"), ("data", "*.tsv")):
+        (tree / folder).mkdir(parents=True)
+        for path in (ROOT / folder).glob(pattern):
+            shutil.copy(path, tree / folder / path.name)
+    assert code_digest(tree) == code_digest(ROOT) == code_digest()  # the running code's
+    engine = tree / "search" / "engine.py"
+    engine.write_text(engine.read_text(encoding="utf-8") + "\n# another ranking\n", encoding="utf-8")
+    other = code_digest(tree)
+    assert other != code_digest()
+
+    config = _config(tmp_path)
+    build(IndexStore(config.path("index.path")), [SEED], procs=1, progress=False)
+    old, new = Searcher(config), Searcher(config)
+    old.search("dan van")
+    new._code = other  # this process runs the other code
+    new.search("dan van")
+    assert new._recent != {}  # evaluated, not read from the old code's entry
+    again = Searcher(config)
+    again.search("dan van")
+    assert again._recent == {}  # the same code still shares
 
 
 def test_the_folder_is_pruned_to_its_limit(tmp_path):
