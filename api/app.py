@@ -9,7 +9,7 @@ import falcon
 
 from api import errors
 from api.auth import ApiKeys, configured_keys
-from api.caching import CachingMiddleware
+from api.caching import CachingMiddleware, served_version
 from api.cluster import ReadYourWrites
 from api.documents import BulkResource, DocumentResource, SimilarResource, Writes
 from api.health import HealthResource
@@ -47,7 +47,7 @@ def create_app(
         )
         if "*" not in origins:
             middleware.append(_VaryOrigin())
-    middleware.append(CachingMiddleware(searcher, config["api.cache_seconds"]))
+    middleware.append(CachingMiddleware(searcher, config["api.cache_seconds"], served_version(config)))
     app = falcon.App(middleware=middleware)
     # Commas are ordinary characters of a query: never split q=a,b into a list.
     app.req_options.auto_parse_qs_csv = False

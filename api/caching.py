@@ -2,9 +2,10 @@
 
 A resource says how it may be cached with a class attribute ``cache``:
 
-* ``"index"`` -- the answer depends only on the URL and the index contents, so
-  the index generation (which changes with every commit and rebuild) is the
-  ETag, and a matching ``If-None-Match`` gets a 304 without searching at all;
+* ``"index"`` -- the answer depends only on the URL, the index contents and what
+  is deployed (code and settings), so the index generation (which changes with
+  every commit and rebuild) and :func:`served_version` are the ETag, and a
+  matching ``If-None-Match`` gets a 304 without searching at all;
 * ``"static"`` -- the answer never changes while the process runs (the OpenAPI
   document); the resource sets its own ETag;
 * anything else (the default) -- ``Cache-Control: no-store``.
@@ -17,9 +18,26 @@ stored under the new ETag and be revalidated forever.)
 
 from __future__ import annotations
 
+import hashlib
+
 import falcon
 
+from index.settings import Config
 from index.store import IndexMissing
+from search.shared_results import RESULT_CODE, code_digest
+
+# What the API renders with besides what computes results: its code, pages, templates and contract.
+SERVED_CODE = (*RESULT_CODE, "api/*.py", "api/openapi.yaml", "api/templates/*", "api/site/*.py", "api/site/*/*")
+
+
+def served_version(config: Config) -> str:
+    """What decides an answer besides the index: the code that computes and renders it, and the
+    search and API settings (not the API's keys: nothing derived from a secret goes out).  Part of
+    the ETag, so that after a deploy or a changed setting a client's copy from before is not
+    revalidated with a 304 while the index stays as it was."""
+    served = {k: v for k, v in config.as_dict().items() if k.startswith(("search.", "api.")) and k != "api.keys"}
+    settings = repr(sorted(served.items())).encode()
+    return hashlib.blake2b(code_digest(patterns=SERVED_CODE).encode() + settings, digest_size=6).hexdigest()
 
 
 def weak_etag(value: str) -> str:
@@ -27,9 +45,10 @@ def weak_etag(value: str) -> str:
 
 
 class CachingMiddleware:
-    def __init__(self, searcher, max_age: int):
+    def __init__(self, searcher, max_age: int, version: str = ""):
         self.searcher = searcher
         self.max_age = max_age
+        self.version = version  # served_version(config): the same in every worker of a deploy
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource, params) -> None:
         if req.method not in ("GET", "HEAD") or getattr(resource, "cache", None) != "index":
@@ -38,13 +57,21 @@ class CachingMiddleware:
             generation = self.searcher.generation
         except IndexMissing:
             return  # the responder answers 503
-        etag = weak_etag(generation)
+        etag = self._etag(generation)
         resp.set_header("ETag", etag)
         if etag_matches(req.get_header("If-None-Match"), etag):
             resp.status = falcon.HTTP_304
             resp.complete = True  # skip the responder: nothing changed since the client's copy
 
+    def _etag(self, generation: str) -> str:
+        return weak_etag(f"{generation}.{self.version}" if self.version else generation)
+
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource, req_succeeded: bool) -> None:
+        # A responder that knows the generation its answer was computed on (resp.context.generation)
+        # is exact where the one read before it may be older: the ETag is made from that.
+        generation = getattr(resp.context, "generation", None)
+        if generation and getattr(resource, "cache", None) == "index":
+            resp.set_header("ETag", self._etag(generation))
         if resp.get_header("Cache-Control"):
             return
         cacheable = (

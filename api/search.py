@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import falcon
 
-from api.caching import weak_etag
 from api.errors import BadParameter
 from api.params import filters, one, raw, search_options
 from index.analysis import fold
@@ -36,8 +35,8 @@ class SearchResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         result = self.searcher.search(one(req, "q", ""), **search_options(req))
-        # The generation the result was computed on is exact: prefer it to the one read before.
-        resp.set_header("ETag", weak_etag(result.generation))
+        # The generation the result was computed on is exact: the ETag is made from it (api/caching.py).
+        resp.context.generation = result.generation
         resp.media = result.as_dict()
 
 
@@ -83,7 +82,7 @@ class CoverageResource:
         options["sort"] = "newest"
         # Counted exactly as typed, as on the page: never a correction's results.
         result = self.searcher.search(one(req, "q", ""), per_page=1, highlight=False, verbatim=True, **options)
-        resp.set_header("ETag", weak_etag(result.generation))
+        resp.context.generation = result.generation
         resp.media = coverage_numbers(result)
 
 

@@ -53,14 +53,18 @@ def default_directory(index_path: Path) -> Path:
 _PROJECT = Path(__file__).resolve().parent.parent
 
 
-def code_digest(root: Path = _PROJECT) -> str:
-    """A digest of what computes a result besides the index and the settings: the sources of the
-    ``search`` and ``index`` packages under *root*, and its data files (abbreviations).  Entries
-    outlive the server's processes (a RAM disk is emptied only at a reboot), so without it a
-    deploy of other code on the same index and settings would answer from the old code's results:
-    another ranking, another meaning of a hit's ``tier``."""
+# What computes a result besides the index and the settings: the search and index packages, and
+# the data files they read (abbreviations).
+RESULT_CODE = ("search/*.py", "index/*.py", "data/*.tsv")
+
+
+def code_digest(root: Path = _PROJECT, patterns: tuple[str, ...] = RESULT_CODE) -> str:
+    """A digest of the files of *patterns* under *root* (names and contents).  Entries outlive the
+    server's processes (a RAM disk is emptied only at a reboot), so without it a deploy of other
+    code on the same index and settings would answer from the old code's results: another
+    ranking, another meaning of a hit's ``tier``."""
     digest = hashlib.blake2b(digest_size=8)
-    for path in sorted([*root.glob("search/*.py"), *root.glob("index/*.py"), *root.glob("data/*.tsv")]):
+    for path in sorted({path for pattern in patterns for path in root.glob(pattern) if path.is_file()}):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

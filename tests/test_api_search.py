@@ -11,6 +11,7 @@ import pytest
 from falcon import testing
 
 from api.app import create_app
+from api.caching import served_version
 from index.settings import load_config
 from search.searcher import Searcher
 from tests.conftest import write_config
@@ -115,13 +116,25 @@ def test_a_request_line_over_the_limit_is_414(client):
 def test_get_carries_an_etag_of_the_generation_and_revalidates_to_304(client, config):
     r = client.simulate_get("/api/search", params={"q": "dan van"})
     generation = Searcher(config).generation
-    assert r.headers["etag"] == f'W/"{generation}"'
+    assert r.headers["etag"] == f'W/"{generation}.{served_version(config)}"'
     assert r.headers["cache-control"] == f"public, max-age={config['api.cache_seconds']}"
     again = client.simulate_get("/api/search", params={"q": "dan van"}, headers={"If-None-Match": r.headers["etag"]})
     assert again.status_code == 304
     assert again.text == ""
     stale = client.simulate_get("/api/search", params={"q": "dan van"}, headers={"If-None-Match": 'W/"gen-000000.1"'})
     assert stale.status_code == 200
+
+
+def test_a_copy_made_under_other_settings_is_not_revalidated(client, config):
+    # The same index, served with another setting (or, alike, other code: served_version): the
+    # answers may differ, so the copy a client holds from before is not answered with a 304.
+    before = client.simulate_get("/api/search", params={"q": "dan van"})
+    other = testing.TestClient(create_app(config.with_overrides(search__snippet_chars=60), environ={}))
+    after = other.simulate_get(
+        "/api/search", params={"q": "dan van"}, headers={"If-None-Match": before.headers["etag"]}
+    )
+    assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
+    assert after.json["hits"][0]["snippet_html"] != before.json["hits"][0]["snippet_html"]
 
 
 def test_errors_and_health_are_not_cached(client):
