@@ -27,7 +27,16 @@ from index.store import IndexMissing
 from search.shared_results import RESULT_CODE, code_digest
 
 # What the API renders with besides what computes results: its code, pages, templates and contract.
-SERVED_CODE = (*RESULT_CODE, "api/*.py", "api/openapi.yaml", "api/templates/*", "api/site/*.py", "api/site/*/*")
+# (Named folders, never a glob that reaches __pycache__: its files come and go with imports.)
+SERVED_CODE = (
+    *RESULT_CODE,
+    "api/*.py",
+    "api/openapi.yaml",
+    "api/templates/*",
+    "api/site/*.py",
+    "api/site/templates/*",
+    "api/site/static/*",
+)
 
 
 def served_version(config: Config) -> str:

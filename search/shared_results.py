@@ -51,8 +51,6 @@ def default_directory(index_path: Path) -> Path:
 
 
 _PROJECT = Path(__file__).resolve().parent.parent
-
-
 # What computes a result besides the index and the settings: the search and index packages, and
 # the data files they read (abbreviations).
 RESULT_CODE = ("search/*.py", "index/*.py", "data/*.tsv")
