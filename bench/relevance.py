@@ -41,6 +41,7 @@ import platform
 import statistics
 import sys
 import time
+import zlib
 from collections import defaultdict
 from pathlib import Path
 
@@ -124,6 +125,13 @@ def reordered(text: str) -> str | None:
     return " ".join(words[half:] + words[:half])
 
 
+def half(relevant: set[str]) -> int:
+    """0 or 1: which half of the queries one belongs to, by the article judged for it (the first
+    by id), so every query about one article falls in the same half: a setting chosen on one half
+    is checked on the other, which it was not chosen on."""
+    return zlib.crc32(min(relevant).encode("utf-8")) & 1
+
+
 def reciprocal_rank(ids: list[str], relevant: set[str], k: int = 10) -> float:
     for rank, doc in enumerate(ids[:k], start=1):
         if doc in relevant:
@@ -179,6 +187,11 @@ def main() -> int:
         help="typing=1 (live results) for known-half-typed only (auto), for every query (on), or for none (off)",
     )
     parser.add_argument("--show-misses", type=int, default=0, help="print this many failed queries per kind")
+    parser.add_argument(
+        "--halves",
+        action="store_true",
+        help="also the first metric on each half of the queries, split by the article judged (held-out check of a setting)",
+    )
     args = parser.parse_args()
 
     from index.stats import index_stats
@@ -218,7 +231,7 @@ def main() -> int:
         if not items:
             continue
         depth = 1000 if kind.startswith("name") else 10
-        first, second, times, misses = [], [], [], []
+        first, second, times, misses, halves = [], [], [], [], []
         for qid, text in items:
             started = time.perf_counter()
             ids = ranking(
@@ -238,6 +251,7 @@ def main() -> int:
             else:
                 first.append(reciprocal_rank(ids, rel))
                 second.append(1.0 if ids[:1] and ids[0] in rel else 0.0)
+            halves.append(half(relevant[qid]))
             if first[-1] < 1.0:
                 misses.append((first[-1], text, ids[:3], sorted(rel)[:3]))
         names = {"name": ("MAP", "Recall@1000"), "question": ("MRR@10", "nDCG@10")}.get(
@@ -252,6 +266,7 @@ def main() -> int:
                 names[1],
                 statistics.mean(second),
                 statistics.median(times),
+                [statistics.mean([v for v, h in zip(first, halves, strict=True) if h == n] or [0.0]) for n in (0, 1)],
             )
         )
         for score, text, got, want in sorted(misses)[: args.show_misses]:
@@ -265,10 +280,12 @@ def main() -> int:
     )
     print(f"command: .venv/bin/python bench/relevance.py {' '.join(sys.argv[1:])}".rstrip())
     print()
-    print("| kind | queries | metric | value | metric | value | p50 ms |")
-    print("|---|---|---|---|---|---|---|")
-    for kind, count, m1, v1, m2, v2, p50 in rows:
-        print(f"| {kind} | {count} | {m1} | {v1:.3f} | {m2} | {v2:.3f} | {p50:.1f} |")
+    extra = " half A | half B |" if args.halves else ""
+    print("| kind | queries | metric | value | metric | value | p50 ms |" + extra)
+    print("|---|---|---|---|---|---|---|" + "---|---|" * args.halves)
+    for kind, count, m1, v1, m2, v2, p50, (a, b) in rows:
+        extra = f" {a:.3f} | {b:.3f} |" if args.halves else ""
+        print(f"| {kind} | {count} | {m1} | {v1:.3f} | {m2} | {v2:.3f} | {p50:.1f} |" + extra)
     ordinary = [(text, kind) for kind in wanted if kind in ORDINARY for _, text in by_kind.get(kind, [])]
     if ordinary:
         decoded, corrected = [], []
