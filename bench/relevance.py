@@ -30,6 +30,7 @@ the table.
     .venv/bin/python bench/relevance.py                      # news-00 (builds var/bench/news-00 once)
     .venv/bin/python bench/relevance.py --files 10           # all 100,000 articles
     .venv/bin/python bench/relevance.py --config C.toml      # an index you already built
+    .venv/bin/python bench/relevance.py --config C.toml --kinds question --halves   # a setting checked on two halves
 """
 
 from __future__ import annotations
