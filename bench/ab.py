@@ -17,6 +17,10 @@ Each index gets its pair of processes in turn; each line gives CPU ms per search
 of B over the same searches, A against B, and the spread of the batches' own ratios (the
 quartiles: a change inside them is not shown).  The same tree as both A and B, four runs on
 news-00 (2026-12-06): +2.5, +1.4, -1.2, -1.2 %: a difference under about 3 % is noise.
+
+``--seen`` first runs every search once on both sides, untimed, as ``query_speed --seen`` does:
+then the two compare what a search costs in a server that has served the queries before (its
+posting lists, scores and readings remembered), where a change to a step those caches hide shows.
 """
 
 from __future__ import annotations
@@ -110,12 +114,16 @@ class Worker:
         self.process.wait()
 
 
-def compare(base: Path, config: str, base_config: str, limit: int, batch: int, core: int) -> str:
+def compare(base: Path, config: str, base_config: str, limit: int, batch: int, core: int, seen: bool = False) -> str:
     workers = [Worker(ROOT, config, limit, core), Worker(base, base_config, limit, core)]
     try:
         count = workers[0].count
         if workers[1].count != count:
             raise SystemExit("the two trees read different query sets")
+        if seen:  # every search once, untimed, on both sides: then their caches are warm
+            for start in range(0, count, batch):
+                for worker in workers:
+                    worker.run(start, min(count, start + batch))
         spent, ratios, differ = [0.0, 0.0], [], 0
         for number, start in enumerate(range(0, count, batch)):
             end = min(count, start + batch)
@@ -147,6 +155,9 @@ def main() -> int:
     parser.add_argument("--config", action="append", default=[], help="an index's config (repeat for several)")
     parser.add_argument("--limit", type=int, default=150, help="queries per kind (0 = all)")
     parser.add_argument("--batch", type=int, default=20, help="searches a batch (each side runs each batch once)")
+    parser.add_argument(
+        "--seen", action="store_true", help="run every search once, untimed, first (caches warm, as in a server)"
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)  # a worker's config (internal)
     args = parser.parse_args()
     if args.serve:
@@ -166,7 +177,9 @@ def main() -> int:
     print("|---|---:|---:|---:|---:|---|---|")
     for number, config in enumerate(args.config):
         other = args.base_config[number] if args.base_config else config
-        row = compare(base, str(Path(config).resolve()), str(Path(other).resolve()), args.limit, args.batch, core)
+        row = compare(
+            base, str(Path(config).resolve()), str(Path(other).resolve()), args.limit, args.batch, core, args.seen
+        )
         print(row, flush=True)
     return 0
 

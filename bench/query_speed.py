@@ -18,6 +18,11 @@ and a completion, which reads the vocabulary the spelling lookup needs); the
 table gives p50/p90/p99 per kind.  The evaluation cache
 is emptied before each query, so paging and repeats don't flatter the numbers.
 
+``--seen`` searches every query once before the timed run, as a server that has served them
+before (the result caches stay off): its posting lists, BM25F scores, readings and stored texts
+are remembered, and what is left is what a search costs every time.  ``bench/sampled_steps.py``
+leaves that first pass out of a sampler's record, as it leaves out the warm-up.
+
 ``--profile`` also runs each search under cProfile and adds where a search's time
 went on each index, by step (``bench/search_mix.py``'s steps), and by how much each
 step grows from the first index to each other: where issue 16's growth is.  The
@@ -61,6 +66,9 @@ def main() -> int:
     parser.add_argument("--config", action="append", help="use the index of this config (repeat for several)")
     parser.add_argument("--limit", type=int, default=300, help="queries per kind (0 = all)")
     parser.add_argument("--profile", action="store_true", help="also print where the time went, by step")
+    parser.add_argument(
+        "--seen", action="store_true", help="search every query once before the timed run (caches warm)"
+    )
     args = parser.parse_args()
 
     from index.stats import index_stats
@@ -88,6 +96,9 @@ def main() -> int:
     wall: dict[tuple[int, str], list[float]] = defaultdict(list)
     cpu: dict[tuple[int, str], list[float]] = defaultdict(list)
     profiles = [cProfile.Profile() for _ in indexes] if args.profile else None
+    if args.seen:
+        for _, searcher, _ in indexes:
+            seen(searcher, [text for kind in kinds for text in by_kind[kind][: args.limit or None]])
     for round_ in range(2 if len(indexes) > 1 else 1):
         for kind in kinds:
             texts = by_kind[kind][: args.limit or None]
@@ -107,7 +118,10 @@ def main() -> int:
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores (pinned to one), Python {platform.python_version()}")
     print(f"command: .venv/bin/python bench/query_speed.py {' '.join(sys.argv[1:])}".rstrip())
-    print("each: first page of 10, snippets and facets, evaluation cache emptied")
+    print(
+        "each: first page of 10, snippets and facets, evaluation cache emptied"
+        + ("; every query searched once before (caches warm)" if args.seen else "")
+    )
     for number, (config, _, stats) in enumerate(indexes):
         print(
             f"index {number + 1}: {stats.documents:,} articles, {config.path('index.path')} ({stats.size_bytes / 1e6:.0f} MB)"
@@ -136,6 +150,13 @@ def main() -> int:
     if profiles:
         print_growth(profiles, [sum(len(cpu[(n, kind)]) for kind in kinds) for n in range(len(indexes))])
     return 0
+
+
+def seen(searcher, texts: list[str]) -> None:
+    """Search every one of *texts* once, untimed (``--seen``; a sampler's record leaves it out)."""
+    for text in texts:
+        searcher._recent.clear()
+        searcher.search(text, per_page=10)
 
 
 def print_growth(profiles: list[cProfile.Profile], searches: list[int]) -> None:

@@ -14,7 +14,9 @@ program's own:
 
 (``--searches``: the searches each run made, the ``all`` row of query_speed's table.)  The steps
 are ``bench/search_mix.py``'s, each counted where its function is anywhere on a sampled stack
-(inclusive; steps nest); the server's warm-up before the timed searches is left out.
+(inclusive; steps nest); the server's warm-up before the timed searches is left out, and so is
+``query_speed --seen``'s first pass over the queries (the record then says what a search costs in a
+server that has served them before).
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ def step_times(path: Path, rate: int, searches: int) -> list[float]:
         stack, _, count = line.rpartition(" ")
         frames = [_FRAME.match(frame) for frame in stack.split(";")]
         seen = {(m["file"], m["function"].rpartition(".")[2]) for m in frames if m}
-        if any(function == "warm" for _, function in seen):  # the worker's warm-up, not a timed search
+        # The worker's warm-up, and query_speed's untimed first pass (--seen): not timed searches.
+        if any(
+            function == "warm" or (function == "seen" and file.endswith("query_speed.py")) for file, function in seen
+        ):
             continue
         for number, (_, _, step_file, step_function) in enumerate(STEPS):
             if any(file.endswith(step_file) and function == step_function for file, function in seen):
