@@ -128,8 +128,8 @@ def reordered(text: str) -> str | None:
 
 def half(relevant: set[str]) -> int:
     """0 or 1: which half of the queries one belongs to, by the article judged for it (the first
-    by id), so every query about one article falls in the same half: a setting chosen on one half
-    is checked on the other, which it was not chosen on."""
+    by id of those the index holds), so every query about one article falls in the same half: a
+    setting chosen on one half is checked on the other, which it was not chosen on."""
     return zlib.crc32(min(relevant).encode("utf-8")) & 1
 
 
