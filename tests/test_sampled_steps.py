@@ -15,7 +15,7 @@ def _step(function: str) -> int:
     return next(number for number, (_, _, _, name) in enumerate(STEPS) if name == function)
 
 
-def test_each_sample_counts_in_every_step_on_its_stack_and_the_warm_up_in_none(tmp_path):
+def test_each_sample_counts_in_every_step_on_its_stack_and_the_warm_up_and_seen_pass_in_none(tmp_path):
     record = tmp_path / "run.txt"
     record.write_text(
         "\n".join(
@@ -25,6 +25,8 @@ def test_each_sample_counts_in_every_step_on_its_stack_and_the_warm_up_in_none(t
                 f"{SEARCH};Searcher._hit (/w/search/searcher.py:614);snippet (/w/search/snippets.py:182) 8",
                 f"{SEARCH} 2",
                 f"warm (/w/api/server.py:80);{SEARCH};{EVALUATE} 500",  # before the timed searches
+                # query_speed --seen's untimed first pass over the queries
+                f"<module> (bench/query_speed.py:99);seen (bench/query_speed.py:158);Searcher.search (/w/search/searcher.py:350);{EVALUATE} 300",
                 "<module> (bench/query_speed.py:80);ensure_index (bench/relevance.py:40) 700",  # not a search
             ]
         )
