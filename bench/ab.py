@@ -62,7 +62,10 @@ def serve(config_path: str, limit: int) -> int:
     from search.searcher import Searcher
 
     config = load_config(config_path)
-    searcher = Searcher(config.with_overrides(search__shared_result_cache=0, search__deadline_ms=600_000))
+    # No remembered results: with --seen, a search's second run would be its remembered page.
+    searcher = Searcher(
+        config.with_overrides(search__result_cache=0, search__shared_result_cache=0, search__deadline_ms=600_000)
+    )
     warm(searcher, logging.getLogger("ab"))
     texts = queries(limit)
     print(json.dumps({"queries": len(texts)}), flush=True)
@@ -121,6 +124,13 @@ def compare(base: Path, config: str, base_config: str, limit: int, batch: int, c
         if workers[1].count != count:
             raise SystemExit("the two trees read different query sets")
         if seen:  # every search once, untimed, on both sides: then their caches are warm
+            # A base tree from before --seen keeps its process's results: the timed pass must not be
+            # answered from them (run in the same order, more searches than it holds evict each one).
+            from index.settings import load_config
+
+            kept = load_config(base_config)["search.result_cache"]
+            if count <= kept:
+                raise SystemExit(f"--seen: B may keep {kept} results; run more than {kept} searches (--limit)")
             for start in range(0, count, batch):
                 for worker in workers:
                     worker.run(start, min(count, start + batch))

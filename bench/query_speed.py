@@ -80,8 +80,11 @@ def main() -> int:
     indexes = []
     for path in args.config or [None]:
         config, _ = ensure_index(args.files, path)
-        # Every query evaluated here: results shared by server processes would flatter the times.
-        searcher = Searcher(config.with_overrides(search__shared_result_cache=0, search__deadline_ms=600_000))
+        # Every query evaluated here: results kept by this process or shared by server processes
+        # would flatter the times (with --seen, a query's second search would be its remembered page).
+        searcher = Searcher(
+            config.with_overrides(search__result_cache=0, search__shared_result_cache=0, search__deadline_ms=600_000)
+        )
         stats = index_stats(IndexStore(config.path("index.path")))
         # As a worker starts: the index opened, pyvi loaded, the column caches and the
         # vocabulary read.  (A warm-up of searches alone left the vocabulary to the first query
@@ -93,15 +96,16 @@ def main() -> int:
     for text, kind in queries.values():
         by_kind[kind].append(text)
     kinds = KINDS
+    asked = {kind: by_kind[kind][: args.limit or None] for kind in kinds}  # the queries timed, by kind
     wall: dict[tuple[int, str], list[float]] = defaultdict(list)
     cpu: dict[tuple[int, str], list[float]] = defaultdict(list)
     profiles = [cProfile.Profile() for _ in indexes] if args.profile else None
     if args.seen:
         for _, searcher, _ in indexes:
-            seen(searcher, [text for kind in kinds for text in by_kind[kind][: args.limit or None]])
+            seen(searcher, [text for kind in kinds for text in asked[kind]])
     for round_ in range(2 if len(indexes) > 1 else 1):
         for kind in kinds:
-            texts = by_kind[kind][: args.limit or None]
+            texts = asked[kind]
             half = texts[round_::2] if len(indexes) > 1 else texts
             for number, (_, searcher, _) in enumerate(indexes):
                 for text in half:
