@@ -78,7 +78,7 @@ from search.impacts import quantize, scale
 from search.interrogatives import asking
 from search.pruning import Deferred, DeferredTerm, upper_bound
 from search.query import FIELDS, Clause, ParsedQuery
-from search.segments import POSITION_BITS, IndexView, contains, intersect_sorted, lookup
+from search.segments import POSITION_BITS, IndexView, contains, lookup
 from search.snippets import Terms, prepare
 from search.variants import other_spelling, spellings
 
@@ -360,13 +360,7 @@ class Evaluator:
             paired = self._paired_phrase_counts(field, terms, candidates)
             if paired is not None:
                 return paired
-        # Only documents holding every term can hold the phrase: decode just their positions.
-        among = candidates.copy()
-        for term in set(terms):
-            among &= self._present(field, term)
-            if not among.any():
-                return _NO_DOCS, _NO_DOCS
-        keys = _chain_keys(self.view.term_keys([(field, term) for term in terms], among))
+        keys = self.view.phrase_ends(field, terms, candidates)
         if unbroken and len(terms) > 1 and keys.size:
             keys = self._unbroken(field, keys, len(terms))
         return _runs(keys >> POSITION_BITS)
@@ -393,8 +387,7 @@ class Evaluator:
             among &= self._present(view, pair)
             if not among.any():
                 return _NO_DOCS, _NO_DOCS
-        keys = _chain_keys(self.view.term_keys([(field, term) for term in terms], among))
-        return _runs(keys >> POSITION_BITS)
+        return _runs(self.view.phrase_ends(field, terms, among) >> POSITION_BITS)
 
     def _unbroken(self, field: str, ends: np.ndarray, length: int) -> np.ndarray:
         """The phrase occurrences of *ends* (keys of their last syllables) with no break inside,
@@ -842,18 +835,6 @@ def highlight_terms(
     if reading:
         accented.update(s for s in reading if has_diacritics(s))
     return {"accented": accented, "folded": folded, "prefixes": prefixes, "phrases": phrases}
-
-
-def _chain_keys(keys_of_terms) -> np.ndarray:
-    """Keys of the last syllable of each occurrence of a phrase, from the sorted position keys
-    of its terms in order."""
-    keys = None
-    for term_keys in keys_of_terms:
-        # Each key is doc << 21 | position: the next term of the phrase is one position on.
-        keys = term_keys if keys is None else intersect_sorted(keys + 1, term_keys)
-        if keys.size == 0:
-            return _NO_DOCS
-    return _NO_DOCS if keys is None else keys
 
 
 def _at(listed: np.ndarray, values: np.ndarray, docs: np.ndarray) -> np.ndarray:

@@ -86,9 +86,14 @@ class Postings:
         if select is None:
             owners = np.repeat(self.docs.astype(np.int64), np.diff(starts))
             return (owners << POSITION_BITS) | positions
-        chosen = np.flatnonzero(select)
-        if chosen.size == 0:
+        return self.keys_at(np.flatnonzero(select))
+
+    def keys_at(self, chosen: np.ndarray) -> np.ndarray:
+        """:meth:`keys` of the postings at the ascending indices *chosen*."""
+        positions = self.positions
+        if positions is None or chosen.size == 0:
             return _EMPTY_I64
+        starts = self.starts
         first = starts[chosen]
         lengths = starts[chosen + 1] - first
         # The positions of the chosen postings, gathered: each run starts at its posting's first.

@@ -25,6 +25,7 @@ from search.postings import ENTRY_BYTES, POSITION_BITS, PostingCache, Postings
 # 100,000 articles one common syllable's arrays take 1-2 MB, and a bound by count (2,048 terms)
 # let a serving worker grow past 700 MB.
 TERMS_BYTES = 24 << 20
+SEARCH_RATIO = 24  # a list this many times longer than the documents asked about is searched, not marked
 _NO_KEYS = np.zeros(0, dtype=np.int64)
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
@@ -217,6 +218,47 @@ class IndexView:
             found[request] = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else _NO_KEYS
         return [found[request] for request in requests]
 
+    def phrase_ends(self, field: str, terms: list[str], among: np.ndarray) -> np.ndarray:
+        """Sorted keys (``doc << POSITION_BITS | position``) of the last syllable of each
+        occurrence of *terms* side by side in *field*, in the documents of the boolean mask *among*.
+
+        The documents holding every term are found from the shortest list (the *lead*, as
+        Lucene's conjunctions advance): its documents among *among*, then each longer list
+        asked only about the documents still in, by binary search while they are few against
+        it.  A phrase holding one rarer syllable costs that syllable's list, not a pass over
+        every common syllable's (marking each list, then picking its postings, was two passes
+        over 90,000 postings for a common syllable on 100,000 articles).  Positions are then
+        gathered in those documents alone, and chained."""
+        distinct = list(dict.fromkeys(terms))
+        parts = []
+        for leaf in self.leaves:
+            lists = {term: self.cache.postings.get(leaf.key, leaf.reader, field, term) for term in distinct}
+            if not all(p.size and p.has_positions for p in lists.values()):
+                continue
+            order = sorted(distinct, key=lambda term: lists[term].size)
+            lead = lists[order[0]]
+            chosen = {order[0]: np.flatnonzero(among[leaf.offset : leaf.offset + leaf.count].take(lead.docs))}
+            docs = lead.docs[chosen[order[0]]]
+            for term in order[1:]:
+                if not docs.size:
+                    break
+                at, held = _postings_of(lists[term].docs, docs, leaf.count)
+                docs = docs[held]
+                chosen = {t: indices[held] for t, indices in chosen.items()}
+                chosen[term] = at
+            if not docs.size:
+                continue
+            keys = None
+            for term in terms:
+                found = lists[term].keys_at(chosen[term])
+                # Each key is doc << 21 | position: the next term of the phrase is one position on.
+                keys = found if keys is None else intersect_sorted(keys + 1, found)
+                if not keys.size:
+                    break
+            if keys is not None and keys.size:
+                parts.append(keys + (leaf.offset << POSITION_BITS) if leaf.offset else keys)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else _NO_KEYS
+
     def doc_frequency(self, field: str, text: str) -> int:
         """Documents holding *text* in *field* in every segment, deleted ones included."""
         return sum(doc_frequency(leaf.reader, field, text) for leaf in self.leaves)
@@ -254,6 +296,24 @@ class IndexView:
                     text = term.decode("utf-8") if isinstance(term, bytes) else term
                     frequencies[text] = frequencies.get(text, 0) + info.doc_frequency()
         return sorted(sorted(frequencies), key=lambda t: -frequencies[t])[:limit]
+
+
+def _postings_of(listed: np.ndarray, docs: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(at, held)`` for the sorted documents *docs* and a term's sorted documents *listed*:
+    which of *docs* it holds, and the indices of their postings in *listed*.  A few documents are
+    looked up by binary search (about 50 ns each); many, against a list not much longer, by a mask
+    over the segment's *count* documents (about 3 ns a posting): the searches cost more past a
+    24th of the list (``np.searchsorted`` of 5,000 documents in 90,000: 317 against 279 us)."""
+    if SEARCH_RATIO * docs.size < listed.size:
+        at = np.searchsorted(listed, docs)
+        held = listed[np.minimum(at, listed.size - 1)] == docs
+        return at[held], held
+    mask = np.zeros(count, dtype=bool)
+    mask[docs.astype(np.intp)] = True
+    at = np.flatnonzero(mask.take(listed))
+    mask[:] = False
+    mask[listed[at].astype(np.intp)] = True
+    return at, mask.take(docs)
 
 
 def lookup(sorted_keys: np.ndarray, probes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
