@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.analysis import BREAK_TERM, fold, has_diacritics
+from index.analysis import fold, has_diacritics
 from search.occurrences import Occurrences
 from search.query import FIELDS, Clause, ParsedQuery
 from search.restore import accent_variants
@@ -105,13 +105,12 @@ def spellings_found(view: IndexView, syllables: list[str], among: np.ndarray) ->
     articles: dict[tuple[str, ...], set[int]] = {}
     for name in FIELDS:
         # The positions of the folded and the accented views are the same syllables.
-        folded_keys = view.term_keys([(f"{name}_f", term) for term in folded], among)
-        starts = _phrase_starts(folded_keys)
-        if starts.size == 0:
+        ends = view.unbroken(name, view.phrase_ends(f"{name}_f", folded, among), len(folded))
+        if ends.size == 0:
             continue
+        starts = ends - (len(folded) - 1)
         holding = np.zeros(view.size, dtype=bool)
         holding[starts >> POSITION_BITS] = True
-        starts = _unbroken(view, name, starts, len(folded), holding)
         labels = np.full((len(folded), starts.size), -1, dtype=np.int32)
         forms: list[list[str]] = []
         for offset, term in enumerate(folded):
@@ -126,27 +125,6 @@ def spellings_found(view: IndexView, syllables: list[str], among: np.ndarray) ->
             articles.setdefault(spelling, set()).add(doc)
     ranked = sorted(articles.items(), key=lambda item: (-len(item[1]), item[0]))
     return [(list(spelling), len(docs)) for spelling, docs in ranked[:MAX_SPELLINGS]]
-
-
-def _phrase_starts(keys_of_terms: list[np.ndarray]) -> np.ndarray:
-    """Keys where the terms stand in order, one position apart (sorted, as the first term's)."""
-    starts = keys_of_terms[0]
-    for offset, keys in enumerate(keys_of_terms[1:], start=1):
-        if starts.size == 0:
-            break
-        starts = starts[contains(keys, starts + offset)]
-    return starts
-
-
-def _unbroken(view: IndexView, name: str, starts: np.ndarray, length: int, holding: np.ndarray) -> np.ndarray:
-    """The phrase *starts* with no sentence end, comma or line inside, as the engine's exact
-    phrase reads them (the field's breaks view: a term at each syllable that follows one)."""
-    breaks = view.term_keys([(f"{name}_b", BREAK_TERM)], holding)[0]
-    for offset in range(1, length):
-        if breaks.size == 0 or starts.size == 0:
-            break
-        starts = starts[~contains(breaks, starts + offset)]
-    return starts
 
 
 def looks_like_name(parsed: ParsedQuery, display: list[str] | None, occurrences: Occurrences | None) -> bool:

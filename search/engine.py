@@ -72,13 +72,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from index.analysis import BREAK_TERM, fold, has_diacritics, segment_words
+from index.analysis import fold, has_diacritics, segment_words
 from search.deadline import NONE, Deadline
 from search.impacts import quantize, scale
 from search.interrogatives import asking
 from search.pruning import Deferred, DeferredTerm, upper_bound
 from search.query import FIELDS, Clause, ParsedQuery
-from search.segments import POSITION_BITS, IndexView, contains, lookup
+from search.segments import POSITION_BITS, IndexView, lookup
 from search.snippets import Terms, prepare
 from search.variants import other_spelling, spellings
 
@@ -361,8 +361,8 @@ class Evaluator:
             if paired is not None:
                 return paired
         keys = self.view.phrase_ends(field, terms, candidates)
-        if unbroken and len(terms) > 1 and keys.size:
-            keys = self._unbroken(field, keys, len(terms))
+        if unbroken:
+            keys = self.view.unbroken(field, keys, len(terms))
         return _runs(keys >> POSITION_BITS)
 
     def _paired_phrase_counts(
@@ -388,17 +388,6 @@ class Evaluator:
             if not among.any():
                 return _NO_DOCS, _NO_DOCS
         return _runs(self.view.phrase_ends(field, terms, among) >> POSITION_BITS)
-
-    def _unbroken(self, field: str, ends: np.ndarray, length: int) -> np.ndarray:
-        """The phrase occurrences of *ends* (keys of their last syllables) with no break inside,
-        from the field's breaks view (``<field>_b``: the syllables that follow one)."""
-        docs = np.zeros(self.size, dtype=bool)
-        docs[ends >> POSITION_BITS] = True
-        breaks = self.view.term_keys([(f"{field.removesuffix('_f')}_b", BREAK_TERM)], docs)[0]
-        if breaks.size:
-            for back in range(length - 1):  # the phrase's 2nd to last syllables may not follow a break
-                ends = ends[~contains(breaks, ends - back)]
-        return ends
 
     def _present(self, field: str, term: str) -> np.ndarray:
         """Boolean mask of the documents holding *term* in *field* (memoised per query)."""

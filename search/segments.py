@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from whoosh.util.numeric import byte_to_length
 
+from index.analysis import BREAK_TERM
 from index.schema import indexed_pair_syllables
 from index.whoosh_adapter import deleted_docs, doc_frequency, leaves, length_bytes, segment_id
 from search.columns import ColumnCache, Columns
@@ -258,6 +259,22 @@ class IndexView:
             if keys is not None and keys.size:
                 parts.append(keys + (leaf.offset << POSITION_BITS) if leaf.offset else keys)
         return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else _NO_KEYS
+
+    def unbroken(self, field: str, ends: np.ndarray, length: int) -> np.ndarray:
+        """Of the sorted *ends* (keys of the last syllables of a phrase of *length* syllables in
+        *field*, ``body`` or ``body_f``), those with no sentence end, comma or line inside, as an
+        exact phrase is read: the field's breaks view (``<field>_b``) holds a term at each
+        syllable that follows one, and the phrase's second to last syllables may not."""
+        if length < 2 or ends.size == 0:
+            return ends
+        docs = np.zeros(self.size, dtype=bool)
+        docs[ends >> POSITION_BITS] = True
+        breaks = self.term_keys([(f"{field.removesuffix('_f')}_b", BREAK_TERM)], docs)[0]
+        for back in range(length - 1):
+            if breaks.size == 0 or ends.size == 0:
+                break
+            ends = ends[~contains(breaks, ends - back)]
+        return ends
 
     def doc_frequency(self, field: str, text: str) -> int:
         """Documents holding *text* in *field* in every segment, deleted ones included."""
