@@ -132,7 +132,7 @@ class Occurrences:
         self.view = view
         self.searcher = searcher  # Whoosh searcher, for stored fields
         self._keys: dict[tuple[str, str], np.ndarray] = {}
-        self._phrases: dict[tuple, list[np.ndarray]] = {}
+        self._phrases: dict[tuple, np.ndarray] = {}
         self._shared_keys = keys if keys is not None else key_cache(0)
         self._stored: dict[int, dict] = {}
         self._texts: dict[tuple[int, str], tuple[str, list[tuple[int, int]], bool, bool]] = {}
@@ -179,71 +179,30 @@ class Occurrences:
 
     def phrase(self, field: str, folded: list[str]) -> np.ndarray:
         """Start keys of the folded syllables *folded* side by side in *field* (a folded view)."""
-        return self.starts(field, self._phrase_keys([(field, t) for t in folded]))
+        return self._phrase_starts([(field, t) for t in folded])
 
     def where(self, field: str, words: list[str]) -> np.ndarray:
         """Start keys of *words* side by side in a text *field*: a word with diacritics must
         have exactly those (the accented view), one without may have any (the folded view)."""
-        return self.starts(field, self._phrase_keys([(field if has_diacritics(w) else f"{field}_f", w) for w in words]))
+        return self._phrase_starts([(field if has_diacritics(w) else f"{field}_f", w) for w in words])
 
-    def _phrase_keys(self, terms: list[tuple[str, str]]) -> list[np.ndarray]:
-        """Keys of each ``(field, term)`` of a phrase.  In bodies, only those of the
-        documents that hold every term: a common syllable has millions of positions
-        in the bodies of 100,000 articles, and a phrase can only be where all of its
-        syllables are (decoding them all took most of a restoration's time), and where each of
-        its pairs of frequent syllables is (:meth:`_narrowers`)."""
+    def _phrase_starts(self, terms: list[tuple[str, str]]) -> np.ndarray:
+        """Start keys of the phrase *terms* (each ``(field, term)``).  Outside bodies, from each
+        term's keys in every article, kept across requests (:meth:`keys`).  In bodies, only
+        in the articles holding every term and each of the phrase's pairs of frequent syllables
+        (:meth:`IndexView.phrase_ends_of`): a common syllable has millions of positions in the
+        bodies of 100,000 articles, and decoding them all took most of a restoration's time.
+        Where an accented syllable is in a pair, more articles hold the folded pair than the
+        accented syllable: the pair only narrows, and the phrase found is the same."""
         if len(terms) < 2 or not all(field.startswith("body") for field, _ in terms):
-            return [self.keys(field, term) for field, term in terms]
+            return self.starts(terms[0][0] if terms else "", [self.keys(field, term) for field, term in terms])
         memo = tuple(terms)
         found = self._phrases.get(memo)
         if found is None:
-            among = self.view.live.copy()
-            for field, term in self._narrowers(terms):
-                present = np.zeros(self.view.size, dtype=bool)
-                self.view.mark(present, field, term)
-                among &= present
-            unique = list(dict.fromkeys(terms))
-            if not among.any():
-                decoded = dict.fromkeys(unique, _EMPTY)
-            elif len(unique) <= 2:
-                decoded = dict(zip(unique, self.view.term_keys(unique, among), strict=True))
-            else:
-                decoded = self._narrowing_keys(terms, among)
-            found = self._phrases[memo] = [decoded[t] for t in terms]
+            view, pairs = self.view.phrase_pairs("body_f", [fold(term) for _, term in terms])
+            ends = self.view.phrase_ends_of(terms, self.view.live, [(view, pair) for _, pair in pairs])
+            found = self._phrases[memo] = ends - (len(terms) - 1)
         return found
-
-    def _narrowers(self, terms: list[tuple[str, str]]) -> set[tuple[str, str]]:
-        """The lists an article must be in to hold the body phrase *terms*: the pair view's list
-        (``body_p``, short where the two syllables' are long) of each adjacent pair of frequent
-        syllables, and the own list of each syllable in no such pair.  Where an accented syllable
-        is in a pair, more articles hold the folded pair than the accented syllable: only what is
-        decoded grows, and the phrase found is the same."""
-        view, pairs = self.view.phrase_pairs("body_f", [fold(term) for _, term in terms])
-        paired = {at + step for at, _ in pairs for step in (0, 1)}
-        return {(view, pair) for _, pair in pairs} | {term for at, term in enumerate(terms) if at not in paired}
-
-    def _narrowing_keys(self, terms: list[tuple[str, str]], among: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
-        """Keys of a long phrase's terms, the rarest first, each decoded only in the documents
-        where those before it stand as in the phrase.  A headline searched in 100,000
-        bodies: its ten syllables are all in hundreds of them, side by side in one or
-        none, and after two or three terms the documents left are a handful.  Phrase
-        starts found from these keys are those found from every term's keys."""
-        offsets: dict[tuple[str, str], list[int]] = {}
-        for offset, term in enumerate(terms):
-            offsets.setdefault(term, []).append(offset)
-        rarest = sorted(offsets, key=lambda t: self.doc_frequency(*t))
-        decoded: dict[tuple[str, str], np.ndarray] = {}
-        for term in rarest:
-            decoded[term] = keys = self.view.term_keys([term], among)[0]
-            if len(decoded) == len(rarest) or keys.size == 0:
-                break
-            aligned = _aligned([(offset, decoded[t]) for t in decoded for offset in offsets[t]])
-            narrowed = np.zeros(self.view.size, dtype=bool)
-            narrowed[aligned >> POSITION_BITS] = True
-            among = among & narrowed
-        for term in rarest:
-            decoded.setdefault(term, _EMPTY)  # a term after one found nowhere: no phrase either
-        return decoded
 
     def doc_frequency(self, field: str, term: str) -> int:
         memo = (field, term)

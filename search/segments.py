@@ -9,6 +9,7 @@ outlives searchers, because segments never change once written.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -221,37 +222,49 @@ class IndexView:
 
     def phrase_ends(self, field: str, terms: list[str], among: np.ndarray) -> np.ndarray:
         """Sorted keys (``doc << POSITION_BITS | position``) of the last syllable of each
-        occurrence of *terms* side by side in *field*, in the documents of the boolean mask *among*.
+        occurrence of *terms* side by side in *field*, in the documents of the boolean mask
+        *among* (:meth:`phrase_ends_of`)."""
+        return self.phrase_ends_of([(field, term) for term in terms], among)
 
-        The documents holding every term are found from the shortest list (the *lead*, as
+    def phrase_ends_of(
+        self, requests: list[tuple[str, str]], among: np.ndarray, narrowers: Sequence[tuple[str, str]] = ()
+    ) -> np.ndarray:
+        """:meth:`phrase_ends` of a phrase whose syllables are each ``(field, term)`` (views of
+        one text field: ``body`` for a syllable with diacritics, ``body_f`` for one without).
+
+        The documents holding every syllable are found from the shortest list (the *lead*, as
         Lucene's conjunctions advance): its documents among *among*, then each longer list
         asked only about the documents still in, by binary search while they are few against
         it.  A phrase holding one rarer syllable costs that syllable's list, not a pass over
         every common syllable's (marking each list, then picking its postings, was two passes
         over 90,000 postings for a common syllable on 100,000 articles).  Positions are then
-        gathered in those documents alone, and chained."""
-        distinct = list(dict.fromkeys(terms))
+        gathered in those documents alone, and chained.  *narrowers* are lists without
+        positions the documents must be in too (the pair view's, :meth:`phrase_pairs`): short
+        where the syllables' are long, they lead a phrase looked for in every article."""
+        distinct = list(dict.fromkeys(requests))
         parts = []
         for leaf in self.leaves:
-            lists = {term: self.cache.postings.get(leaf.key, leaf.reader, field, term) for term in distinct}
+            lists = {request: self.cache.postings.get(leaf.key, leaf.reader, *request) for request in distinct}
             if not all(p.size and p.has_positions for p in lists.values()):
                 continue
-            order = sorted(distinct, key=lambda term: lists[term].size)
+            for narrower in narrowers:
+                lists.setdefault(narrower, self.cache.postings.get(leaf.key, leaf.reader, *narrower))
+            order = sorted(lists, key=lambda key: lists[key].size)
             lead = lists[order[0]]
             chosen = {order[0]: np.flatnonzero(among[leaf.offset : leaf.offset + leaf.count].take(lead.docs))}
             docs = lead.docs[chosen[order[0]]]
-            for term in order[1:]:
+            for key in order[1:]:
                 if not docs.size:
                     break
-                at, held = _postings_of(lists[term].docs, docs, leaf.count)
+                at, held = _postings_of(lists[key].docs, docs, leaf.count)
                 docs = docs[held]
-                chosen = {t: indices[held] for t, indices in chosen.items()}
-                chosen[term] = at
+                chosen = {k: indices[held] for k, indices in chosen.items()}
+                chosen[key] = at
             if not docs.size:
                 continue
             keys = None
-            for term in terms:
-                found = lists[term].keys_at(chosen[term])
+            for request in requests:
+                found = lists[request].keys_at(chosen[request])
                 # Each key is doc << 21 | position: the next term of the phrase is one position on.
                 keys = found if keys is None else intersect_sorted(keys + 1, found)
                 if not keys.size:
