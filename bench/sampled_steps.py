@@ -47,7 +47,7 @@ def step_times(path: Path, rate: int, searches: int) -> list[float]:
         ):
             continue
         for number, (_, _, step_file, step_function) in enumerate(STEPS):
-            if any(file.endswith(step_file) and function == step_function for file, function in seen):
+            if any(file.endswith(step_file) and function in step_function.split("|") for file, function in seen):
                 samples[number] += int(count)
     return [samples[number] / rate / searches * 1000 for number in range(len(STEPS))]
 

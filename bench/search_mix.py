@@ -92,7 +92,8 @@ def main() -> int:
     return 0
 
 
-# (indent, label, file, function) of the steps of a search, as they nest.
+# (indent, label, file, function) of the steps of a search, as they nest; a function may be
+# "a|b", either of two that never call each other (a step that moved from one to the other).
 STEPS = [
     (0, "a search, whole", "search/searcher.py", "search"),
     (1, "accent restoration and spelling (the reading, did_you_mean)", "search/helpers.py", "reading"),
@@ -100,7 +101,7 @@ STEPS = [
     (2, "BM25F of the query's terms", "search/engine.py", "bm25f"),
     (2, "phrases and proximity", "search/engine.py", "phrase_counts"),
     (2, "reading posting lists (every step above)", "search/postings.py", "read_postings"),
-    (2, "gathering positions (every step above)", "search/segments.py", "term_keys"),
+    (2, "gathering positions (every step above)", "search/segments.py", "term_keys|phrase_ends_of"),
     (1, "ordering the matches for the page (Ranking.first)", "search/ranking.py", "first"),
     (2, "deferred terms' BM25F where they can reach the page (MaxScore)", "search/pruning.py", "complete"),
     (1, "titles and snippets of the page's hits", "search/searcher.py", "_hit"),
@@ -113,7 +114,7 @@ def step_times(stats: pstats.Stats, requests: int) -> list[float]:
     found: dict[tuple[str, str], float] = defaultdict(float)
     for (file, _, function), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
         for _, _, step_file, step_function in STEPS:
-            if file.endswith(step_file) and function == step_function:
+            if file.endswith(step_file) and function in step_function.split("|"):
                 found[(step_file, step_function)] += cumulative
     return [found[(file, function)] / requests * 1000 for _, _, file, function in STEPS]
 
