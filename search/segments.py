@@ -263,8 +263,11 @@ class IndexView:
             if not docs.size:
                 continue
             keys = None
+            gathered: dict[tuple[str, str], np.ndarray] = {}  # a syllable the phrase repeats: once
             for request in requests:
-                found = lists[request].keys_at(chosen[request])
+                found = gathered.get(request)
+                if found is None:
+                    found = gathered[request] = lists[request].keys_at(chosen[request])
                 # Each key is doc << 21 | position: the next term of the phrase is one position on.
                 keys = found if keys is None else intersect_sorted(keys + 1, found)
                 if not keys.size:

@@ -57,6 +57,26 @@ def test_a_repeated_syllable_is_decoded_once(config):
     assert np.array_equal(keys[1], view.term_keys([("body_f", "van")], among)[0])
 
 
+def test_a_phrase_repeating_a_syllable_gathers_its_positions_once(tmp_path, monkeypatch):
+    from search.postings import Postings
+    from tests.conftest import searcher_of
+
+    searcher = searcher_of(tmp_path, [{"id": "ha", "title": "Cười", "body": "Anh cười ha ha ha ha rồi đi."}])
+    searcher.search("")
+    view = searcher._refresh()
+    gathered: list[int] = []
+    keys_at = Postings.keys_at
+
+    def counted(postings, chosen):
+        gathered.append(id(postings))
+        return keys_at(postings, chosen)
+
+    monkeypatch.setattr(Postings, "keys_at", counted)
+    ends = view.phrase_ends("body_f", ["ha"] * 4 + ["roi"], view.live)
+    assert (ends & ((1 << 21) - 1)).tolist() == [6]  # anh 0, cuoi 1, ha 2-5, roi 6
+    assert len(gathered) == len(set(gathered)) == 2  # ha once, roi once
+
+
 def test_a_prefix_stands_for_its_most_frequent_words_at_most(config):
     searcher = Searcher(config.with_overrides(search__prefix_terms=6))
     view = searcher._refresh()
