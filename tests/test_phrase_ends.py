@@ -13,6 +13,7 @@ from index.analysis import folded_syllables
 from index.settings import load_config
 from search.searcher import Searcher
 from search.segments import POSITION_BITS, IndexView
+from tests.test_segments_cache import second_segment_view
 
 
 def chained(view: IndexView, field: str, terms: list[str], among: np.ndarray) -> np.ndarray:
@@ -88,19 +89,7 @@ def test_a_phrase_of_common_syllables_in_a_few_articles_is_found_by_lookup(news)
 
 
 def test_a_phrase_in_a_second_segment_is_numbered_from_its_offset(sample_index, tmp_path):
-    import shutil
-
-    from index.article import Article
-    from index.store import IndexStore
-    from index.writer import upsert_entry, write
-
-    copy = tmp_path / "index"
-    shutil.copytree(load_config(sample_index).path("index.path"), copy)
-    write(IndexStore(copy), [upsert_entry(Article(id="n1", title="Dân vận Hà Nội", body="Công tác dân vận ở Hà Nội."))])
-    searcher = Searcher(load_config(sample_index).with_overrides(index__path=str(copy)))
-    searcher.search("")
-    view = searcher._refresh()
-    assert len(view.leaves) == 2
+    view = second_segment_view(sample_index, tmp_path)
     last = view.leaves[-1].offset
     for terms in (["dan", "van"], ["cong", "tac", "dan", "van"], ["ha", "noi"], ["van", "dan"]):
         for among in (view.live, view.live & (np.arange(view.size) % 3 != 1)):

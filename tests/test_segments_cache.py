@@ -124,7 +124,9 @@ def test_a_terms_remembered_bm25f_adds_what_computing_it_added(sample_index):
     assert 2 in kept and 3 in kept  # both forms were checked
 
 
-def test_position_keys_of_a_second_segment_are_numbered_from_its_offset(sample_index, tmp_path):
+def second_segment_view(sample_index, directory):
+    """A view of a copy of the sample with one article written after it: a second segment, so
+    documents of the second are numbered from an offset."""
     import shutil
 
     from index.article import Article
@@ -133,14 +135,18 @@ def test_position_keys_of_a_second_segment_are_numbered_from_its_offset(sample_i
     from index.writer import upsert_entry, write
     from search.searcher import Searcher
 
-    # A second segment, so documents of the second are numbered from an offset.
-    copy = tmp_path / "index"
+    copy = directory / "index"
     shutil.copytree(load_config(sample_index).path("index.path"), copy)
     write(IndexStore(copy), [upsert_entry(Article(id="n1", title="Dân vận Hà Nội", body="Công tác dân vận ở Hà Nội."))])
     searcher = Searcher(load_config(sample_index).with_overrides(index__path=str(copy)))
     searcher.search("")
     view = searcher._refresh()
     assert len(view.leaves) == 2
+    return view
+
+
+def test_position_keys_of_a_second_segment_are_numbered_from_its_offset(sample_index, tmp_path):
+    view = second_segment_view(sample_index, tmp_path)
     last = view.leaves[-1].offset
     among = np.ones(view.size, dtype=bool)
     among[1::3] = False  # not every article...
