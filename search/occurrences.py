@@ -171,12 +171,6 @@ class Occurrences:
             self._keys[memo] = found
         return found is not None
 
-    def starts(self, field: str, positions: list[np.ndarray]) -> np.ndarray:
-        """Keys where a phrase starts, given the keys of each of its syllables in order."""
-        if not positions:
-            return _EMPTY
-        return _aligned(list(enumerate(positions)))
-
     def phrase(self, field: str, folded: list[str]) -> np.ndarray:
         """Start keys of the folded syllables *folded* side by side in *field* (a folded view)."""
         return self._phrase_starts([(field, t) for t in folded])
@@ -194,8 +188,10 @@ class Occurrences:
         bodies of 100,000 articles, and decoding them all took most of a restoration's time.
         Where an accented syllable is in a pair, more articles hold the folded pair than the
         accented syllable: the pair only narrows, and the phrase found is the same."""
+        if not terms:
+            return _EMPTY
         if len(terms) < 2 or not all(field.startswith("body") for field, _ in terms):
-            return self.starts(terms[0][0] if terms else "", [self.keys(field, term) for field, term in terms])
+            return _aligned([(at, self.keys(field, term)) for at, (field, term) in enumerate(terms)])
         memo = tuple(terms)
         found = self._phrases.get(memo)
         if found is None:

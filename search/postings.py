@@ -85,9 +85,8 @@ class Postings:
         positions = self.positions
         if positions is None:
             return _EMPTY_I64
-        starts = self.starts
         if select is None:
-            owners = np.repeat(self.docs.astype(np.int64), np.diff(starts))
+            owners = np.repeat(self.docs.astype(np.int64), np.diff(self.starts))
             return (owners << POSITION_BITS) | positions
         return self.keys_at(np.flatnonzero(select))
 
