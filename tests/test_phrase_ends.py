@@ -62,6 +62,10 @@ def test_the_phrase_is_the_chained_phrase(news, seed, length, share, written):
         ends = view.phrase_ends(field, terms, among)
         assert np.array_equal(ends, chained(view, field, terms, among)), (field, terms)
         assert among[ends >> POSITION_BITS].all()
+    # The pair view's lists narrowing (as restoration asks): the articles they leave hold the same phrase.
+    pair_view, pairs = view.phrase_pairs("body_f", terms)
+    narrowed = view.phrase_ends_of([("body_f", t) for t in terms], among, [(pair_view, p) for _, p in pairs])
+    assert np.array_equal(narrowed, chained(view, "body_f", terms, among)), terms
     if written:
         assert doc in set((view.phrase_ends("body_f", terms, among) >> POSITION_BITS).tolist())
 
