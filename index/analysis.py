@@ -62,6 +62,13 @@ _VOWELS = set("aăâeêioôơuưy")
 
 
 CACHED_CHARS = 16  # longer strings are computed each time, never cached (a syllable has at most 7 letters)
+# Entries of each cache of short strings (this module's, pyvi's word features, the typing and
+# occurrence checks of search/).  A serving worker meets an archive's whole vocabulary in time,
+# and at the 50,000-500,000 entries these caches had, full, they took 243 MB: half of the 500 MB a
+# worker may use.  At this size they take some 70 MB when full (about 1 KB a token across the
+# seven); a build's analysis gains nothing from more (bench/analysis_speed.py: 32,768 cost 7 % more
+# CPU an article, 65,536 the same as 200,000).
+STRING_CACHE = 65_536
 
 
 def _short_lru(maxsize: int) -> Callable[[Callable[[str], str]], Callable[[str], str]]:
@@ -80,6 +87,7 @@ def _short_lru(maxsize: int) -> Callable[[Callable[[str], str]], Callable[[str],
 
         call.cache_info = cached.cache_info  # type: ignore[attr-defined]
         call.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+        call.uncached = function  # type: ignore[attr-defined]  # for strings not worth an entry
         return call
 
     return wrap
@@ -100,7 +108,7 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-@_short_lru(maxsize=200_000)
+@_short_lru(maxsize=STRING_CACHE)
 def canonical_syllable(syllable: str) -> str:
     """Lower-case *syllable* (a normalised token) with its tone on the canonical vowel.
 
@@ -143,7 +151,7 @@ def _strip_marks(ch: str) -> str:
     return unicodedata.normalize("NFD", ch)[0]
 
 
-@_short_lru(maxsize=200_000)
+@_short_lru(maxsize=STRING_CACHE)
 def fold(text: str) -> str:
     """*text* without diacritics, ``đ``/``Đ`` folded to ``d``/``D``; case preserved."""
     decomposed = unicodedata.normalize("NFD", _eth_as_d_stroke(text))
@@ -374,7 +382,7 @@ def _canonical_cased_match(match: re.Match) -> str:
     return _canonical_cased(match.group())
 
 
-@_short_lru(maxsize=200_000)
+@_short_lru(maxsize=STRING_CACHE)
 def _canonical_cased(syllable: str) -> str:
     canonical = canonical_syllable(syllable)
     if canonical == syllable:
@@ -386,7 +394,7 @@ def _canonical_cased(syllable: str) -> str:
     return "".join(c.upper() if o.isupper() else c for c, o in zip(canonical, syllable, strict=True))
 
 
-@_short_lru(maxsize=500_000)
+@_short_lru(maxsize=STRING_CACHE)
 def _normalize_token(token: str) -> str:
     return normalize(token)
 

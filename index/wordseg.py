@@ -28,6 +28,8 @@ from importlib.resources import files
 
 import pycrfsuite
 
+from index.analysis import STRING_CACHE
+
 _MODELS = files("pyvi") / "models"
 _PUNCTUATION = set(string.punctuation)
 
@@ -103,7 +105,7 @@ def sylabelize(text: str) -> list[str]:
     return [found[0] for found in _SYLLABLE_PATTERNS.findall(unicodedata.normalize("NFC", text))]
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=STRING_CACHE)
 def _attributes(word: str) -> tuple[str, bool, bool, bool]:
     return word.lower(), word.istitle(), word.isupper(), word.isdigit()
 

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from index.analysis import INVISIBLE, canonical_syllable, fold, has_diacritics, is_syllable, normalize
+from index.analysis import INVISIBLE, STRING_CACHE, canonical_syllable, fold, has_diacritics, is_syllable, normalize
 from search.lru import ByteLRU
 from search.postings import ENTRY_BYTES
 from search.segments import POSITION_BITS, IndexView, intersect_sorted
@@ -333,7 +333,7 @@ def _token(text: str, start: int, end: int) -> Token:
     return Token(start, end, canonical, written)
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=STRING_CACHE)
 def _normal(token: str) -> tuple[str, str]:
     written = token if token.isascii() else normalize(token)  # ASCII is already normal
     return written, canonical_syllable(written)

@@ -63,12 +63,16 @@ def accent_variants(folded: str) -> tuple[str, ...]:
     if not any(ch in _VOWEL_FORMS for ch in folded) or math.prod(len(o) for o in options) > _MAX_BASES:
         return (folded,)
     found = dict.fromkeys([folded])
+    # Not through canonical_syllable's cache: its ~150 forms here are mostly no word (bàt, bãt),
+    # and this function keeps its own answer; through it, a worker's suggestions filled that
+    # cache with 37,500 such forms in 100 readers' typing.
+    canonical = canonical_syllable.uncached  # type: ignore[attr-defined]
     for letters in itertools.product(*options):
         base = "".join(letters)
         first_vowel = next(i for i, ch in enumerate(base) if fold(ch) in _VOWEL_FORMS)
         for tone in _TONES:
             decomposed = unicodedata.normalize("NFD", base[: first_vowel + 1]) + tone + base[first_vowel + 1 :]
-            found[canonical_syllable(unicodedata.normalize("NFC", decomposed))] = None
+            found[canonical(unicodedata.normalize("NFC", decomposed))] = None
     return tuple(found)
 
 

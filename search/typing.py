@@ -29,7 +29,7 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
-from index.analysis import SYLLABLE_RE, canonical_syllable, fold, normalize
+from index.analysis import STRING_CACHE, SYLLABLE_RE, canonical_syllable, fold, normalize
 
 # --- what a Vietnamese syllable is ---------------------------------------------------
 
@@ -143,7 +143,7 @@ _STOP_TONES = {"", "\u0301", "\u0323"}  # none (for loanwords), sắc, nặng
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 
 
-@lru_cache(maxsize=100_000)  # asked for every form of every word of the queries
+@lru_cache(maxsize=STRING_CACHE)  # asked for every form of every word of the queries
 def is_vietnamese_syllable(word: str) -> bool:
     """Whether *word* (lower case, NFC) is a Vietnamese syllable: an initial, a rhyme, one tone."""
     decomposed = unicodedata.normalize("NFD", word)

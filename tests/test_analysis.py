@@ -149,3 +149,53 @@ def test_the_analysis_caches_keep_no_long_strings():
     after = [f.cache_info().currsize for f in (fold, canonical_syllable, _normalize_token)]
     assert after == before
     assert fold("Đà") == "Da" and fold.cache_info().currsize >= 1  # short ones are still cached
+
+
+def _functions_with_caches():
+    """Every cached function of the project's index and search modules: (name, function)."""
+    import importlib
+    import pkgutil
+
+    for package in ("index", "search"):
+        for module_info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            if module_info.name == "__main__":  # runs the command line
+                continue
+            module = importlib.import_module(f"{package}.{module_info.name}")
+            for name, value in vars(module).items():
+                if (
+                    callable(value)
+                    and hasattr(value, "cache_info")
+                    and getattr(value, "__module__", "") == module.__name__
+                ):
+                    yield f"{module.__name__}.{name}", value
+
+
+def test_every_cache_of_strings_is_bounded_by_one_number():
+    """A worker meets an archive's whole vocabulary in time: a cache keyed by the strings it
+    meets must have a bound, and the bound is index.analysis.STRING_CACHE (BENCHMARKS.md, issue 16's
+    nineteenth round: at 200,000-500,000 entries these caches could take 243 MB).  Caches keyed by
+    the program's own constants (a class, a dictionary's version) hold a few entries."""
+    import inspect
+
+    from index.analysis import STRING_CACHE
+
+    found = dict(_functions_with_caches())
+    assert {"index.analysis.canonical_syllable", "index.analysis.fold", "search.typing.is_vietnamese_syllable"} <= set(
+        found
+    )
+    for name, function in found.items():
+        keyed_by_strings = any(p.annotation in (str, "str") for p in inspect.signature(function).parameters.values())
+        if keyed_by_strings:
+            assert function.cache_info().maxsize is not None, name
+            assert function.cache_info().maxsize <= STRING_CACHE, name
+
+
+def test_the_forms_accent_restoration_tries_stay_out_of_the_shared_cache():
+    from index.analysis import canonical_syllable
+    from search.restore import accent_variants
+
+    accent_variants.cache_clear()
+    canonical_syllable.cache_clear()
+    forms = accent_variants("dan")  # 36 forms tried, most of them no word (dằn, đẵn)
+    assert "dân" in forms and "đàn" in forms and len(forms) == 36
+    assert canonical_syllable.cache_info().currsize == 0
