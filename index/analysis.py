@@ -64,7 +64,7 @@ _VOWELS = set("aăâeêioôơuưy")
 CACHED_CHARS = 16  # longer strings are computed each time, never cached (a syllable has at most 7 letters)
 # Entries of each cache of short strings (this module's, pyvi's word features, the typing and
 # occurrence checks of search/).  A serving worker meets an archive's whole vocabulary in time,
-# and at the 50,000-500,000 entries these caches had, full, they took 243 MB: half of the 500 MB a
+# and at the 50,000-500,000 entries these caches had, full, they took 186-243 MB: half of the 500 MB a
 # worker may use.  At this size they take some 70 MB when full (about 1 KB a token across the
 # seven); a build's analysis gains nothing from more (bench/analysis_speed.py: 32,768 cost 7 % more
 # CPU an article, 65,536 the same as 200,000).

@@ -147,7 +147,7 @@ SETTINGS: tuple[Setting, ...] = (
         "search",
         "posting_cache_mb",
         64,
-        "Memory each server process may use for decoded posting lists, in MB (64: on 100,000 articles a server process peaked at 468 MB once every cache was full, bench/worker_memory.py; 128 served 9 % more requests a second, and would take it past 500 MB).",
+        "Memory each server process may use for decoded posting lists, in MB (64: on 100,000 articles a server process peaked at 477 MB once every cache was full, bench/worker_memory.py; 128 served 9 % more requests a second, and would take it past 500 MB).",
     ),
     Setting(
         "search",
