@@ -173,7 +173,7 @@ def _functions_with_caches():
 def test_every_cache_of_strings_is_bounded_by_one_number():
     """A worker meets an archive's whole vocabulary in time: a cache keyed by the strings it
     meets must have a bound, and the bound is index.analysis.STRING_CACHE (BENCHMARKS.md, issue 16's
-    nineteenth round: at 200,000-500,000 entries these caches could take 243 MB).  Caches keyed by
+    nineteenth round: at 50,000-500,000 entries these caches could take 186-243 MB).  Caches keyed by
     the program's own constants (a class, a dictionary's version) hold a few entries."""
     import inspect
 
