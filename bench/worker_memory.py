@@ -72,6 +72,8 @@ def main() -> int:
     args = parser.parse_args()
 
     config = load_config(args.config)
+    if not args.rounds and not config["server.max_requests"]:
+        parser.error("the config's workers are never replaced (server.max_requests = 0): give --rounds")
     searcher = Searcher(config)
     life = config["server.max_requests"] + config["server.max_requests_jitter"]
     warm(searcher, logging.getLogger("worker_memory"))
