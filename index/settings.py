@@ -147,7 +147,7 @@ SETTINGS: tuple[Setting, ...] = (
         "search",
         "posting_cache_mb",
         64,
-        "Memory each server process may use for decoded posting lists, in MB (64, with score_cache_mb at 144: on 100,000 articles a worker peaks at about 425 MB of RSS under load, and 498-508 MB once every cache is full over a long life, bench/worker_memory.py; 128 served 9 % more requests a second and would take it past 500 MB).",
+        "Memory each server process may use for decoded posting lists, in MB (64, with score_cache_mb at 144: on 100,000 articles a worker peaks at about 425 MB of RSS under load, and 467-477 MB once every cache is full over a worker's life of 25,000 requests plus jitter, bench/worker_memory.py; 128 served 9 % more requests a second and would take it past 500 MB).",
     ),
     Setting(
         "search",
