@@ -10,11 +10,12 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from whoosh.index import LockError
 
+from index.impacts import ImpactParams, average_lengths
 from index.schema import to_document
 from index.sources import Problem, expand, read_with_origins
 from index.store import IndexOutdated, IndexStore, open_build_writer, open_writer
@@ -73,15 +74,22 @@ def build(
     write_timeout: float = 30.0,
     progress: bool = True,
     on_problem: Callable[[Problem], None] | None = None,
+    impacts: ImpactParams | None = None,
 ) -> BuildReport:
-    """Index *sources* into a new generation and make it live; the old one serves until then."""
+    """Index *sources* into a new generation and make it live; the old one serves until then.
+    *impacts*: the ranking settings the impact views are computed with (index/impacts.py; the
+    settings' defaults when None), their average lengths measured here on the articles."""
     started = time.perf_counter()
     report = BuildReport()
     files = expand(sources)  # fail early on a missing path, before any work
     total = count_records(files)
     report.input_bytes = sum(f.stat().st_size for f in files)
+    # A first look at a sample of the articles, for the impact views' average lengths: a build
+    # of 100,000 articles reads them in about 30 s more (BENCHMARKS.md, issue 16's twenty-second round).
+    articles = (item for _, item in read_with_origins(files, portal_source) if not isinstance(item, Problem))
+    params = replace(impacts or ImpactParams.default(), averages=tuple(average_lengths(articles, total).items()))
     with store.build_lock(), helpers_die_with_the_build():
-        name, ix = store.new_generation()
+        name, ix = store.new_generation(params)
         report.generation = name
         try:
             # Several processes analyse the articles, each writes a segment, and the segments are

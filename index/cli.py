@@ -121,6 +121,7 @@ def _print_problem(problem) -> None:
 
 def cmd_build(args, config: Config, store) -> int:
     from index.build import build
+    from index.impacts import ImpactParams
 
     changelog = _changelog(config)
     if changelog is not None:
@@ -137,6 +138,7 @@ def cmd_build(args, config: Config, store) -> int:
         write_timeout=config["index.write_timeout"],
         progress=not args.quiet,
         on_problem=_print_problem,
+        impacts=ImpactParams.from_config(config),
     )
     rate = report.indexed / report.seconds if report.seconds else 0.0
     print(

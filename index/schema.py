@@ -46,6 +46,7 @@ from index.analysis import (
 )
 from index.article import Article
 from index.formats import Counts, VarintPositions
+from index.impacts import ImpactField, ImpactParams, article_texts
 
 TEXT_FIELDS = ("title", "summary", "body", "captions", "author")
 UNDATED = "undated"
@@ -67,7 +68,9 @@ class WordsField(fields.TEXT):
         self.format = Counts()
 
 
-def build_schema() -> fields.Schema:
+def build_schema(impacts: ImpactParams | None = None) -> fields.Schema:
+    """The schema of a new index; *impacts*: what its impact views are computed with
+    (index/impacts.py; the settings' defaults when None)."""
     accented, folded, words, breaks = accented_analyzer(), folded_analyzer(), words_analyzer(), breaks_analyzer()
     pairs = pairs_analyzer()
     schema = fields.Schema(
@@ -95,6 +98,9 @@ def build_schema() -> fields.Schema:
         if name != "author":  # a byline is a name, not words
             schema.add(f"{name}_w", WordsField(words))
             schema.add(f"{name}_p", WordsField(pairs))
+    params = impacts or ImpactParams.default()
+    schema.add("impact", ImpactField(params, folded=False))
+    schema.add("impact_f", ImpactField(params, folded=True))
     return schema
 
 
@@ -133,13 +139,9 @@ def to_document(article: Article, origin: str = "") -> dict:
         doc["day"] = f"{article.published:%Y-%m-%d}"
     else:
         doc["year"] = UNDATED
-    texts = {
-        "title": article.title,
-        "summary": article.summary,
-        "body": article.body,
-        "captions": "\n".join(article.captions),
-        "author": article.author,
-    }
+    texts = article_texts(article)
+    if any(texts.values()):
+        doc["impact"] = doc["impact_f"] = tuple(texts.items())  # one object: split once for both
     for name, text in texts.items():
         if not text:
             continue

@@ -32,6 +32,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from index.codec import CompactCodec
+from index.impacts import ImpactParams
 from index.joining import JoiningWriter
 from index.schema import build_schema
 from index.version import READABLE, READS, read_format, write_format
@@ -145,8 +146,9 @@ class IndexStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def new_generation(self) -> tuple[str, whoosh_index.FileIndex]:
-        """Create an empty generation (call with the build lock held)."""
+    def new_generation(self, impacts: ImpactParams | None = None) -> tuple[str, whoosh_index.FileIndex]:
+        """Create an empty generation (call with the build lock held); *impacts*: what its
+        impact views are computed with (index/impacts.py)."""
         self.remove_unpublished()
         existing = self.generations()
         number = int(_GEN_RE.match(existing[-1]).group(1)) + 1 if existing else 1
@@ -154,7 +156,7 @@ class IndexStore:
         directory = self.path / name
         directory.mkdir(parents=True)
         write_format(directory)
-        return name, whoosh_index.create_in(str(directory), build_schema())
+        return name, whoosh_index.create_in(str(directory), build_schema(impacts))
 
     def publish(self, name: str, keep: int = 2) -> None:
         """Make generation *name* live, atomically, then prune old generations."""

@@ -19,15 +19,19 @@ generation is still read (:data:`READABLE`): without pair views, phrases come fr
 with the same results, and its schema (which writes keep) has none, so its new segments have none
 either.  The number changed because the code before cannot open a generation with pair views (its
 schema names ``index.analysis.PairFilter``): it refuses it with its message to rebuild instead.
+5: two impact views (``impact``, ``impact_f``: index/impacts.py), each term's BM25F over the text
+fields in a byte an article.  Formats 3 and 4 are still read: without impact views a search scores
+from the field lists, as before.  The code before cannot open a generation with them (its schema
+names ``index.impacts.ImpactField``) and refuses it with its message to rebuild.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-FORMAT = 4
-READABLE = (3, 4)  # formats this version opens (see the history above)
-READS = " or ".join(str(v) for v in READABLE)  # as messages name them
+FORMAT = 5
+READABLE = (3, 4, 5)  # formats this version opens (see the history above)
+READS = ", ".join(str(v) for v in READABLE[:-1]) + f" or {READABLE[-1]}"  # as messages name them
 FORMAT_FILE = "FORMAT"
 
 

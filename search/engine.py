@@ -57,7 +57,9 @@ score, however strong, crosses a rule:
    words (*gì*, *như thế nào*: :mod:`search.interrogatives`) match but score nothing.
 
 Scores are dense ``float32`` arrays over the index's documents; a term's BM25F is
-kept, and added, in bytes (:mod:`search.impacts`); postings come from :mod:`search.postings`.
+kept, and added, in bytes (:mod:`search.impacts`), read ready from the index's impact views
+(``impact``, ``impact_f``: :mod:`index.impacts`) where the index was built with this search's
+ranking settings, else computed from the field lists; postings come from :mod:`search.postings`.
 A ranking phrase of frequent syllables (the phrase rules, the adjacent pairs) is read from the
 index's pair views (``<field>_p``) where it has them: a two-syllable phrase is one short list
 instead of two long ones and every matched article's positions (:meth:`Evaluator._paired_phrase_counts`).
@@ -205,6 +207,14 @@ class Evaluator:
         self._asks: set[int] = set()  # of the question being evaluated: its question words' positions
         self._asking: set[int] = set()  # and their clauses' ids (search.interrogatives)
         self._folded, self._exact = FOLDED_EXACT  # of the query being evaluated
+        # The index's impact views (index/impacts.py): a term's BM25F over every field, computed
+        # when indexing, where the index's ranking settings are these.
+        params = view.impact_params
+        self._impacts: dict[tuple, str] = (
+            {tuple(self._weighted(FIELDS, "_f")): "impact_f", tuple(self._weighted(FIELDS)): "impact"}
+            if params is not None and params.matches(weights.fields, weights.k1, weights.b)
+            else {}
+        )
 
     # --- building blocks --------------------------------------------------------------
 
@@ -266,6 +276,9 @@ class Evaluator:
         where absent, [idf])``: at most the memory of listing them, and one whole-array
         addition instead of a scattered one, 7 us against 45-140 us on 10,000 articles (a
         question's common words: là, có, được)."""
+        impact = self._impacts.get(tuple(fields))
+        if impact is not None:
+            return self._impact(impact, text)
         present = [(name, w) for name, w in fields if w and self.view.term_docs(name, text)[0].size]
         if not present:
             return _NO_DOCS32, _NO_IMPACTS, np.zeros(1)
@@ -297,12 +310,30 @@ class Evaluator:
         tf = pseudo[hit]
         return hit.astype(np.int32), quantize(idf * tf * (k1 + 1.0) / (tf + k1), idf, k1), np.array([idf])
 
+    def _impact(self, impact: str, text: str) -> tuple[np.ndarray, ...]:
+        """:meth:`_contribution` from the index's *impact* view: the term's one list, its
+        weights the impacts (the same steps as search/impacts.py's), the idf multiplied in."""
+        docs, levels = self.view.term_docs(impact, text)
+        if not docs.size:
+            return _NO_DOCS32, _NO_IMPACTS, np.zeros(1)
+        idf = self._idf(int(docs.size))
+        levels = levels.astype(np.uint8, copy=False)
+        if docs.size > DENSE_SHARE * self.size:
+            dense = np.zeros(self.size, dtype=np.uint8)
+            dense[docs.astype(np.intp)] = levels
+            return dense, np.array([idf])
+        return docs, levels, np.array([idf])
+
     def _defer(
         self, text: str, fields: list[tuple[str, float]], weight: float, mask: np.ndarray | None
     ) -> float | None:
         """Leave a common term's BM25F to MaxScore: mark where it is, and its bound; its idf, or
         None for a term in too few articles to be worth it."""
-        lists = [self.view.term_docs(name, text)[0] for name, field_weight in fields if field_weight]
+        impact = self._impacts.get(tuple(fields))
+        if impact is not None:
+            lists = [self.view.term_docs(impact, text)[0]]
+        else:
+            lists = [self.view.term_docs(name, text)[0] for name, field_weight in fields if field_weight]
         if max((docs.size for docs in lists), default=0) <= DEFER_SHARE * self.size:
             return None
         present = self._holding(text, fields)
@@ -317,6 +348,10 @@ class Evaluator:
     def _holding(self, text: str, fields: list[tuple[str, float]]) -> np.ndarray:
         """Boolean mask of the documents holding *text* in any weighted field of *fields*."""
         present = np.zeros(self.size, dtype=bool)
+        impact = self._impacts.get(tuple(fields))
+        if impact is not None:  # one list holds every field's articles
+            self.view.mark(present, impact, text)
+            return present
         for name, field_weight in fields:
             if field_weight:
                 self.view.mark(present, name, text)
@@ -338,6 +373,13 @@ class Evaluator:
                 return scale(found[0].take(docs), float(found[1][0]), self.w.k1)
             return scale(_at(found[0], found[1], docs), float(found[2][0]), self.w.k1)
         b, k1 = self.w.b, self.w.k1
+        impact = self._impacts.get(term.fields)
+        if impact is not None:
+            listed, levels = self.view.term_docs(impact, term.text)
+            at, found = lookup(listed, docs)
+            gathered = np.zeros(docs.size, dtype=np.uint8)
+            gathered[found] = levels[at[found]]
+            return scale(gathered, term.idf, k1)
         pseudo = np.zeros(docs.size, dtype=np.float32)
         for name, field_weight in term.fields:
             if field_weight:

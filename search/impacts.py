@@ -22,13 +22,17 @@ either side of a half step), and a quantised score never exceeds the bound MaxSc
 Rounding moves a term's score by at most half a step: 0.2 % of its bound.  An article that
 holds the term keeps at least one step (a score under half a step is raised to it), so "holds
 the term" is still ``impact > 0``.
+
+An index of format 5 holds these bytes already, computed while indexing (:mod:`index.impacts`,
+with the idf left out, which a step of the bound cancels): a term's scores are then one list
+read, not five lists and the arithmetic.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-LEVELS = 255  # steps of a term's bound: one byte
+from index.impacts import LEVELS  # steps of a term's bound: one byte, as the index writes them
 
 
 def step(idf: float, k1: float) -> float:

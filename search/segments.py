@@ -97,6 +97,8 @@ class IndexView:
         self.live_count = int(self.live.sum())
         self.fields = frozenset(searcher.schema.names())  # an older index lacks some views (pairs)
         self.pair_syllables = indexed_pair_syllables(searcher.schema)  # whose pairs the pair views hold
+        # What the impact views were computed with (index/impacts.py); None: an index without them.
+        self.impact_params = searcher.schema["impact_f"].params if "impact_f" in self.fields else None
         cache.forget({leaf.key for leaf in self.leaves})
         self.columns: Columns = cache.columns.columns(searcher, self.live)
         self._lengths: dict[str, np.ndarray] = {}

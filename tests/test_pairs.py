@@ -116,24 +116,27 @@ def test_rankings_with_pairs_are_those_from_positions(views, query):
     ]
 
 
-def test_a_generation_of_format_3_is_read_and_a_later_one_refused(sample_index, tmp_path):
-    """Format 3 (before the pair views) is read; a format this version does not know is refused
-    with the message to rebuild, as the code before refuses format 4."""
+def test_generations_of_formats_3_and_4_are_read_and_a_later_one_refused(sample_index, tmp_path):
+    """Formats 3 (before the pair views) and 4 (before the impact views) are read; a format this
+    version does not know is refused with the message to rebuild, as the code before refuses 5."""
     import shutil
 
     from index.settings import load_config
     from index.store import IndexOutdated, IndexStore
     from index.version import FORMAT, FORMAT_FILE
 
-    assert FORMAT == 4
+    assert FORMAT == 5
     source = load_config(sample_index).path("index.path")
     copy = tmp_path / "index"
     shutil.copytree(source, copy)
     store = IndexStore(copy)
     label = copy / store.current() / FORMAT_FILE
-    assert label.read_text().strip() == "4"
-    label.write_text("3\n")
-    assert store.open().doc_count() > 0
-    label.write_text("5\n")
-    with pytest.raises(IndexOutdated, match=r"format 5, this version reads format 3 or 4: run `python -m index build`"):
+    assert label.read_text().strip() == "5"
+    for older in ("3", "4"):
+        label.write_text(f"{older}\n")
+        assert store.open().doc_count() > 0
+    label.write_text("6\n")
+    with pytest.raises(
+        IndexOutdated, match=r"format 6, this version reads format 3, 4 or 5: run `python -m index build`"
+    ):
         store.open()
