@@ -103,7 +103,6 @@ STEPS = [
     (2, "reading posting lists (every step above)", "search/postings.py", "read_postings"),
     (2, "gathering positions (every step above)", "search/segments.py", "term_keys|phrase_ends_of"),
     (1, "ordering the matches for the page (Ranking.first)", "search/ranking.py", "first"),
-    (2, "deferred terms' BM25F where they can reach the page (MaxScore)", "search/pruning.py", "complete"),
     (1, "titles and snippets of the page's hits", "search/searcher.py", "_hit"),
     (1, "facets", "search/searcher.py", "_facets"),
 ]

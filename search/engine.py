@@ -52,8 +52,7 @@ score, however strong, crosses a rule:
    there the weights swap (``LONG_FOLDED_EXACT``): the syllables as typed count whole, their
    folded forms half, which still finds a variant spelling or a typo (*chuẩn đoán*) but no
    longer lets *lưỡi* (tongue) answer a question about *lười* (lazy).
-   A term in more than ``DEFER_SHARE`` of the articles is scored only where it can
-   change the page asked for (MaxScore, :mod:`search.pruning`).  A question's question
+   A question's question
    words (*gì*, *như thế nào*: :mod:`search.interrogatives`) match but score nothing.
 
 Scores are dense ``float32`` arrays over the index's documents; a term's BM25F is
@@ -78,17 +77,14 @@ from index.analysis import fold, has_diacritics, segment_words
 from search.deadline import NONE, Deadline
 from search.impacts import quantize, scale
 from search.interrogatives import asking
-from search.pruning import Deferred, DeferredTerm, upper_bound
 from search.query import FIELDS, Clause, ParsedQuery
-from search.segments import POSITION_BITS, IndexView, lookup
+from search.segments import POSITION_BITS, IndexView
 from search.snippets import Terms, prepare
 from search.variants import other_spelling, spellings
 
 COMMON_SHARE = 0.2  # a long query's syllables in more articles than this are not marked
 EXACT_COMMON_SHARE = 0.5  # a long query's syllables in more articles than this: exactness from folded lists
 DENSE_SHARE = 0.25  # a term's BM25F is kept for every article when in more than this share
-DEFER_SHARE = 0.02  # a term in more than this share of the articles is scored by MaxScore (search.pruning)
-GATHER_SHARE = 1 / 16  # completing more than this share of a deferred term's articles: scored whole
 # The weights of a syllable's folded and exact BM25F (see the module's docstring, 5.): in a long
 # query typed with diacritics, which no rule orders by exactness, the form typed weighs most.
 FOLDED_EXACT = (1.0, 0.5)
@@ -155,7 +151,6 @@ class Evaluation:
     relaxed: bool = False  # not every word could be required
     terms: Terms = field(default_factory=lambda: prepare({}))  # what to mark in the text: see highlight_terms()
     title_terms: Terms = field(default_factory=lambda: prepare({}))  # and in the title
-    deferred: Deferred | None = None  # terms whose BM25F is not yet in every score (search.pruning)
 
 
 @dataclass
@@ -192,7 +187,6 @@ class Evaluator:
         weights: Weights,
         deadline: Deadline = NONE,
         prefix_terms: int = 40,
-        prune: bool = True,
     ):
         self.view = view
         self.w = weights
@@ -202,8 +196,6 @@ class Evaluator:
         self._scope: np.ndarray | None = None  # while ranking: the matched documents
         self._memo: dict[tuple, np.ndarray] = {}  # per query: presence masks
         self._prefixes = 1  # prefix clauses of the query being evaluated
-        self.prune = prune  # defer common terms' BM25F (MaxScore); False: score every term everywhere
-        self._deferred: Deferred | None = None  # of the query being evaluated
         self._asks: set[int] = set()  # of the question being evaluated: its question words' positions
         self._asking: set[int] = set()  # and their clauses' ids (search.interrogatives)
         self._folded, self._exact = FOLDED_EXACT  # of the query being evaluated
@@ -229,14 +221,12 @@ class Evaluator:
         scores: np.ndarray,
         weight: float = 1.0,
         mask: np.ndarray | None = None,
-        defer: bool = False,
     ) -> float:
         """Add ``weight`` x BM25F of *text* over weighted *fields* to *scores*; returns its idf.
 
         True BM25F: each field's frequency is length-normalised and weighted, the
         sum is saturated once, so a common word found in the title, the lead and
-        the body is not counted three times over.  *defer*: *scores* are the query's, and a
-        common term may be left to :class:`search.pruning.Deferred` (its *mask* set all the same).
+        the body is not counted three times over.  *mask*: set where the term is.
         """
         self.deadline.check()
         if weight == 0.0:  # where it is, no score (a question word)
@@ -245,10 +235,6 @@ class Evaluator:
             return 0.0
         key = (text, tuple(fields), self.w.k1, self.w.b)
         found = self.view.contributions.get(key)
-        if found is None and defer and self._deferred is not None:
-            idf = self._defer(text, fields, weight, mask)
-            if idf is not None:
-                return idf
         if found is None:
             found = self._contribution(text, fields)
             self.view.contributions.put(key, found)
@@ -324,27 +310,6 @@ class Evaluator:
             return dense, np.array([idf])
         return docs, levels, np.array([idf])
 
-    def _defer(
-        self, text: str, fields: list[tuple[str, float]], weight: float, mask: np.ndarray | None
-    ) -> float | None:
-        """Leave a common term's BM25F to MaxScore: mark where it is, and its bound; its idf, or
-        None for a term in too few articles to be worth it."""
-        impact = self._impacts.get(tuple(fields))
-        if impact is not None:
-            lists = [self.view.term_docs(impact, text)[0]]
-        else:
-            lists = [self.view.term_docs(name, text)[0] for name, field_weight in fields if field_weight]
-        if max((docs.size for docs in lists), default=0) <= DEFER_SHARE * self.size:
-            return None
-        present = self._holding(text, fields)
-        held = int(np.count_nonzero(present))
-        idf = self._idf(held)
-        assert self._deferred is not None
-        self._deferred.add(DeferredTerm(text, tuple(fields), weight, held, idf, upper_bound(weight, idf, self.w.k1)))
-        if mask is not None:
-            mask |= present
-        return idf
-
     def _holding(self, text: str, fields: list[tuple[str, float]]) -> np.ndarray:
         """Boolean mask of the documents holding *text* in any weighted field of *fields*."""
         present = np.zeros(self.size, dtype=bool)
@@ -356,38 +321,6 @@ class Evaluator:
             if field_weight:
                 self.view.mark(present, name, text)
         return present
-
-    def _gather(self, term: DeferredTerm, docs: np.ndarray) -> np.ndarray:
-        """The BM25F of a deferred *term* in each of *docs* (ascending), as :meth:`_contribution`
-        would give it."""
-        # As the lists' int32: searchsorted of int64 numbers in an int32 list copies the whole
-        # list to int64 first, each call (16 against 4 us for 200 numbers in a 90,000 list).
-        docs = docs.astype(np.int32, copy=False)
-        key = (term.text, term.fields, self.w.k1, self.w.b)
-        found = self.view.contributions.get(key)
-        if found is None and docs.size > GATHER_SHARE * term.held:
-            found = self._contribution(term.text, list(term.fields))
-            self.view.contributions.put(key, found)
-        if found is not None:
-            if len(found) == 2:
-                return scale(found[0].take(docs), float(found[1][0]), self.w.k1)
-            return scale(_at(found[0], found[1], docs), float(found[2][0]), self.w.k1)
-        b, k1 = self.w.b, self.w.k1
-        impact = self._impacts.get(term.fields)
-        if impact is not None:
-            listed, levels = self.view.term_docs(impact, term.text)
-            at, found = lookup(listed, docs)
-            gathered = np.zeros(docs.size, dtype=np.uint8)
-            gathered[found] = levels[at[found]]
-            return scale(gathered, term.idf, k1)
-        pseudo = np.zeros(docs.size, dtype=np.float32)
-        for name, field_weight in term.fields:
-            if field_weight:
-                listed, freqs = self.view.term_docs(name, term.text)
-                at, found = lookup(listed, docs)
-                norm = self.view.norms(name, b).take(docs[found])
-                pseudo[found] += field_weight * (freqs[at[found]] / norm).astype(np.float32)
-        return scale(quantize(term.idf * pseudo * (k1 + 1.0) / (pseudo + k1), term.idf, k1), term.idf, k1)
 
     def _weighted(self, names, suffix: str = "") -> list[tuple[str, float]]:
         return [(f"{name}{suffix}", self.w.fields[name]) for name in names]
@@ -467,19 +400,17 @@ class Evaluator:
             expansions = self.view.expand_prefix([f"{name}_f" for name in fields], folded, share)
             weight = 1.0 / max(1, len(expansions)) ** 0.5
             for term in expansions:
-                self.bm25f(term, self._weighted(fields, "_f"), scratch, weight, mask, defer=scores is not None)
+                self.bm25f(term, self._weighted(fields, "_f"), scratch, weight, mask)
             return mask
         if len(syllables) == 1:
             syllable = syllables[0]
             asked = id(clause) in self._asking
             if exact_accents:
                 weight = 0.0 if asked else 1.0
-                self.bm25f(syllable, self._weighted(fields), scratch, weight, mask, defer=scores is not None)
+                self.bm25f(syllable, self._weighted(fields), scratch, weight, mask)
             else:
                 weight = 0.0 if asked else self._folded
-                self.bm25f(
-                    fold(syllable), self._weighted(fields, "_f"), scratch, weight, mask, defer=scores is not None
-                )
+                self.bm25f(fold(syllable), self._weighted(fields, "_f"), scratch, weight, mask)
             return mask
         # Several syllables: they must stand side by side within one field.  Scored
         # as BM25F of the phrase taken as one term (its own frequency and idf).
@@ -511,9 +442,7 @@ class Evaluator:
         try:
             return self._evaluate(query, filters, reading)
         finally:
-            # The evaluation's Deferred refers to this evaluator (to complete scores): a reference
-            # back would make a cycle, and kept hundreds of score arrays until the collector ran.
-            self._deferred, self._asks, self._asking = None, set(), set()
+            self._asks, self._asking = set(), set()
 
     def _evaluate(self, query: ParsedQuery, filters: np.ndarray | None, reading: list[str] | None) -> Evaluation:
         allowed = self.view.live.copy()
@@ -528,10 +457,6 @@ class Evaluator:
         self._asks = _asking(query, reading) if long_query else set()
         self._folded, self._exact = LONG_FOLDED_EXACT if long_query and query.accented else FOLDED_EXACT
         self._asking = {id(clause) for clause, at in _word_clauses(query) if at in self._asks}
-        # A short query's order is by ranking rules first, which leave few articles in the first
-        # tiers; a question's is by score alone, over a dozen common terms whose bounds together
-        # exceed the tenth best score: MaxScore could skip nothing there (search/pruning.py).
-        self._deferred = Deferred(scores, self._gather) if self.prune and not long_query else None
         if query.is_empty:
             return Evaluation(matched=allowed, scores=scores)
 
@@ -612,7 +537,6 @@ class Evaluator:
             scores=scores,
             tiers=tiers,
             relaxed=relaxed,
-            deferred=self._deferred,
             # Prepared here, once for every hit of every page of this evaluation.
             terms=prepare(highlight_terms(query, reading, skip=common)),
             title_terms=prepare(highlight_terms(query, reading, "title", skip=common)),
@@ -697,7 +621,7 @@ class Evaluator:
             # In the query's order, not a set's: float32 sums taken in another order differ in
             # their last bits, and a set's order changes from one process to the next.
             for word in dict.fromkeys(w for w in words if "_" in w and not set(w.lower().split("_")) <= asked):
-                self.bm25f(word, self._weighted(WORD_FIELDS, "_w"), scores, self.w.words, defer=True)
+                self.bm25f(word, self._weighted(WORD_FIELDS, "_w"), scores, self.w.words)
 
     # --- the ranking rules, one step each (RULE_STEPS gives their order) ------------------------
 
@@ -803,12 +727,12 @@ class Evaluator:
             weight = 0.0 if at in asks else self._exact  # exact diacritics also score (FOLDED_EXACT)
             present = np.zeros(self.size, dtype=bool)
             if syllable in folded:
-                self.bm25f(fold(syllable), self._weighted(fields, "_f"), scores, weight, present, defer=True)
+                self.bm25f(fold(syllable), self._weighted(fields, "_f"), scores, weight, present)
                 continue
-            self.bm25f(syllable, self._weighted(fields), scores, weight, present, defer=True)
+            self.bm25f(syllable, self._weighted(fields), scores, weight, present)
             twin = other_spelling(syllable)  # lý / lí: either spelling is exact
             if twin is not None:
-                self.bm25f(twin, self._weighted(fields), scores, weight, present, defer=True)
+                self.bm25f(twin, self._weighted(fields), scores, weight, present)
             everywhere &= present
         return everywhere
 
@@ -866,14 +790,6 @@ def highlight_terms(
     if reading:
         accented.update(s for s in reading if has_diacritics(s))
     return {"accented": accented, "folded": folded, "prefixes": prefixes, "phrases": phrases}
-
-
-def _at(listed: np.ndarray, values: np.ndarray, docs: np.ndarray) -> np.ndarray:
-    """*values* (one per document of the sorted *listed*) of each of *docs*, 0 where not listed."""
-    at, found = lookup(listed, docs)
-    picked = np.zeros(docs.size, dtype=np.float32)
-    picked[found] = values[at[found]]
-    return picked
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

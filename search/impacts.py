@@ -14,10 +14,10 @@ Moffat, *Vector-space ranking with effective early termination*, SIGIR 2001; Cra
 *A comparison of document-at-a-time and score-at-a-time query evaluation*, WSDM 2017, found 8
 bits lose nothing measurable; Lucene keeps its length norms in one byte, as Whoosh does): the
 same budget holds four times as many terms.  The step is fixed by the term's bound
-``idf x (k1 + 1)`` (:func:`search.pruning.upper_bound`), not by the scores seen, so every
-path to a term's score in an article (the whole list, or MaxScore completing a few articles)
-rounds it alike (one step apart at most, where float32 sums taken in another order fall on
-either side of a half step), and a quantised score never exceeds the bound MaxScore prunes by.
+``idf x (k1 + 1)`` (a term's BM25F never exceeds it, however often it appears), not by the
+scores seen, so every path to a term's score in an article rounds it alike: remembered or not,
+computed from the field lists or read from the index's impact views (one step apart at most,
+where float32 sums taken in another order fall on either side of a half step).
 
 Rounding moves a term's score by at most half a step: 0.2 % of its bound.  An article that
 holds the term keeps at least one step (a score under half a step is raised to it), so "holds
