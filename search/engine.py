@@ -203,7 +203,7 @@ class Evaluator:
         # when indexing, where the index's ranking settings are these.
         params = view.impact_params
         self._impacts: dict[tuple, str] = (
-            {tuple(self._weighted(FIELDS, "_f")): "impact_f", tuple(self._weighted(FIELDS)): "impact"}
+            {_weighing(self._weighted(FIELDS, "_f")): "impact_f", _weighing(self._weighted(FIELDS)): "impact"}
             if params is not None and params.matches(weights.fields, weights.k1, weights.b)
             else {}
         )
@@ -262,7 +262,7 @@ class Evaluator:
         where absent, [idf])``: at most the memory of listing them, and one whole-array
         addition instead of a scattered one, 7 us against 45-140 us on 10,000 articles (a
         question's common words: là, có, được)."""
-        impact = self._impacts.get(tuple(fields))
+        impact = self._impacts.get(_weighing(fields))
         if impact is not None:
             return self._impact(impact, text)
         present = [(name, w) for name, w in fields if w and self.view.term_docs(name, text)[0].size]
@@ -313,7 +313,7 @@ class Evaluator:
     def _holding(self, text: str, fields: list[tuple[str, float]]) -> np.ndarray:
         """Boolean mask of the documents holding *text* in any weighted field of *fields*."""
         present = np.zeros(self.size, dtype=bool)
-        impact = self._impacts.get(tuple(fields))
+        impact = self._impacts.get(_weighing(fields))
         if impact is not None:  # one list holds every field's articles
             self.view.mark(present, impact, text)
             return present
@@ -790,6 +790,11 @@ def highlight_terms(
     if reading:
         accented.update(s for s in reading if has_diacritics(s))
     return {"accented": accented, "folded": folded, "prefixes": prefixes, "phrases": phrases}
+
+
+def _weighing(fields) -> tuple[tuple[str, float], ...]:
+    """The fields of a ``(name, weight)`` list that weigh: the key of an impact view."""
+    return tuple((name, weight) for name, weight in fields if weight)
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

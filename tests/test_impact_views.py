@@ -109,3 +109,40 @@ def test_rankings_with_impacts_are_those_from_the_field_lists(views, query):
         assert a.score == pytest.approx(b.score, rel=0.01, abs=0.02)
         if a.id != b.id:
             assert a.id in scored and scored[a.id] == pytest.approx(b.score, rel=0.01, abs=0.02), at
+
+
+def test_a_build_computes_the_impacts_with_the_config_s_ranking_settings(tmp_path):
+    """``python -m index build`` computes the impacts with the config's weights (a field weighing
+    nothing left out), and a search with those settings reads them: the same scores as from
+    the field lists.  A search with other settings scores from the field lists."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from index.settings import load_config
+    from search.engine import Evaluator, Weights
+    from search.query import FIELDS
+    from search.searcher import Searcher
+    from tests.conftest import write_config
+
+    root = Path(__file__).resolve().parent.parent
+    path = write_config(
+        tmp_path,
+        index={"path": str(tmp_path / "index"), "sources": [str(root / "data" / "sample")], "procs": 1},
+        search={"title_weight": 2.5, "author_weight": 0.0},
+    )
+    subprocess.run([sys.executable, "-m", "index", "build", "--config", str(path), "--quiet"], check=True, cwd=root)
+    config = load_config(path)
+    view = Searcher(config)._refresh()
+    assert dict(view.impact_params.weights) == {**dict(view.impact_params.weights), "title": 2.5, "author": 0.0}
+    fast = Evaluator(view, Weights.from_config(config))
+    assert set(fast._impacts.values()) == {"impact", "impact_f"}
+    other = Evaluator(view, Weights.from_config(config.with_overrides(search__title_weight=3.0)))
+    assert not other._impacts
+    slow = Evaluator(view, Weights.from_config(config))
+    slow._impacts = {}  # as a search of an index without impact views
+    every = fast._weighted(FIELDS, "_f")
+    for text in ("dan", "ha", "noi", "cua", "kheo"):
+        from_impacts, from_lists = (_dense(e, e._contribution(text, every)) for e in (fast, slow))
+        assert from_impacts[0].any(), text
+        assert np.abs(from_impacts[0].astype(int) - from_lists[0].astype(int)).max() <= 1, text
