@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 
 from whoosh import fields
@@ -122,7 +122,7 @@ class ImpactField(fields.FieldType):
         self.params = params
         self.folded = folded
 
-    def index(self, value, **kwargs) -> Iterator[tuple[bytes, int, int, bytes]]:
+    def index(self, value, **kwargs) -> Generator[tuple[bytes, int, float | int, bytes], None, None]:
         for term, found in sorted(impacts(value, self.params, self.folded).items()):
             yield term.encode("utf-8"), found, found, b""
 
