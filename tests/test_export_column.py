@@ -32,7 +32,7 @@ def test_an_index_built_without_the_column_exports_and_takes_writes(tmp_path, mo
     config = load_config(write_config(tmp_path, index={"path": str(tmp_path / "index"), "procs": 1}))
     old_schema = schema_module.build_schema()
     old_schema.remove("export")
-    monkeypatch.setattr(store_module, "build_schema", lambda: old_schema)
+    monkeypatch.setattr(store_module, "build_schema", lambda impacts=None: old_schema)
     monkeypatch.setattr(
         build_module,
         "to_document",
