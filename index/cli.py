@@ -152,6 +152,7 @@ def cmd_build(args, config: Config, store) -> int:
 def _rebuild_from_database(args, config: Config, store, changelog) -> int:
     from index.changelog import DatabaseUnavailable
     from index.follower import rebuild
+    from index.impacts import ImpactParams
 
     if args.sources:
         print(
@@ -169,6 +170,7 @@ def _rebuild_from_database(args, config: Config, store, changelog) -> int:
             keep=config["index.keep_generations"],
             write_timeout=config["index.write_timeout"],
             batch=config["cluster.batch"],
+            impacts=ImpactParams.from_config(config),
         )
     except DatabaseUnavailable as exc:
         raise ClusterError(f"{exc}; the live index is unchanged") from None

@@ -49,6 +49,7 @@ import psycopg
 
 from index.article import Article
 from index.changelog import CHANNEL, ChangeLog, DatabaseUnavailable, connect
+from index.impacts import ImpactParams
 from index.schema import to_document
 from index.store import IndexStore, open_build_writer, open_writer
 from index.writer import apply_batches, apply_log
@@ -241,14 +242,17 @@ def rebuild(
     keep: int = 2,
     write_timeout: float = 30.0,
     batch: int = 500,
+    impacts: ImpactParams | None = None,
 ) -> RebuildReport:
-    """A new generation from the ``articles`` table, brought up to the log's head, then made live."""
+    """A new generation from the ``articles`` table, brought up to the log's head, then made live.
+    *impacts*: the ranking settings its impact views are computed with (index/impacts.py), with
+    the declared average lengths (the table's rows are read once, as they stream)."""
     from index.build import helpers_die_with_the_build
 
     started = time.perf_counter()
     report = RebuildReport()
     with store.build_lock(), helpers_die_with_the_build():
-        name, ix = store.new_generation()
+        name, ix = store.new_generation(impacts)
         report.generation = name
         try:
             report.read_at, count, rows = changelog.articles()
