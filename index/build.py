@@ -85,7 +85,7 @@ def build(
     total = count_records(files)
     report.input_bytes = sum(f.stat().st_size for f in files)
     # A first look at a sample of the articles, for the impact views' average lengths: a build
-    # of 100,000 articles reads them in about 30 s more (BENCHMARKS.md, issue 16's twenty-second round).
+    # of 100,000 articles reads them in about 25 s more (BENCHMARKS.md, issue 16's twenty-second round).
     articles = (item for _, item in read_with_origins(files, portal_source) if not isinstance(item, Problem))
     params = replace(impacts or ImpactParams.default(), averages=tuple(average_lengths(articles, total).items()))
     with store.build_lock(), helpers_die_with_the_build():

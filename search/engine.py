@@ -52,8 +52,8 @@ score, however strong, crosses a rule:
    there the weights swap (``LONG_FOLDED_EXACT``): the syllables as typed count whole, their
    folded forms half, which still finds a variant spelling or a typo (*chuẩn đoán*) but no
    longer lets *lưỡi* (tongue) answer a question about *lười* (lazy).
-   A question's question
-   words (*gì*, *như thế nào*: :mod:`search.interrogatives`) match but score nothing.
+   A question's question words (*gì*, *như thế nào*: :mod:`search.interrogatives`) match
+   but score nothing.
 
 Scores are dense ``float32`` arrays over the index's documents; a term's BM25F is
 kept, and added, in bytes (:mod:`search.impacts`), read ready from the index's impact views
@@ -298,7 +298,8 @@ class Evaluator:
 
     def _impact(self, impact: str, text: str) -> tuple[np.ndarray, ...]:
         """:meth:`_contribution` from the index's *impact* view: the term's one list, its
-        weights the impacts (the same steps as search/impacts.py's), the idf multiplied in."""
+        weights the impacts (the steps of search/impacts.py), its length the idf's document
+        frequency (articles holding the term in any weighted field, as the field lists give it)."""
         docs, levels = self.view.term_docs(impact, text)
         if not docs.size:
             return _NO_DOCS32, _NO_IMPACTS, np.zeros(1)
