@@ -26,6 +26,7 @@ index's scores from the field lists as before, with the same results as before t
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
@@ -101,14 +102,16 @@ def impacts(texts: tuple[tuple[str, str], ...], params: ImpactParams, folded: bo
     return {term: level(value, params.k1) for term, value in pseudo.items()}
 
 
-_last: list = [None, {}]  # the texts split last, and their syllables: both views of one article
+_last = threading.local()  # per thread: the texts split last, and their syllables
 
 
 def _syllables(texts: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
-    """The accented syllables of each text, split once for an article's two impact views."""
-    if _last[0] is not texts:
-        _last[0], _last[1] = texts, {name: syllables(text) for name, text in texts if text}
-    return _last[1]
+    """The accented syllables of each text, split once for an article's two impact views (Whoosh
+    indexes them one after the other, given the same tuple)."""
+    found = getattr(_last, "split", None)
+    if found is None or found[0] is not texts:
+        found = _last.split = (texts, {name: syllables(text) for name, text in texts if text})
+    return found[1]
 
 
 class ImpactField(fields.FieldType):

@@ -146,3 +146,32 @@ def test_a_build_computes_the_impacts_with_the_config_s_ranking_settings(tmp_pat
         from_impacts, from_lists = (_dense(e, e._contribution(text, every)) for e in (fast, slow))
         assert from_impacts[0].any(), text
         assert np.abs(from_impacts[0].astype(int) - from_lists[0].astype(int)).max() <= 1, text
+
+
+def test_an_article_written_later_is_scored_from_its_own_segment_s_impacts(tmp_path):
+    """A write adds a segment whose impact views the index's settings compute: a search reads
+    the term's list from both segments, and scores the new article as the field lists do."""
+    from index.article import Article
+    from index.build import build
+    from index.settings import load_config
+    from index.store import IndexStore
+    from index.writer import upsert_entry, write
+    from search.searcher import Searcher
+    from tests.conftest import ROOT, write_config
+
+    path = write_config(tmp_path, index={"path": str(tmp_path / "index"), "procs": 1})
+    config = load_config(path).with_overrides(search__result_cache=0, search__shared_result_cache=0)
+    store = IndexStore(config.path("index.path"))
+    build(store, [ROOT / "data" / "sample"], procs=1, progress=False)
+    body = "Người dân phường Zqimpact góp ý dân vận khéo. " * 3
+    write(store, [upsert_entry(Article(id="later-1", title="Dân vận khéo ở Zqimpact", body=body))])
+    fast, slow = Searcher(config), Searcher(config)
+    assert len(fast._refresh().leaves) == 2
+    slow._refresh().impact_params = None  # as an index built without them
+    for query in ("zqimpact", "dân vận zqimpact", "dan van"):
+        results = [searcher.search(query, per_page=30) for searcher in (fast, slow)]
+        assert results[0].total == results[1].total > 0, query
+        scored = {h.id: h.score for h in results[1].hits}
+        assert "later-1" in scored, query
+        for hit in results[0].hits:
+            assert hit.score == pytest.approx(scored[hit.id], rel=0.01, abs=0.02), (query, hit.id)
