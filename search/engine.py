@@ -274,12 +274,7 @@ class Evaluator:
             hit, tf = self.view.term_tf(name, text, self.w.b)
             tf = tf * field_weight
             idf = self._idf(int(hit.size))
-            impacts = quantize(idf * tf * (k1 + 1.0) / (tf + k1), idf, k1)
-            if hit.size <= DENSE_SHARE * self.size:
-                return hit, impacts, np.array([idf])
-            dense = np.zeros(self.size, dtype=np.uint8)
-            dense[hit] = impacts
-            return dense, np.array([idf])
+            return self._kept(hit, quantize(idf * tf * (k1 + 1.0) / (tf + k1), idf, k1), idf)
         pseudo = np.zeros(self.size, dtype=np.float32)
         for name, field_weight in present:
             self.view.add_tf(pseudo, name, text, self.w.b, field_weight)
@@ -303,13 +298,16 @@ class Evaluator:
         docs, levels = self.view.term_docs(impact, text)
         if not docs.size:
             return _NO_DOCS32, _NO_IMPACTS, np.zeros(1)
-        idf = self._idf(int(docs.size))
-        levels = levels.astype(np.uint8, copy=False)
-        if docs.size > DENSE_SHARE * self.size:
-            dense = np.zeros(self.size, dtype=np.uint8)
-            dense[docs.astype(np.intp)] = levels
-            return dense, np.array([idf])
-        return docs, levels, np.array([idf])
+        return self._kept(docs, levels.astype(np.uint8, copy=False), self._idf(int(docs.size)))
+
+    def _kept(self, docs: np.ndarray, impacts: np.ndarray, idf: float) -> tuple[np.ndarray, ...]:
+        """A term's scores as :meth:`_contribution` keeps them: listed, or over
+        :data:`DENSE_SHARE` of the documents an impact for every document (0 where absent)."""
+        if docs.size <= DENSE_SHARE * self.size:
+            return docs, impacts, np.array([idf])
+        dense = np.zeros(self.size, dtype=np.uint8)
+        dense[docs.astype(np.intp)] = impacts
+        return dense, np.array([idf])
 
     def _holding(self, text: str, fields: list[tuple[str, float]]) -> np.ndarray:
         """Boolean mask of the documents holding *text* in any weighted field of *fields*."""
