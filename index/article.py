@@ -19,6 +19,7 @@ LOCAL_TZ = timezone(timedelta(hours=7))
 _ID_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f/\\?#%\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _ID_RESERVED = (".", "..")  # path segments: /articles/.. is not this article's page
 MAX_ID_CHARS = 200
+TEXT_FIELDS = ("title", "summary", "body", "captions", "author")  # the texts an article is searched by
 
 
 class InvalidArticle(ValueError):
@@ -47,6 +48,16 @@ class Article:
         if self.date_only:
             return self.published.date().isoformat()
         return self.published.strftime("%Y-%m-%dT%H:%M") + "+07:00"
+
+    def texts(self) -> dict[str, str]:
+        """Each of :data:`TEXT_FIELDS` as the index holds it (captions one a line)."""
+        return {
+            "title": self.title,
+            "summary": self.summary,
+            "body": self.body,
+            "captions": "\n".join(self.captions),
+            "author": self.author,
+        }
 
     def to_json(self) -> dict:
         """The record in the JSON Lines shape that :meth:`from_json` reads back."""

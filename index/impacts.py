@@ -35,10 +35,10 @@ from whoosh import fields
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from index.analysis import fold, syllables
+from index.article import TEXT_FIELDS, Article
 from index.formats import Counts
 
 LEVELS = 255  # steps of a term's bound: one byte (search/impacts.py reads them so)
-IMPACT_FIELDS = ("title", "summary", "body", "captions", "author")  # the text fields BM25F weighs
 # Average lengths in syllables of 100,000 articles of the test corpus, for an index created
 # without a build's measurement (a write into an empty store, a cluster node's replay).
 DEFAULT_AVERAGES = {"title": 12.9, "summary": 34.2, "body": 504.8, "captions": 16.5, "author": 0.04}
@@ -49,19 +49,20 @@ SAMPLE = 2000  # articles a build measures the average lengths on
 class ImpactParams:
     """What an impact depends on besides the article: fixed when the index is created."""
 
-    weights: tuple[tuple[str, float], ...]  # (field, weight) in IMPACT_FIELDS' order
+    weights: tuple[tuple[str, float], ...]  # (field, weight) in TEXT_FIELDS' order
     k1: float
     b: float
     averages: tuple[tuple[str, float], ...]  # (field, average length in syllables)
 
     @classmethod
-    def from_config(cls, config, averages: dict[str, float] | None = None) -> ImpactParams:
-        found = averages or DEFAULT_AVERAGES
+    def from_config(cls, config) -> ImpactParams:
+        """The ranking settings of *config*, with the declared average lengths (a build
+        replaces them with its own measurement)."""
         return cls(
-            weights=tuple((name, float(config[f"search.{name}_weight"])) for name in IMPACT_FIELDS),
+            weights=tuple((name, float(config[f"search.{name}_weight"])) for name in TEXT_FIELDS),
             k1=float(config["search.bm25_k1"]),
             b=float(config["search.bm25_b"]),
-            averages=tuple((name, float(found.get(name, DEFAULT_AVERAGES[name]))) for name in IMPACT_FIELDS),
+            averages=tuple(DEFAULT_AVERAGES.items()),
         )
 
     @classmethod
@@ -133,9 +134,9 @@ class ImpactField(fields.FieldType):
         return type(self) is type(other) and self.params == other.params and self.folded == other.folded
 
 
-def average_lengths(articles: Iterable, total: int) -> dict[str, float]:
+def average_lengths(articles: Iterable[Article], total: int) -> dict[str, float]:
     """Average length in syllables of each text field over about :data:`SAMPLE` of *articles*
-    (:class:`index.article.Article`, *total* of them), evenly spread."""
+    (*total* of them), evenly spread."""
     every = max(1, math.ceil(total / SAMPLE))
     sums: Counter[str] = Counter()
     seen = 0
@@ -143,18 +144,7 @@ def average_lengths(articles: Iterable, total: int) -> dict[str, float]:
         if number % every:
             continue
         seen += 1
-        for name, text in article_texts(article).items():
+        for name, text in article.texts().items():
             if text:
                 sums[name] += len(syllables(text))
-    return {name: sums[name] / seen for name in IMPACT_FIELDS} if seen else dict(DEFAULT_AVERAGES)
-
-
-def article_texts(article) -> dict[str, str]:
-    """The texts of *article* as the index's text fields hold them."""
-    return {
-        "title": article.title,
-        "summary": article.summary,
-        "body": article.body,
-        "captions": "\n".join(article.captions),
-        "author": article.author,
-    }
+    return {name: sums[name] / seen for name in TEXT_FIELDS} if seen else dict(DEFAULT_AVERAGES)

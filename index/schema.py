@@ -44,11 +44,10 @@ from index.analysis import (
     pairs_analyzer,
     words_analyzer,
 )
-from index.article import Article
+from index.article import TEXT_FIELDS, Article
 from index.formats import Counts, VarintPositions
-from index.impacts import ImpactField, ImpactParams, article_texts
+from index.impacts import ImpactField, ImpactParams
 
-TEXT_FIELDS = ("title", "summary", "body", "captions", "author")
 UNDATED = "undated"
 
 
@@ -139,7 +138,7 @@ def to_document(article: Article, origin: str = "") -> dict:
         doc["day"] = f"{article.published:%Y-%m-%d}"
     else:
         doc["year"] = UNDATED
-    texts = article_texts(article)
+    texts = article.texts()
     if any(texts.values()):
         doc["impact"] = doc["impact_f"] = tuple(texts.items())  # one object: split once for both
     for name, text in texts.items():
