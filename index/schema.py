@@ -10,10 +10,12 @@ Every text field (title, summary, body, captions, author) is indexed several way
   comma or a line (``index.analysis.BreakTokenizer``), so an exact phrase never
   matches across one.  An index without these views matches as before;
 * ``<field>_p``  pairs of frequent folded syllables side by side (``dan van``),
-  frequencies only (``index.analysis.PairFilter``; not for bylines): the ranking's
-  phrase of two such syllables is one short list, and a longer phrase is looked for
-  only in the articles holding its pairs.  An index without these views finds
-  phrases from positions alone, with the same results.
+  each at its second syllable's position (``index.analysis.PairFilter``; not for
+  bylines), as Elasticsearch's ``index_phrases``: the ranking's phrase of two such
+  syllables is one short list, and a longer phrase is chained from its pairs'
+  positions instead of its syllables' long lists.  An index without these views
+  finds phrases from the syllables' positions alone, with the same results (format
+  4 and 5 pair views hold no positions: there they only narrow the articles looked in).
 
 Facet and filter keys are precomputed at index time, because computing them at
 query time over every match is what makes Whoosh facets slow: ``year``
@@ -96,7 +98,7 @@ def build_schema(impacts: ImpactParams | None = None) -> fields.Schema:
         schema.add(f"{name}_b", SyllableField(breaks))
         if name != "author":  # a byline is a name, not words
             schema.add(f"{name}_w", WordsField(words))
-            schema.add(f"{name}_p", WordsField(pairs))
+            schema.add(f"{name}_p", SyllableField(pairs))
     params = impacts or ImpactParams.default()
     schema.add("impact", ImpactField(params, folded=False))
     schema.add("impact_f", ImpactField(params, folded=True))

@@ -23,14 +23,18 @@ schema names ``index.analysis.PairFilter``): it refuses it with its message to r
 fields in a byte an article.  Formats 3 and 4 are still read: without impact views a search scores
 from the field lists, as before.  The code before cannot open a generation with them (its schema
 names ``index.impacts.ImpactField``) and refuses it with its message to rebuild.
+6: the pair views keep positions (each pair at its second syllable's), so a phrase of three
+syllables or more is chained from its pairs' lists.  Formats 3 to 5 are still read: their pair
+views, without positions, narrow the articles a phrase is looked for in, as before.  The code
+before refuses a format-6 generation by its number.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-FORMAT = 5
-READABLE = (3, 4, 5)  # formats this version opens (see the history above)
+FORMAT = 6
+READABLE = (3, 4, 5, 6)  # formats this version opens (see the history above)
 READS = ", ".join(str(v) for v in READABLE[:-1]) + f" or {READABLE[-1]}"  # as messages name them
 FORMAT_FILE = "FORMAT"
 

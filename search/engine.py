@@ -345,7 +345,8 @@ class Evaluator:
         """:meth:`phrase_counts` through the pair view (``<field>_p``: each frequent folded
         syllable with the next): a phrase of two is its pair's list, and a longer one is
         walked only in the articles holding its frequent pairs.  None where the view holds
-        none of the phrase's pairs."""
+        none of the phrase's pairs, and for a longer phrase where the pair view keeps
+        positions: :meth:`IndexView.phrase_ends` chains it from its pairs' lists."""
         if not field.endswith("_f"):
             return None
         view, held = self.view.phrase_pairs(field, terms)
@@ -356,6 +357,8 @@ class Evaluator:
             docs, counts = self.view.term_docs(view, pairs[0])
             keep = candidates.take(docs)
             return docs[keep].astype(np.int64), counts[keep].astype(np.int64)
+        if self.view.pair_positions:  # chained from the pairs' own positions (IndexView.pair_cover)
+            return None
         among = candidates.copy()
         for pair in dict.fromkeys(pairs):
             among &= self._present(view, pair)

@@ -187,7 +187,9 @@ class Occurrences:
         (:meth:`IndexView.phrase_ends_of`): a common syllable has millions of positions in the
         bodies of 100,000 articles, and decoding them all took most of a restoration's time.
         Where an accented syllable is in a pair, more articles hold the folded pair than the
-        accented syllable: the pair only narrows, and the phrase found is the same."""
+        accented syllable: the pair only narrows, and the phrase found is the same.  A phrase
+        folded throughout is chained from its pairs' own lists where the pair view keeps
+        positions (index format 6, :meth:`IndexView.pair_cover`)."""
         if not terms:
             return _EMPTY
         if len(terms) < 2 or not all(field.startswith("body") for field, _ in terms):
@@ -195,8 +197,12 @@ class Occurrences:
         memo = tuple(terms)
         found = self._phrases.get(memo)
         if found is None:
-            view, pairs = self.view.phrase_pairs("body_f", [fold(term) for _, term in terms])
-            ends = self.view.phrase_ends_of(terms, self.view.live, [(view, pair) for _, pair in pairs])
+            if self.view.pair_positions and all(field == "body_f" for field, _ in terms):
+                # Folded throughout: chained from the pairs' positions (IndexView.pair_cover).
+                ends = self.view.phrase_ends("body_f", [term for _, term in terms], self.view.live)
+            else:
+                view, pairs = self.view.phrase_pairs("body_f", [fold(term) for _, term in terms])
+                ends = self.view.phrase_ends_of(terms, self.view.live, [(view, pair) for _, pair in pairs])
             found = self._phrases[memo] = ends - (len(terms) - 1)
         return found
 

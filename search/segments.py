@@ -97,6 +97,9 @@ class IndexView:
         self.live_count = int(self.live.sum())
         self.fields = frozenset(searcher.schema.names())  # an older index lacks some views (pairs)
         self.pair_syllables = indexed_pair_syllables(searcher.schema)  # whose pairs the pair views hold
+        # Pair views with positions (index format 6): a phrase is chained from its pairs' lists.
+        # Before, they hold documents only, and narrow where a phrase is looked for.
+        self.pair_positions = bool(self.pair_syllables) and searcher.schema["body_p"].format.supports("positions")
         # What the impact views were computed with (index/impacts.py); None: an index without them.
         self.impact_params = searcher.schema["impact_f"].params if "impact_f" in self.fields else None
         cache.forget({leaf.key for leaf in self.leaves})
@@ -226,11 +229,47 @@ class IndexView:
     def phrase_ends(self, field: str, terms: list[str], among: np.ndarray) -> np.ndarray:
         """Sorted keys (``doc << POSITION_BITS | position``) of the last syllable of each
         occurrence of *terms* side by side in *field*, in the documents of the boolean mask
-        *among* (:meth:`phrase_ends_of`)."""
+        *among* (:meth:`phrase_ends_of`); in a folded view, from its pairs' lists where the
+        pair view keeps positions (:meth:`pair_cover`)."""
+        cover = self.pair_cover(field, terms)
+        if cover:
+            return self.phrase_ends_of([request for _, request in cover], among, offsets=[at for at, _ in cover])
         return self.phrase_ends_of([(field, term) for term in terms], among)
 
+    def pair_cover(self, field: str, terms: list[str]) -> list[tuple[int, tuple[str, str]]]:
+        """The folded phrase *terms* of *field* (``body_f``) as lists of the pair view where it
+        keeps positions, each ``(offset, (view, term))`` (a pair at its second syllable's offset),
+        syllables' own lists only where no pair holds them: ``nguyen van phong`` is ``nguyen
+        van`` at 1 and ``van phong`` at 2.  A syllable's position is then known from any pair
+        holding it, and a pair's list is far shorter than a frequent syllable's (a name's first
+        syllable is in a third of the articles).  Empty: no pair of it is held (or the index's
+        pair views hold no positions)."""
+        if not self.pair_positions or not field.endswith("_f") or len(terms) < 2:
+            return []
+        view, held = self.phrase_pairs(field, terms)
+        if not held or view not in self.fields:
+            return []
+        pairs = dict(held)  # first syllable's offset -> the pair
+        cover: list[tuple[int, tuple[str, str]]] = []
+        at = 0
+        while at < len(terms):
+            if at in pairs:  # this syllable and the next
+                cover.append((at + 1, (view, pairs[at])))
+                at += 2
+            elif at - 1 in pairs:  # the previous one, already placed, and this one
+                cover.append((at, (view, pairs[at - 1])))
+                at += 1
+            else:
+                cover.append((at, (field, terms[at])))
+                at += 1
+        return cover
+
     def phrase_ends_of(
-        self, requests: list[tuple[str, str]], among: np.ndarray, narrowers: Sequence[tuple[str, str]] = ()
+        self,
+        requests: list[tuple[str, str]],
+        among: np.ndarray,
+        narrowers: Sequence[tuple[str, str]] = (),
+        offsets: Sequence[int] | None = None,
     ) -> np.ndarray:
         """:meth:`phrase_ends` of a phrase whose syllables are each ``(field, term)`` (views of
         one text field: ``body`` for a syllable with diacritics, ``body_f`` for one without).
@@ -243,7 +282,10 @@ class IndexView:
         over 90,000 postings for a common syllable on 100,000 articles).  Positions are then
         gathered in those documents alone, and chained.  *narrowers* are lists without
         positions the documents must be in too (the pair view's, :meth:`phrase_pairs`): short
-        where the syllables' are long, they lead a phrase looked for in every article."""
+        where the syllables' are long, they lead a phrase looked for in every article.
+        *offsets*: each request's place in the phrase, ascending (one after the other when
+        None); the keys returned are those of the last request's place."""
+        places = list(range(len(requests))) if offsets is None else list(offsets)
         distinct = list(dict.fromkeys(requests))
         parts = []
         for leaf in self.leaves:
@@ -267,12 +309,12 @@ class IndexView:
                 continue
             keys = None
             gathered: dict[tuple[str, str], np.ndarray] = {}  # a syllable the phrase repeats: once
-            for request in requests:
+            for number, request in enumerate(requests):
                 found = gathered.get(request)
                 if found is None:
                     found = gathered[request] = lists[request].keys_at(chosen[request])
-                # Each key is doc << 21 | position: the next term of the phrase is one position on.
-                keys = found if keys is None else intersect_sorted(keys + 1, found)
+                # Each key is doc << 21 | position: the next term of the phrase is its offset on.
+                keys = found if keys is None else intersect_sorted(keys + (places[number] - places[number - 1]), found)
                 if not keys.size:
                     break
             if keys is not None and keys.size:
