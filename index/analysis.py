@@ -316,8 +316,9 @@ class PairFilter(Filter):
     *syllables*, the frequent ones: the pair view.
 
     A phrase of two frequent syllables is then one short posting list instead of two long
-    ones and their positions, as Elasticsearch's ``index_phrases``; a longer phrase can
-    only be in the articles that hold each of its pairs.  Pairs of rarer syllables are
+    ones and their positions, as Elasticsearch's ``index_phrases``; a longer phrase is
+    chained from its pairs' positions (each pair is at its second syllable's position:
+    index format 6, ``search.segments.IndexView.pair_cover``).  Pairs of rarer syllables are
     not kept: their positions are short lists already.  Positions stay consecutive across
     punctuation (see :class:`BreakTokenizer`), so pairs do too."""
 
