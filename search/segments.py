@@ -247,7 +247,7 @@ class IndexView:
         if not self.pair_positions or not field.endswith("_f") or len(terms) < 2:
             return []
         view, held = self.phrase_pairs(field, terms)
-        if not held or view not in self.fields:
+        if not held:  # none, or no pair view in this field (a byline)
             return []
         pairs = dict(held)  # first syllable's offset -> the pair
         cover: list[tuple[int, tuple[str, str]]] = []
