@@ -23,7 +23,7 @@ Rounding moves a term's score by at most half a step: 0.2 % of its bound.  An ar
 holds the term keeps at least one step (a score under half a step is raised to it), so "holds
 the term" is still ``impact > 0``.
 
-An index of format 5 holds these bytes already, computed while indexing (:mod:`index.impacts`,
+An index of format 5 or later holds these bytes already, computed while indexing (:mod:`index.impacts`,
 with the idf left out, which a step of the bound cancels): a term's scores are then one list
 read, not five lists and the arithmetic.
 """
