@@ -347,8 +347,8 @@ class Evaluator:
         walked only in the articles holding its frequent pairs.  None where the view holds
         none of the phrase's pairs, and for a longer phrase where the pair view keeps
         positions: :meth:`IndexView.phrase_ends` chains it from its pairs' lists."""
-        if not field.endswith("_f"):
-            return None
+        if not field.endswith("_f") or (len(terms) > 2 and self.view.pair_positions):
+            return None  # a longer phrase, where pairs keep positions: IndexView.phrase_ends chains it
         view, held = self.view.phrase_pairs(field, terms)
         if not held:
             return None
@@ -357,8 +357,6 @@ class Evaluator:
             docs, counts = self.view.term_docs(view, pairs[0])
             keep = candidates.take(docs)
             return docs[keep].astype(np.int64), counts[keep].astype(np.int64)
-        if self.view.pair_positions:  # chained from the pairs' own positions (IndexView.pair_cover)
-            return None
         among = candidates.copy()
         for pair in dict.fromkeys(pairs):
             among &= self._present(view, pair)
