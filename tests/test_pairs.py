@@ -134,6 +134,9 @@ def test_rankings_with_pairs_are_those_from_positions(views, query):
     assert results[0].total == results[1].total == results[2].total
     pages = [[(h.id, h.tier, round(h.score, 3)) for h in result.hits] for result in results]
     assert pages[0] == pages[1] == pages[2]
+    # Still three ways: the searches kept the views they were given (no refresh replaced one).
+    assert [s._refresh().pair_positions for s in searchers[:2]] == [True, False]
+    assert "body_p" not in searchers[2]._refresh().fields
 
 
 def test_generations_of_formats_3_and_4_are_read_and_a_later_one_refused(sample_index, tmp_path):
