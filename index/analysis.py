@@ -306,8 +306,7 @@ PAIR_SYLLABLES = Path(__file__).with_name("pair-syllables-v1.txt")
 
 @cache
 def pair_syllables() -> frozenset[str]:
-    """The portal's list of folded syllables whose pairs the pair views hold (:data:`PAIR_SYLLABLES`):
-    the set of an index created without a build's measurement (index/sample.py)."""
+    """The folded syllables whose pairs new indexes hold (:data:`PAIR_SYLLABLES`)."""
     lines = PAIR_SYLLABLES.read_text(encoding="utf-8").splitlines()
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
@@ -411,10 +410,9 @@ def folded_analyzer():
     return SyllableTokenizer() | CanonicalFilter() | FoldFilter()
 
 
-def pairs_analyzer(syllables: frozenset[str] | None = None):
-    """Folded syllables, each with the next where both are among *syllables* (see
-    :class:`PairFilter`; :func:`pair_syllables` when None)."""
-    return SyllableTokenizer() | CanonicalFilter() | FoldFilter() | PairFilter(syllables or pair_syllables())
+def pairs_analyzer():
+    """Folded syllables, each with the next (see :class:`PairFilter`)."""
+    return SyllableTokenizer() | CanonicalFilter() | FoldFilter() | PairFilter(pair_syllables())
 
 
 def breaks_analyzer():

@@ -15,8 +15,7 @@ from pathlib import Path
 
 from whoosh.index import LockError
 
-from index.impacts import ImpactParams
-from index.sample import measure
+from index.impacts import ImpactParams, average_lengths
 from index.schema import to_document
 from index.sources import Problem, expand, read_with_origins
 from index.store import IndexOutdated, IndexStore, open_build_writer, open_writer
@@ -85,14 +84,12 @@ def build(
     files = expand(sources)  # fail early on a missing path, before any work
     total = count_records(files)
     report.input_bytes = sum(f.stat().st_size for f in files)
-    # A first look at a sample of the articles, for the impact views' average lengths and the
-    # pair views' syllables (index/sample.py): a build of 100,000 articles reads them in about
-    # 25 s more (BENCHMARKS.md, issue 16's twenty-second round).
+    # A first look at a sample of the articles, for the impact views' average lengths: a build
+    # of 100,000 articles reads them in about 25 s more (BENCHMARKS.md, issue 16's twenty-second round).
     articles = (item for _, item in read_with_origins(files, portal_source) if not isinstance(item, Problem))
-    measured = measure(articles, total)
-    params = replace(impacts or ImpactParams.default(), averages=tuple(measured.averages.items()))
+    params = replace(impacts or ImpactParams.default(), averages=tuple(average_lengths(articles, total).items()))
     with store.build_lock(), helpers_die_with_the_build():
-        name, ix = store.new_generation(params, measured.pair_syllables)
+        name, ix = store.new_generation(params)
         report.generation = name
         try:
             # Several processes analyse the articles, each writes a segment, and the segments are

@@ -19,28 +19,30 @@ One list a term instead of five, a byte a posting and no positions.  The idf is 
 changes with every article added) and multiplied in by the search.  What the score depends on
 is fixed when the index is created and kept in its schema (:class:`ImpactParams`): the field
 weights, ``k1`` and ``b`` (``[search]`` settings), and each field's average length (measured on
-the articles of a build, index/sample.py).  A search whose settings differ from the
+the articles of a build, :func:`average_lengths`).  A search whose settings differ from the
 index's scores from the field lists as before, with the same results as before this view.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 
 from whoosh import fields
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from index.analysis import fold, syllables
-from index.article import TEXT_FIELDS
+from index.article import TEXT_FIELDS, Article
 from index.formats import Counts
 
 LEVELS = 255  # steps of a term's bound: one byte (search/impacts.py reads them so)
 # Average lengths in syllables of 100,000 articles of the test corpus, for an index created
 # without a build's measurement (a write into an empty store, a cluster node's replay).
 DEFAULT_AVERAGES = {"title": 12.9, "summary": 34.2, "body": 504.8, "captions": 16.5, "author": 0.04}
+SAMPLE = 2000  # articles a build measures the average lengths on
 
 
 @dataclass(frozen=True)
@@ -130,3 +132,19 @@ class ImpactField(fields.FieldType):
 
     def __eq__(self, other) -> bool:
         return type(self) is type(other) and self.params == other.params and self.folded == other.folded
+
+
+def average_lengths(articles: Iterable[Article], total: int) -> dict[str, float]:
+    """Average length in syllables of each text field over about :data:`SAMPLE` of *articles*
+    (*total* of them), evenly spread."""
+    every = max(1, math.ceil(total / SAMPLE))
+    sums: Counter[str] = Counter()
+    seen = 0
+    for number, article in enumerate(articles):
+        if number % every:
+            continue
+        seen += 1
+        for name, text in article.texts().items():
+            if text:
+                sums[name] += len(syllables(text))
+    return {name: sums[name] / seen for name in TEXT_FIELDS} if seen else dict(DEFAULT_AVERAGES)

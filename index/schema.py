@@ -69,13 +69,11 @@ class WordsField(fields.TEXT):
         self.format = Counts()
 
 
-def build_schema(impacts: ImpactParams | None = None, pair_syllables: frozenset[str] | None = None) -> fields.Schema:
+def build_schema(impacts: ImpactParams | None = None) -> fields.Schema:
     """The schema of a new index; *impacts*: what its impact views are computed with
-    (index/impacts.py; the settings' defaults when None); *pair_syllables*: the folded syllables
-    whose pairs its pair views hold (measured by a build, index/sample.py; the portal's list
-    when None)."""
+    (index/impacts.py; the settings' defaults when None)."""
     accented, folded, words, breaks = accented_analyzer(), folded_analyzer(), words_analyzer(), breaks_analyzer()
-    pairs = pairs_analyzer(pair_syllables)
+    pairs = pairs_analyzer()
     schema = fields.Schema(
         id=fields.ID(stored=True, unique=True, sortable=True),
         published=fields.STORED(),

@@ -146,12 +146,9 @@ class IndexStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def new_generation(
-        self, impacts: ImpactParams | None = None, pair_syllables: frozenset[str] | None = None
-    ) -> tuple[str, whoosh_index.FileIndex]:
+    def new_generation(self, impacts: ImpactParams | None = None) -> tuple[str, whoosh_index.FileIndex]:
         """Create an empty generation (call with the build lock held); *impacts*: what its
-        impact views are computed with (index/impacts.py); *pair_syllables*: whose pairs its
-        pair views hold (index/sample.py; the portal's list when None)."""
+        impact views are computed with (index/impacts.py)."""
         self.remove_unpublished()
         existing = self.generations()
         number = int(_GEN_RE.match(existing[-1]).group(1)) + 1 if existing else 1
@@ -159,7 +156,7 @@ class IndexStore:
         directory = self.path / name
         directory.mkdir(parents=True)
         write_format(directory)
-        return name, whoosh_index.create_in(str(directory), build_schema(impacts, pair_syllables))
+        return name, whoosh_index.create_in(str(directory), build_schema(impacts))
 
     def publish(self, name: str, keep: int = 2) -> None:
         """Make generation *name* live, atomically, then prune old generations."""

@@ -19,36 +19,14 @@ def test_a_pair_is_each_frequent_folded_syllable_with_the_next():
     assert [t.text for t in every("a b c b x a a")] == ["a b", "b c", "c b", "a a"]
 
 
-def _indexed_pair_syllables(config_path) -> frozenset[str]:
+def test_an_index_keeps_the_pair_syllables_it_was_built_with(sample_index):
     from index.schema import indexed_pair_syllables
     from index.settings import load_config
     from search.searcher import Searcher
 
-    searcher = Searcher(load_config(config_path))
+    searcher = Searcher(load_config(sample_index))
     searcher.search("")
-    return indexed_pair_syllables(searcher._refresh().searcher.schema)
-
-
-def test_an_index_keeps_the_pair_syllables_it_was_built_with(sample_index):
-    """The sample's 26 articles are too few to measure: its build keeps the portal's list."""
-    assert _indexed_pair_syllables(sample_index) == pair_syllables()
-
-
-def test_a_build_of_an_archive_pairs_the_syllables_commonest_in_it(corpus_index):
-    """news-00's build measures its own commonest syllables (index/sample.py), and the index keeps
-    them: some that the portal's list lacks (a national archive writes ``viet nam`` more than a
-    city portal does)."""
-    from index.build import count_records
-    from index.sample import PAIR_SYLLABLES, measure
-    from index.sources import read_with_origins
-    from tests.conftest import CORPUS_00, SEED
-
-    files = [CORPUS_00, SEED]
-    articles = [item for _, item in read_with_origins(files, "hnp") if hasattr(item, "texts")]
-    measured = measure(iter(articles), count_records(files)).pair_syllables  # as the build counts them
-    assert _indexed_pair_syllables(corpus_index) == measured
-    assert len(measured) == PAIR_SYLLABLES and measured != pair_syllables()
-    assert {"viet", "nguyen", "van", "ha", "noi"} <= measured
+    assert indexed_pair_syllables(searcher._refresh().searcher.schema) == pair_syllables()
 
 
 @pytest.fixture(scope="module")
