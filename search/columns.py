@@ -1,4 +1,4 @@
-"""Per-document values as numpy arrays, for facets, filters and date sorting.
+"""Per-document values as numpy arrays, for facets, filters and sorting.
 
 Whoosh computes facets by scoring and grouping every match, which took a
 minute on a broad query (see the project notes).  Here the keys are read once
@@ -11,10 +11,20 @@ its smaller side: five facets of a question on 100,000 articles counted a fifth 
 documents).  Segments never change once written
 (deletions are applied by Whoosh's matchers), so the arrays of a segment are
 cached by its id and reused across searcher refreshes.
+
+Articles that tie on every sort key are put in the order of a hash of their ids
+(:func:`article_order`), not in the index's order: two indexes of the same articles
+(two cluster nodes that committed and merged at other moments, a rebuild whose build
+processes took the articles in another order) number them differently, and a reader whose
+second page came from the other one would see a tied article twice or not at all (two
+builds of the 100,000 articles listed 18 of the 4,229 dev queries' first 20 in another
+order; BENCHMARKS.md, issue 16's twenty-fourth round).  Elasticsearch's answer is a
+tiebreaker field for ``search_after``; an id's hash is one every node computes alike.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -32,6 +42,7 @@ class SegmentColumns:
     dated: np.ndarray  # bool
     codes: dict[str, np.ndarray]  # field -> int32 codes into that segment's values
     values: dict[str, list[str]]  # field -> code -> value ("" for a missing value)
+    order: np.ndarray  # uint64 :func:`article_order` of each article's id: the last sort key
 
 
 class Selection(NamedTuple):
@@ -51,12 +62,15 @@ class Columns:
         codes: dict[str, np.ndarray],
         values: dict[str, list[str]],
         live: np.ndarray | None = None,
+        order: np.ndarray | None = None,
     ):
         self.ts = ts
         self.dated = dated
         self.codes = codes
         self.values = values
         self.size = len(ts)
+        # Ties' order (:func:`article_order`); none given (a test's columns): the index's.
+        self.order = np.arange(self.size, dtype=np.uint64) if order is None else order
         self.live = np.ones(self.size, dtype=bool) if live is None else live  # not deleted
         self.live_count = int(np.count_nonzero(self.live))
         self._code_of: dict[str, dict[str, int]] = {}
@@ -149,7 +163,17 @@ def _read_segment(leaf) -> SegmentColumns:
         values[field] = list(table)
     year_values = values["year"]
     dated = np.array([v not in ("", UNDATED) for v in year_values], dtype=bool)[codes["year"]]
-    return SegmentColumns(ts=ts, dated=dated, codes=codes, values=values)
+    # About 130 ms for a segment of 100,000 articles, once per segment (its id column read and hashed).
+    order = np.zeros(count, dtype=np.uint64)
+    if leaf.has_column("id"):
+        order = np.fromiter((article_order(_text(v)) for v in leaf.column_reader("id")), dtype=np.uint64, count=count)
+    return SegmentColumns(ts=ts, dated=dated, codes=codes, values=values, order=order)
+
+
+def article_order(article_id: str) -> int:
+    """Where an article goes among those tied on every sort key: its id's hash, the same in
+    every process and on every node (Python's own ``hash`` of a string changes with each)."""
+    return int.from_bytes(hashlib.blake2b(article_id.encode("utf-8"), digest_size=8).digest(), "little")
 
 
 def _text(value) -> str:
@@ -161,7 +185,9 @@ def _text(value) -> str:
 def _concatenate(parts: list[SegmentColumns], live: np.ndarray | None) -> Columns:
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
-        return Columns(empty, empty.astype(bool), {f: empty.astype(np.int32) for f in CODED}, {f: [""] for f in CODED})
+        return Columns(
+            empty, empty.astype(bool), {f: empty.astype(np.int32) for f in CODED}, {f: [""] for f in CODED}, live
+        )
     ts = np.concatenate([p.ts for p in parts])
     dated = np.concatenate([p.dated for p in parts])
     codes: dict[str, np.ndarray] = {}
@@ -175,4 +201,4 @@ def _concatenate(parts: list[SegmentColumns], live: np.ndarray | None) -> Column
             recoded.append(mapping[part.codes[field]])
         codes[field] = np.concatenate(recoded)
         values[field] = list(table)
-    return Columns(ts, dated, codes, values, live)
+    return Columns(ts, dated, codes, values, live, np.concatenate([p.order for p in parts]))

@@ -20,9 +20,11 @@ _LAST = np.iinfo(np.int64).max
 class Ranking:
     """The matched documents of an evaluation, in the order of *sort*.
 
-    relevance: the ranking rules' tier, then score, then newest, then index order;
-    newest and oldest: dated articles by date, then tier and score, then index order,
-    and the undated last.
+    relevance: the ranking rules' tier, then score, then newest, then *order*;
+    newest and oldest: dated articles by date, then tier and score, then *order*,
+    and the undated last.  *order*: by document number, a key of each article that every
+    copy of the index gives it alike (``search.columns.article_order``), so that pages of
+    tied articles are the same whichever copy answers; the index's order when None, and last.
     """
 
     def __init__(
@@ -33,6 +35,7 @@ class Ranking:
         dated: np.ndarray,
         sort: str,
         tiers: np.ndarray | None = None,
+        order: np.ndarray | None = None,
     ):
         if sort not in SORTS:
             raise ValueError(f"unknown sort {sort!r}")
@@ -40,6 +43,7 @@ class Ranking:
         self.total = int(docs.size)
         self._scores = scores  # of these documents, in the same order
         self._tiers = tiers if tiers is not None else np.zeros(docs.size, dtype=np.uint8)
+        self._order = order  # read only for the few documents a page sorts
         self._ts = ts
         self._dated = dated
         self._sort = sort
@@ -79,10 +83,11 @@ class Ranking:
     def _sort_all(self, at: np.ndarray) -> np.ndarray:
         docs, scores, ts, undated = self.docs[at], self._scores[at], self._ts[at], ~self._dated[at]
         tiers = -self._tiers[at].astype(np.int16)
+        order = self._order[docs] if self._order is not None else np.zeros(docs.size, dtype=np.uint64)
         if self._sort == "relevance":
-            keys = (docs, -ts, -scores, tiers)  # np.lexsort: the last key is the primary one
+            keys = (docs, order, -ts, -scores, tiers)  # np.lexsort: the last key is the primary one
         elif self._sort == "newest":
-            keys = (docs, -scores, tiers, -ts, undated)
+            keys = (docs, order, -scores, tiers, -ts, undated)
         else:
-            keys = (docs, -scores, tiers, ts, undated)
+            keys = (docs, order, -scores, tiers, ts, undated)
         return docs[np.lexsort(keys)]

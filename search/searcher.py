@@ -609,7 +609,7 @@ class Searcher:
         docs = np.flatnonzero(evaluation.matched)
         columns = view.columns
         tiers = evaluation.tiers[docs] if evaluation.tiers is not None else None
-        return Ranking(docs, evaluation.scores[docs], columns.ts[docs], columns.dated[docs], sort, tiers)
+        return Ranking(docs, evaluation.scores[docs], columns.ts[docs], columns.dated[docs], sort, tiers, columns.order)
 
     def _hit(self, docnum: int, evaluation: Evaluation, highlight: bool = True) -> Hit:
         if highlight:

@@ -6,14 +6,14 @@ import pytest
 from search.ranking import FULL_SORT_BELOW, Ranking
 
 
-def full_order(docs, scores, ts, dated, sort, tiers):
+def full_order(docs, scores, ts, dated, sort, tiers, order):
     """The whole order, by a plain sort of Python tuples."""
     ts_ = ts.tolist()
     if sort == "relevance":
-        key = lambda i: (-int(tiers[i]), -float(scores[i]), -ts_[i], int(docs[i]))  # noqa: E731
+        key = lambda i: (-int(tiers[i]), -float(scores[i]), -ts_[i], int(order[i]), int(docs[i]))  # noqa: E731
     else:
         sign = -1 if sort == "newest" else 1
-        key = lambda i: (not dated[i], sign * ts_[i], -int(tiers[i]), -float(scores[i]), int(docs[i]))  # noqa: E731
+        key = lambda i: (not dated[i], sign * ts_[i], -int(tiers[i]), -float(scores[i]), int(order[i]), int(docs[i]))  # noqa: E731
     return docs[sorted(range(docs.size), key=key)]
 
 
@@ -27,8 +27,10 @@ def test_first_pages_equal_the_full_sort_with_many_ties(sort):
     dated = rng.random(n) > 0.1
     ts[~dated] = 0
     tiers = rng.choice([0, 1, 8, 9, 12, 24], n).astype(np.uint8)
-    expected = full_order(docs, scores, ts, dated, sort, tiers)
-    ranking = Ranking(docs, scores, ts, dated, sort, tiers)
+    # The ties' own order (the articles' ids hashed), with ties of its own left to the index's order.
+    order = rng.choice(np.array([3, 2**63 + 5, 2**64 - 1, 7, 0], dtype=np.uint64), 10 * n)  # by document number
+    expected = full_order(docs, scores, ts, dated, sort, tiers, order[docs])
+    ranking = Ranking(docs, scores, ts, dated, sort, tiers, order)
     assert ranking.total == n
     for count in (10, 20, 1, 30, 500, 7000):  # pages in any order, growing and shrinking
         assert ranking.first(count).tolist() == expected[:count].tolist()
@@ -64,3 +66,30 @@ def test_a_tier_comes_before_any_score_of_a_lower_tier():
     tiers = np.array([0, 8, 8, 9], dtype=np.uint8)
     ts, dated = np.zeros(4, dtype=np.int64), np.zeros(4, dtype=bool)
     assert Ranking(docs, scores, ts, dated, "relevance", tiers).first(4).tolist() == [3, 2, 1, 0]
+
+
+def test_articles_tied_on_every_key_come_in_the_same_order_whatever_their_numbers(tmp_path):
+    """Two indexes of the same articles, taken in opposite orders (two cluster nodes, two
+    builds), number them differently; a page of articles tied on every key is the same on
+    both, so a reader's next page, from either, neither repeats nor skips one."""
+    from search.columns import article_order
+    from tests.conftest import searcher_of
+
+    articles = [
+        {"id": f"tie-{n:02d}", "title": "Mưa lớn ở Hà Nội", "body": "Trời mưa to.", "published": "2022-06-01"}
+        for n in range(12)
+    ]
+    (tmp_path / "forward").mkdir()
+    (tmp_path / "backward").mkdir()
+    forward = searcher_of(tmp_path / "forward", articles)
+    backward = searcher_of(tmp_path / "backward", articles[::-1])
+    expected = sorted((a["id"] for a in articles), key=article_order)
+    assert expected != sorted(expected)  # the hash's order, not the ids' or the index's
+    for sort in ("relevance", "newest", "oldest"):
+        pages = []
+        for searcher in (forward, backward):
+            first = searcher.search("mưa lớn", per_page=5, sort=sort)
+            second = searcher.search("mưa lớn", per_page=5, page=2, sort=sort)
+            assert len({(h.tier, h.score) for h in first.hits + second.hits}) == 1  # tied throughout
+            pages.append([h.id for h in first.hits + second.hits])
+        assert pages[0] == pages[1] == expected[:10], sort
