@@ -32,6 +32,7 @@ from search.postings import ENTRY_BYTES
 from search.segments import POSITION_BITS, IndexView, intersect_sorted
 
 _POSITION_MASK = (1 << POSITION_BITS) - 1
+_SHIFT = np.uint64(POSITION_BITS)
 # Where the stored text of a field is, and how much a hit there is worth as evidence
 # of how people write a phrase: titles are edited with care and are what readers
 # search for; bodies are long and plentiful.
@@ -274,7 +275,7 @@ class Occurrences:
                 break
             keys = self.where(field, words)
             wanted = limit - len(found)
-            for key in spread(keys, min(wanted, body_limit) if field == "body" else wanted):
+            for key in spread(keys, min(wanted, body_limit) if field == "body" else wanted, self.view.columns.order):
                 sighting = self.sighting(field, key, len(words), max_after)
                 if sighting is not None and tuple(fold(c) for c in sighting.canonical[: len(words)]) == folded:
                     found.append(sighting)
@@ -297,14 +298,23 @@ def _aligned(parts: list[tuple[int, np.ndarray]]) -> np.ndarray:
     return result
 
 
-def spread(keys: np.ndarray, count: int) -> list[int]:
-    """At most *count* of *keys*, evenly spread (documents are in index order, not by topic)."""
+def spread(keys: np.ndarray, count: int, order: np.ndarray) -> list[int]:
+    """At most *count* of *keys*, spread over the articles: the first by *order* (each
+    document's ``search.columns.article_order``, a hash of its article's id), then by position.
+
+    A hash scatters them over topics and dates as well as spreading them evenly over the
+    index's order did, and every copy of the index picks the same ones, in the same order:
+    spread by document number, two copies (cluster nodes, two builds), which number articles
+    differently, read different sightings and could restore a rare run differently
+    (`nguyen van bon` as *Bôn* and *Bốn*: BENCHMARKS.md, issue 16's twenty-fourth round)."""
     if count <= 0 or keys.size == 0:
         return []
-    if keys.size <= count:
-        return keys.tolist()
-    picks = np.linspace(0, keys.size - 1, count).astype(np.int64)
-    return keys[np.unique(picks)].tolist()
+    # The hash's high bits above the position's: one comparable number an occurrence.
+    place = (order[keys >> POSITION_BITS] >> _SHIFT << _SHIFT) | (keys & _POSITION_MASK).astype(np.uint64)
+    if keys.size > count:
+        chosen = np.argpartition(place, count - 1)[:count]
+        keys, place = keys[chosen], place[chosen]
+    return keys[np.argsort(place, kind="stable")].tolist()
 
 
 def _spans(text: str, count: int) -> tuple[list[tuple[int, int]], bool]:

@@ -216,3 +216,25 @@ def test_helpers_follow_writes_and_deletes(sample_index, tmp_path):
     write(IndexStore(config.path("index.path")), [delete_entry("helpers-write-1")])
     assert not [s for s in searcher.suggest("cau vinh tu") if "vĩnh tuy" in s.lower()]
     assert searcher.similar("helpers-write-1") is None
+
+
+def test_a_run_is_restored_alike_whatever_the_articles_numbers(tmp_path):
+    """Two indexes of the same articles taken in opposite orders (two cluster nodes, two builds)
+    restore a run from the same sightings: sampled by the articles' ids, not their numbers.
+    Half the titles write *Bôn* and half *Bốn*, so a sample that depends on the numbering reads
+    the two alike and lets the first it saw win."""
+    from tests.conftest import searcher_of
+
+    articles = [
+        {"id": f"bon-{n:02d}", "title": f"Ông Nguyễn Văn {'Bôn' if n < 30 else 'Bốn'} nhận giải", "body": "Tin ngắn."}
+        for n in range(60)
+    ]
+    (tmp_path / "forward").mkdir()
+    (tmp_path / "backward").mkdir()
+    forward = searcher_of(tmp_path / "forward", articles)
+    backward = searcher_of(tmp_path / "backward", articles[::-1])
+    for query in ("nguyen van bon", "nguyen van bon nhan giai"):
+        results = [s.search(query, per_page=10) for s in (forward, backward)]
+        assert results[0].did_you_mean == results[1].did_you_mean, query
+        assert results[0].did_you_mean.lower().startswith(("nguyễn văn bôn", "nguyễn văn bốn")), query
+        assert [h.id for h in results[0].hits] == [h.id for h in results[1].hits], query
