@@ -15,7 +15,7 @@ cached by its id and reused across searcher refreshes.
 Articles that tie on every sort key are put in the order of a hash of their ids
 (:func:`article_order`), not in the index's order: two indexes of the same articles
 (two cluster nodes that committed and merged at other moments, a rebuild whose build
-processes took the articles in another order) number them differently, and a reader whose
+processes took the articles in another order) can number them differently, and a reader whose
 second page came from the other one would see a tied article twice or not at all (two
 builds of the 100,000 articles listed 18 of the 4,229 dev queries' first 20 in another
 order; BENCHMARKS.md, issue 16's twenty-fourth round).  Elasticsearch's answer is a

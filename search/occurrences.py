@@ -304,8 +304,8 @@ def spread(keys: np.ndarray, count: int, order: np.ndarray) -> list[int]:
 
     A hash scatters them over topics and dates as well as spreading them evenly over the
     index's order did, and every copy of the index picks the same ones, in the same order:
-    spread by document number, two copies (cluster nodes, two builds), which number articles
-    differently, read different sightings and could restore a rare run differently
+    spread by document number, two copies (cluster nodes, two builds), which can number
+    articles differently, read different sightings and could restore a rare run differently
     (`nguyen van bon` as *Bôn* and *Bốn*: BENCHMARKS.md, issue 16's twenty-fourth round)."""
     if count <= 0 or keys.size == 0:
         return []
