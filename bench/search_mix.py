@@ -97,6 +97,9 @@ def main() -> int:
 STEPS = [
     (0, "a search, whole", "search/searcher.py", "search"),
     (1, "accent restoration and spelling (the reading, did_you_mean)", "search/helpers.py", "reading"),
+    (2, "restoration's runs: syllables side by side (spelling's too)", "search/restore.py", "runs"),
+    (2, "restoration's sightings of each run, read (Occurrences.sample)", "search/occurrences.py", "sample"),
+    (3, "their stored texts, read and walked", "search/occurrences.py", "text"),
     (1, "matching and ranking (Evaluator.evaluate)", "search/engine.py", "evaluate"),
     (2, "BM25F of the query's terms", "search/engine.py", "bm25f"),
     (2, "phrases and proximity", "search/engine.py", "phrase_counts"),
