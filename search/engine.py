@@ -348,7 +348,7 @@ class Evaluator:
         none of the phrase's pairs, and for a longer phrase where the pair view keeps
         positions: :meth:`IndexView.phrase_ends` chains it from its pairs' lists."""
         if not field.endswith("_f") or (len(terms) > 2 and self.view.pair_positions):
-            return None  # a longer phrase, where pairs keep positions: IndexView.phrase_ends chains it
+            return None
         view, held = self.view.phrase_pairs(field, terms)
         if not held:
             return None
