@@ -26,6 +26,7 @@ each search is made a new reader's as far as its own traces go (see :func:`searc
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import platform
@@ -82,10 +83,6 @@ def search(searcher: Searcher, text: str, question: bool, restored: bool = False
     searcher.search(text, per_page=10)
 
 
-def search_restored(searcher: Searcher, text: str, question: bool) -> None:
-    search(searcher, text, question, restored=True)
-
-
 def _free_phrases(evaluator: engine.Evaluator, q) -> engine._Phrases:
     if q.phrases is None:
         q.phrases = engine._Phrases()
@@ -107,7 +104,9 @@ def main() -> int:
     searchers = []
     for path in args.config:
         searcher = Searcher(
-            load_config(path).with_overrides(search__shared_result_cache=0, search__deadline_ms=600_000)
+            load_config(path).with_overrides(
+                search__result_cache=0, search__shared_result_cache=0, search__deadline_ms=600_000
+            )
         )
         warm(searcher, logging.getLogger("growth_bounds"))
         for text, question in todo:
@@ -120,7 +119,7 @@ def main() -> int:
         for variant in VARIANTS if round_ == 0 else reversed(VARIANTS):
             run: Callable[[Searcher, str, bool], None] = {
                 "the exact floor": exact_floor,
-                "restoration free": search_restored,
+                "restoration free": functools.partial(search, restored=True),
             }.get(variant, search)
             free = variant == "phrase rules free"
             engine.Evaluator._phrases = _free_phrases if free else served[0]
