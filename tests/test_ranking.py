@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from search.ranking import FULL_SORT_BELOW, Ranking
+from search.ranking import FULL_SORT_BELOW, Ranking, kth_smallest
 
 
 def full_order(docs, scores, ts, dated, sort, tiers, order):
@@ -93,3 +95,21 @@ def test_articles_tied_on_every_key_come_in_the_same_order_whatever_their_number
             assert len({(h.tier, h.score) for h in first.hits + second.hits}) == 1  # tied throughout
             pages.append([h.id for h in first.hits + second.hits])
         assert pages[0] == pages[1] == expected[:10], sort
+
+
+@given(
+    size=st.integers(1, 5000),
+    distinct=st.integers(1, 500),
+    seed=st.integers(0, 2**32 - 1),
+    wanted=st.integers(1, 60),
+    period=st.integers(1, 64),
+)
+def test_kth_smallest_is_numpys_partition(size, distinct, seed, wanted, period):
+    """Floyd and Rivest's sampled selection finds the value numpy's partition does, ties and
+    all, whatever the sample happens to hold: here also a sample of the largest values (every
+    *period*-th value the greatest)."""
+    values = np.random.default_rng(seed).integers(0, distinct, size).astype(np.float64)
+    k = min(wanted, size)  # a page's few, mostly: where the sample is taken
+    assert kth_smallest(values, k) == np.partition(values, k - 1)[k - 1]
+    values[::period] = distinct
+    assert kth_smallest(values, k) == np.partition(values, k - 1)[k - 1]
