@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from index.analysis import fold, has_diacritics
+from search.engine import Evaluator
 from search.occurrences import Occurrences
 from search.query import FIELDS, Clause, ParsedQuery
 from search.restore import accent_variants
@@ -63,33 +64,31 @@ def as_phrase(parsed: ParsedQuery) -> ParsedQuery | None:
     return ParsedQuery(groups=[[clause]], text=parsed.text, truncated=parsed.truncated)
 
 
-def exact_mask(view: IndexView, parsed: ParsedQuery, among: np.ndarray) -> np.ndarray:
+def exact_mask(evaluator: Evaluator, parsed: ParsedQuery, among: np.ndarray) -> np.ndarray:
     """Of *among*, the articles holding each syllable typed with diacritics exactly so.
 
     Every group of the query must be satisfied by one of its clauses (or one of a
     clause's other ways of writing it: ``UBND``, ``kĩ``/``kỹ``); syllables typed
-    without diacritics, and a prefix, match as they did."""
+    without diacritics, and a prefix, match as they did.  A syllable is held where
+    *evaluator*'s matching would find it: in the fields that weigh, from the index's
+    impact view where it has one (one list already read to rank, not five field
+    lists with their positions)."""
     found = among.copy()
     for group in parsed.groups:
-        either = np.zeros(view.size, dtype=bool)
+        either = np.zeros(evaluator.size, dtype=bool)
         for clause in group:
-            fields = (clause.field,) if clause.field else FIELDS
+            fields = evaluator.weighted((clause.field,) if clause.field else FIELDS)
             for variant in [clause.syllables, *clause.alternatives]:
                 present = among.copy()
                 for syllable in variant[:-1] if clause.prefix else variant:
                     if has_diacritics(syllable):
-                        present &= _holding(view, fields, syllable)
+                        held = np.zeros(evaluator.size, dtype=bool)
+                        for form in {syllable, other_spelling(syllable) or syllable}:
+                            held |= evaluator.holding(form, fields)
+                        present &= held
                 either |= present
         found &= either
     return found
-
-
-def _holding(view: IndexView, fields, syllable: str) -> np.ndarray:
-    here = np.zeros(view.size, dtype=bool)
-    for form in {syllable, other_spelling(syllable) or syllable}:
-        for name in fields:
-            view.mark(here, name, form)
-    return here
 
 
 def spellings_found(view: IndexView, syllables: list[str], among: np.ndarray) -> list[tuple[list[str], int]]:

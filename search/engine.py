@@ -203,7 +203,7 @@ class Evaluator:
         # when indexing, where the index's ranking settings are these.
         params = view.impact_params
         self._impacts: dict[tuple, str] = (
-            {_weighing(self._weighted(FIELDS, "_f")): "impact_f", _weighing(self._weighted(FIELDS)): "impact"}
+            {_weighing(self.weighted(FIELDS, "_f")): "impact_f", _weighing(self.weighted(FIELDS)): "impact"}
             if params is not None and params.matches(weights.fields, weights.k1, weights.b)
             else {}
         )
@@ -231,7 +231,7 @@ class Evaluator:
         self.deadline.check()
         if weight == 0.0:  # where it is, no score (a question word)
             if mask is not None:
-                mask |= self._holding(text, fields)
+                mask |= self.holding(text, fields)
             return 0.0
         key = (text, tuple(fields), self.w.k1, self.w.b)
         found = self.view.contributions.get(key)
@@ -309,7 +309,7 @@ class Evaluator:
         dense[docs.astype(np.intp)] = impacts
         return dense, np.array([idf])
 
-    def _holding(self, text: str, fields: list[tuple[str, float]]) -> np.ndarray:
+    def holding(self, text: str, fields: list[tuple[str, float]]) -> np.ndarray:
         """Boolean mask of the documents holding *text* in any weighted field of *fields*."""
         present = np.zeros(self.size, dtype=bool)
         impact = self._impacts.get(_weighing(fields))
@@ -321,7 +321,8 @@ class Evaluator:
                 self.view.mark(present, name, text)
         return present
 
-    def _weighted(self, names, suffix: str = "") -> list[tuple[str, float]]:
+    def weighted(self, names, suffix: str = "") -> list[tuple[str, float]]:
+        """``(view, weight)`` of the fields *names* (``body``; ``body_f`` with *suffix* ``_f``)."""
         return [(f"{name}{suffix}", self.w.fields[name]) for name in names]
 
     def phrase_counts(
@@ -400,17 +401,17 @@ class Evaluator:
             expansions = self.view.expand_prefix([f"{name}_f" for name in fields], folded, share)
             weight = 1.0 / max(1, len(expansions)) ** 0.5
             for term in expansions:
-                self.bm25f(term, self._weighted(fields, "_f"), scratch, weight, mask)
+                self.bm25f(term, self.weighted(fields, "_f"), scratch, weight, mask)
             return mask
         if len(syllables) == 1:
             syllable = syllables[0]
             asked = id(clause) in self._asking
             if exact_accents:
                 weight = 0.0 if asked else 1.0
-                self.bm25f(syllable, self._weighted(fields), scratch, weight, mask)
+                self.bm25f(syllable, self.weighted(fields), scratch, weight, mask)
             else:
                 weight = 0.0 if asked else self._folded
-                self.bm25f(fold(syllable), self._weighted(fields, "_f"), scratch, weight, mask)
+                self.bm25f(fold(syllable), self.weighted(fields, "_f"), scratch, weight, mask)
             return mask
         # Several syllables: they must stand side by side within one field.  Scored
         # as BM25F of the phrase taken as one term (its own frequency and idf).
@@ -621,7 +622,7 @@ class Evaluator:
             # In the query's order, not a set's: float32 sums taken in another order differ in
             # their last bits, and a set's order changes from one process to the next.
             for word in dict.fromkeys(w for w in words if "_" in w and not set(w.lower().split("_")) <= asked):
-                self.bm25f(word, self._weighted(WORD_FIELDS, "_w"), scores, self.w.words)
+                self.bm25f(word, self.weighted(WORD_FIELDS, "_w"), scores, self.w.words)
 
     # --- the ranking rules, one step each (RULE_STEPS gives their order) ------------------------
 
@@ -727,12 +728,12 @@ class Evaluator:
             weight = 0.0 if at in asks else self._exact  # exact diacritics also score (FOLDED_EXACT)
             present = np.zeros(self.size, dtype=bool)
             if syllable in folded:
-                self.bm25f(fold(syllable), self._weighted(fields, "_f"), scores, weight, present)
+                self.bm25f(fold(syllable), self.weighted(fields, "_f"), scores, weight, present)
                 continue
-            self.bm25f(syllable, self._weighted(fields), scores, weight, present)
+            self.bm25f(syllable, self.weighted(fields), scores, weight, present)
             twin = other_spelling(syllable)  # lý / lí: either spelling is exact
             if twin is not None:
-                self.bm25f(twin, self._weighted(fields), scores, weight, present)
+                self.bm25f(twin, self.weighted(fields), scores, weight, present)
             everywhere &= present
         return everywhere
 

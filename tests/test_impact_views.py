@@ -80,7 +80,7 @@ def test_each_term_s_impacts_are_its_bm25f_from_the_field_lists(views):
     for impact, suffix in (("impact_f", "_f"), ("impact", "")):
         terms = [t.decode("utf-8") for t in reader.lexicon(impact)]
         for text in terms[:: max(1, len(terms) // 300)]:
-            fields = slow._weighted(FIELDS, suffix)
+            fields = slow.weighted(FIELDS, suffix)
             got, expected = (_dense(e, e._contribution(text, fields)) for e in (fast, slow))
             assert np.array_equal(got[0] > 0, expected[0] > 0), text  # the same articles
             assert np.abs(got[0].astype(int) - expected[0].astype(int)).max() <= 1, text  # one step at most
@@ -142,7 +142,7 @@ def test_a_build_computes_the_impacts_with_the_config_s_ranking_settings(tmp_pat
     assert not other._impacts
     slow = Evaluator(view, Weights.from_config(config))
     slow._impacts = {}  # as a search of an index without impact views
-    every = fast._weighted(FIELDS, "_f")
+    every = fast.weighted(FIELDS, "_f")
     for text in ("dan", "ha", "noi", "cua", "kheo"):
         from_impacts, from_lists = (_dense(e, e._contribution(text, every)) for e in (fast, slow))
         assert from_impacts[0].any(), text

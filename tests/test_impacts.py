@@ -43,7 +43,7 @@ def test_a_remembered_score_is_the_score_computed(sample_index):
     searcher = Searcher(load_config(sample_index))
     view = searcher._refresh()
     evaluator = Evaluator(view, searcher.weights)
-    every = evaluator._weighted(FIELDS)
+    every = evaluator.weighted(FIELDS)
     forms = set()
     for text in ("và", "dân", "hà", "nội", "khéo"):
         view.contributions.clear()
@@ -71,7 +71,7 @@ def test_a_common_syllables_remembered_scores_take_a_byte_an_article(corpus_inde
     view = searcher._refresh()
     evaluator = Evaluator(view, searcher.weights)
     view.contributions.clear()
-    evaluator.bm25f("cua", evaluator._weighted(FIELDS, "_f"), np.zeros(view.size, dtype=np.float32))
+    evaluator.bm25f("cua", evaluator.weighted(FIELDS, "_f"), np.zeros(view.size, dtype=np.float32))
     (found, size), *_ = view.contributions._items.values()
     assert len(found) == 2 and found[0].dtype == np.uint8
     assert size < 1.1 * view.size  # bytes held, with the entry's overhead

@@ -106,7 +106,7 @@ def test_a_terms_remembered_bm25f_adds_what_computing_it_added(sample_index):
     evaluator = Evaluator(view, searcher.weights)
     # Over several fields (their sum saturated once), over one field (the other branch), and a
     # word in most articles (kept for every article).
-    every = evaluator._weighted(FIELDS)
+    every = evaluator.weighted(FIELDS)
     for text, fields in (("dân", every), ("thu", [("author", 1.0)]), ("và", every)):
         added = []
         for _ in range(2):  # computed, then from the view's memory
