@@ -11,7 +11,9 @@ Everything else is escaped.  Unlike Whoosh's highlighter, nothing is cut at
 
 from __future__ import annotations
 
+import bisect
 import html
+import operator
 import re
 from typing import NamedTuple
 
@@ -227,20 +229,68 @@ def snippet(
     pieces = []
     for part, start, end in sorted(chosen):
         text = texts[part]
-        start, end = _snap(text, start, end)
+        start, end = fragment_bounds(text, hits_of[part], start, end)
         piece = mark(text, hits_of[part], start, end)
-        pieces.append((ELLIPSIS if start > 0 else "") + piece + (ELLIPSIS if end < len(text) else ""))
+        # Only spaces left out (a text ending in a newline) is nothing cut: no ellipsis.
+        before, after = _VISIBLE.search(text, 0, start), _VISIBLE.search(text, end)
+        pieces.append((ELLIPSIS if before else "") + piece + (ELLIPSIS if after else ""))
     return " ".join(pieces)
 
 
-def _snap(text: str, start: int, end: int) -> tuple[int, int]:
-    """Move a window's edges to word boundaries, so no syllable is cut."""
-    if start > 0:
-        space = text.find(" ", start)
-        if 0 <= space < start + 30:
-            start = space + 1
-    if end < len(text):
-        space = text.rfind(" ", start, end)
-        if space > start + 20:
-            end = space
+RUN_REACH = 40  # characters a fragment may grow by at each edge to keep a run of marks whole
+
+
+def fragment_bounds(text: str, hits: list[Hit], start: int, end: int) -> tuple[int, int]:
+    """The window ``text[start:end]`` around *hits* as a fragment shows it: no word cut
+    (:func:`_snap`), no run of marks split (hits with only spaces between, as :func:`mark`
+    merges them: a name, a phrase), and no space at either end.  A fragment that ends in
+    ``<mark>Hà</mark>…`` shows half of what was asked for, so an edge inside a run moves to
+    its start or end when that is within :data:`RUN_REACH` characters (a run longer than that,
+    a text repeating the query, is cut as any text is).  The words first: a run's edges are
+    between words, where an edge moved to the next or last space may fall inside a run
+    (``Hà Nội,tuyển``)."""
+    start, end = _snap(text, start, end)
+    # The first hit ending after the start, back to its run's first hit.
+    first = bisect.bisect_right(hits, start, key=_end)
+    if first < len(hits) and hits[first].start - RUN_REACH < start:
+        while first and hits[first].start >= start - RUN_REACH and _joined(text, hits[first - 1], hits[first]):
+            first -= 1
+        if start - RUN_REACH <= hits[first].start < start:
+            start = hits[first].start
+    # The last hit starting before the end, on to its run's last hit.
+    last = bisect.bisect_left(hits, end, key=_start) - 1
+    if last >= 0 and hits[last].end + RUN_REACH > end:
+        while last + 1 < len(hits) and hits[last].end <= end + RUN_REACH and _joined(text, hits[last], hits[last + 1]):
+            last += 1
+        if end < hits[last].end <= end + RUN_REACH:
+            end = hits[last].end
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
     return start, end
+
+
+def _joined(text: str, hit: Hit, following: Hit) -> bool:
+    return not _VISIBLE.search(text, hit.end, following.start)
+
+
+_start, _end = operator.attrgetter("start"), operator.attrgetter("end")
+
+
+def _snap(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move a window's edges out of words, so no syllable is cut: the start past its word (and
+    the punctuation after it), the end back to the last space (or, in a window of a few words,
+    on to its word's end).  An edge already between two words stays where it is."""
+    size = len(text)
+    if 0 < start < size and text[start - 1].isalnum() and text[start].isalnum():
+        start = _LEAD.match(text, _SYLLABLE_TAIL.match(text, start).end()).end()
+    end = max(end, start)
+    if 0 < end < size and text[end - 1].isalnum() and text[end].isalnum():
+        space = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+        end = space if space > start + 20 else _SYLLABLE_TAIL.match(text, end).end()
+    return start, end
+
+
+_LEAD = re.compile(r"[\s,.;:!?]*")  # what a fragment does not start with
+_VISIBLE = re.compile(r"\S")
