@@ -14,7 +14,11 @@ completions are found in the index's own text, diacritics optional:
    candidate, counted over the sightings; an extension that nearly always goes
    on with the same next word is dropped for that longer one (``Ban Dân vận
    Trung`` gives way to ``Ban Dân vận Trung ương``), and diacritics the reader
-   did type must match.
+   did type must match (an ending typed with them is read in the accented views,
+   so ``Trần Thị Phượ`` finds *Phượng* among a thousand *Phương*);
+4. where nothing goes on as typed, a long prefix's oldest words are kept as typed and
+   the rest completed (``tin moi ve`` + ``Ban Dân vận``); a prefix of two words or
+   fewer, a name most often, is completed as a whole or not at all.
 
 Candidates are written with the capitals most sightings give them mid-sentence
 (``Hà Nội``, ``Ban Dân vận``), as accent restoration does.
@@ -31,6 +35,12 @@ from search.vocabulary import Vocabulary
 
 MAX_AFTER = 3  # words a suggestion may add after the typed ones
 CONTEXT = 4  # finished words looked up together with the unfinished one
+# Where nothing goes on as typed, the oldest typed words are dropped from the context and kept
+# as typed (``tin moi ve | ban dan v``), but not in a prefix of this many finished words or
+# fewer: a name nobody wrote got a common pair that merely followed its first word, ``nguyen
+# tâm thần`` for ``nguyen tam than``.  (A longer query, a reader's question, keeps the back-off:
+# without it, the word being typed was completed at 6 points fewer of its keystrokes.)
+BACKOFF_CONTEXT = 2
 ENDINGS = 16  # endings of the unfinished word considered, the most frequent first
 HEADS = 2  # endings actually read in the text
 SAMPLE = 16  # sightings read per phrase
@@ -81,7 +91,7 @@ class Suggester:
         while True:
             context = finished[kept:]
             sightings = self._sightings(occ, context, partial)
-            if sightings or not context:
+            if sightings or not context or len(finished) <= BACKOFF_CONTEXT:
                 break
             kept += 1  # nothing goes on like this: drop the oldest word from the context
         start = _typed_words(text, kept)
@@ -110,7 +120,11 @@ class Suggester:
             # Where the finished words occur, which go on with the unfinished one?
             for s in self._read(occ, folded, extra=1):
                 goes_on = len(s.tokens) > len(folded) and not s.breaks[len(folded) - 1]
-                if goes_on and fold(s.tokens[len(folded)].canonical).startswith(ending):
+                if (
+                    goes_on
+                    and fold(s.tokens[len(folded)].canonical).startswith(ending)
+                    and _agrees(s.canonical, context, partial)
+                ):
                     found.append((s, size))
                     seen.add((s.field, s.doc, s.tokens[0].start))
         # The unfinished word's likely endings: common words hide behind a common
@@ -118,23 +132,47 @@ class Suggester:
         endings = [t for t, _ in self.vocabulary.completions(occ.view, ending, ENDINGS)]
         if ending not in endings and occ.doc_frequency("body_f", ending):
             endings.append(ending)  # a word only bodies hold (the vocabulary has no bodies)
-        if has_diacritics(partial):  # "đứ" may end as đức or đứng, not as được
-            endings = [t for t in endings if _may_become(t, partial)]
-        read = Counter(fold(s.tokens[len(folded)].canonical) for s, _ in found)
+        # Each ending is read as typed: folded, or where the reader typed diacritics ("đứ" may
+        # end as đức or đứng, not as được) its forms that begin so, in the accented views.
+        as_typed = has_diacritics(partial)
+        forms = self._accented(occ, endings, partial) if as_typed else {t: [t] for t in endings}
+        following = (s.tokens[len(folded)].canonical for s, _ in found)
+        read = Counter(word if as_typed else fold(word) for word in following)
         heads = 0
-        for term in self._following(occ, folded, endings) if folded else iter(endings):
+        for term in self._following(occ, folded, list(forms)) if folded else iter(forms):
             if heads >= HEADS:
                 break
-            if read[term] >= ENOUGH // 2:
-                continue  # seen enough of this one already
+            unseen = [form for form in forms[term] if read[form] < ENOUGH // 2]  # else seen enough
             fresh = [
                 (s, size)
-                for s in self._read(occ, [*folded, term])
+                for form in unseen
+                for s in self._read(occ, [*folded, form])
                 if (s.field, s.doc, s.tokens[0].start) not in seen and _agrees(s.canonical, context, partial)
             ]
             found += fresh
             heads += bool(fresh)
         return found
+
+    @staticmethod
+    def _accented(occ: Occurrences, endings: list[str], partial: str) -> dict[str, list[str]]:
+        """The folded *endings* that some form beginning as *partial* was typed (with its
+        diacritics) is found for, with those forms, the most frequent in titles and summaries
+        first (then in bodies).  Read as typed, not sampled among the folded ending's: a
+        sample of ``trần thị phuong`` is all *Phương*, and for ``Trần Thị Phượ`` the rarer
+        *Phượng* went unseen.  The endings come in the order of their commonest form
+        (``đứ``: đứng, đức before the ``đứ`` of *đứ đừ*, though ``du`` is the commonest folded)."""
+        typed = (partial, canonical_syllable(partial))
+        found = {}
+        for ending in endings:
+            weighed = {}
+            for form in accent_variants(ending):
+                if has_diacritics(form) and form.startswith(typed):
+                    headlines = sum(occ.doc_frequency(field, form) for field in HEADLINES)
+                    weighed[form] = (headlines, headlines or occ.doc_frequency("body", form))
+            kept = sorted((w, form) for form, w in weighed.items() if w[1])
+            if kept:
+                found[ending] = (kept[-1][0], [form for _, form in reversed(kept)])
+        return {e: forms for e, (_, forms) in sorted(found.items(), key=lambda item: item[1][0], reverse=True)}
 
     def _read(self, occ: Occurrences, folded: list[str], extra: int = 0) -> list[Sighting]:
         # One word more than a suggestion may add: to see whether the phrase goes on.
@@ -213,12 +251,6 @@ def _cuts_name(sighting: Sighting, end: int) -> bool:
         return False
     last, after = sighting.tokens[end - 1].original, sighting.tokens[end].original
     return last[:1].isupper() and after[:1].isupper() and not sighting.initial[end - 1]
-
-
-def _may_become(folded: str, partial: str) -> bool:
-    """Some way of writing *folded* with diacritics starts as the reader typed *partial*."""
-    typed = {partial, canonical_syllable(partial)}
-    return any(form.startswith(t) for form in accent_variants(folded) for t in typed)
 
 
 def _head(words: tuple[str, ...], context: list[str], size: int) -> tuple[str, ...]:

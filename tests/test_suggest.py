@@ -1,0 +1,49 @@
+"""Suggestions as the reader types (search/suggest.py), on a few articles written for the case."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.analysis import fold
+
+from .conftest import searcher_of
+
+
+@pytest.fixture(scope="module")
+def names_searcher(tmp_path_factory):
+    """Many articles name Trần Thị Phương, one names Trần Thị Phượng; many speak of tâm thần
+    (mental health), and nobody is called Nguyễn Tâm Thần."""
+    articles = [
+        *(
+            {"id": f"phuong{n}", "title": f"Bà Trần Thị Phương nói về mùa {n}", "body": "Bà Trần Thị Phương cho biết."}
+            for n in range(200)
+        ),
+        {"id": "phuong-flower", "title": "Bà Trần Thị Phượng nhận giải", "body": "Bà Trần Thị Phượng được khen."},
+        *(
+            {"id": f"mental{n}", "title": f"Bệnh tâm thần ở tuổi {n}", "body": "Bệnh tâm thần cần được chữa."}
+            for n in range(20)
+        ),
+        *({"id": f"nguyen{n}", "title": f"Ông Nguyễn Văn An số {n}", "body": "Ông Nguyễn Văn An."} for n in range(5)),
+    ]
+    return searcher_of(tmp_path_factory.mktemp("names"), articles)
+
+
+def test_an_accented_prefix_finds_the_rarer_name_that_begins_so(names_searcher):
+    # The folded "trần thị phuong" is nearly always Phương: the form typed is read as typed.
+    assert "trần thị phượng" in lower(names_searcher.suggest("Trần Thị Phượ"))
+    assert "trần thị phượng" in lower(names_searcher.suggest("Trần Thị Phư"))
+    assert all(fold(s.lower()).startswith("tran thi phu") for s in names_searcher.suggest("Trần Thị Phư"))
+
+
+def test_a_name_nobody_wrote_is_not_completed_by_a_pair_that_merely_follows_it(names_searcher):
+    # "nguyen tam than": nobody is called so; "tâm thần" (mental) is common, but offering
+    # "nguyen tâm thần" would be offering something nobody wrote.
+    assert not [s for s in names_searcher.suggest("nguyen tam than") if "tâm thần" in s.lower()]
+    assert not [s for s in names_searcher.suggest("nguyen tam th") if "tâm thần" in s.lower()]
+    # What was written goes on completing, with or without diacritics.
+    assert any(s.startswith("nguyễn văn an") for s in lower(names_searcher.suggest("nguyen van a")))
+    assert any(s.startswith("bệnh tâm thần") for s in lower(names_searcher.suggest("benh tam th")))
+
+
+def lower(suggestions: list[str]) -> list[str]:
+    return [s.lower() for s in suggestions]
