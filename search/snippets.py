@@ -231,9 +231,7 @@ def snippet(
         text = texts[part]
         start, end = fragment_bounds(text, hits_of[part], start, end)
         piece = mark(text, hits_of[part], start, end)
-        # Only spaces left out (a text ending in a newline) is nothing cut: no ellipsis.
-        before, after = _VISIBLE.search(text, 0, start), _VISIBLE.search(text, end)
-        pieces.append((ELLIPSIS if before else "") + piece + (ELLIPSIS if after else ""))
+        pieces.append((ELLIPSIS if start > 0 else "") + piece + (ELLIPSIS if end < len(text) else ""))
     return " ".join(pieces)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search.snippets import ELLIPSIS, RUN_REACH, find_hits, fragment_bounds, prepare, snippet
+from search.snippets import RUN_REACH, find_hits, fragment_bounds, prepare
 
 HA_NOI = prepare({"folded": ["ha", "noi"], "phrases": [["ha", "noi"]]})
 
@@ -29,10 +29,6 @@ def test_a_fragment_ending_inside_a_name_ends_after_it():
     assert text[start:end] == "Khoa Luật - đại học Quốc gia Hà Nội"
     start, end = fragment_bounds(text, hits, inside, len(text))
     assert text[start:end] == "Hà Nội: tuyển sinh năm nay"
-
-
-def test_a_text_shown_whole_but_its_trailing_spaces_gets_no_ellipsis():
-    assert ELLIPSIS not in snippet(["Người dân Hà Nội đi bầu cử.  \n"], HA_NOI)
 
 
 WORDS = st.sampled_from(["Hà", "Nội", "hà", "nội", "là", "thủ", "đô", "của", "Việt", "Nam", "2024", "-", "(Hà"])
