@@ -31,6 +31,7 @@ from collections import Counter, defaultdict
 from index.analysis import SYLLABLE_RE, canonical_syllable, fold, has_diacritics, normalize, syllables
 from search.occurrences import POSITION_BITS, Occurrences, Sighting
 from search.restore import UnigramCache, accent_variants, capitals
+from search.typing import is_vietnamese_syllable
 from search.vocabulary import Vocabulary
 
 MAX_AFTER = 3  # words a suggestion may add after the typed ones
@@ -202,7 +203,7 @@ class Suggester:
             for end in range(size, min(len(words), size + MAX_AFTER) + 1):
                 if end > size and sighting.breaks[end - 2]:
                     break  # punctuation: the phrase ended
-                if not _cuts_name(sighting, end):
+                if not _cuts_name(sighting, end) and not _initial(words[end - 1]):
                     docs[words[:end]].add(sighting.doc)
                     seen_in[words[:end]].append(sighting)
         if not docs:
@@ -251,6 +252,12 @@ def _cuts_name(sighting: Sighting, end: int) -> bool:
         return False
     last, after = sighting.tokens[end - 1].original, sighting.tokens[end].original
     return last[:1].isupper() and after[:1].isupper() and not sighting.initial[end - 1]
+
+
+def _initial(word: str) -> bool:
+    """A lone letter no syllable is (the *L* of ``Trần Đức L.``, the *T* of ``Dân vận T.Ư``): an
+    initial or an abbreviation cut, no word to end a suggestion on, where ``ở`` or ``ý`` is."""
+    return len(word) == 1 and not is_vietnamese_syllable(word)
 
 
 def _head(words: tuple[str, ...], context: list[str], size: int) -> tuple[str, ...]:
