@@ -256,8 +256,9 @@ def _cuts_name(sighting: Sighting, end: int) -> bool:
 
 def _initial(word: str) -> bool:
     """A lone letter no syllable is (the *L* of ``Trần Đức L.``, the *T* of ``Dân vận T.Ư``): an
-    initial or an abbreviation cut, no word to end a suggestion on, where ``ở`` or ``ý`` is."""
-    return len(word) == 1 and not is_vietnamese_syllable(word)
+    initial or an abbreviation cut, no word to end a suggestion on, where ``ở`` or ``ý`` is (and
+    a digit is a number: ``quận 1``, ``bão số 9``)."""
+    return len(word) == 1 and word.isalpha() and not is_vietnamese_syllable(word)
 
 
 def _head(words: tuple[str, ...], context: list[str], size: int) -> tuple[str, ...]:

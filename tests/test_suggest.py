@@ -24,6 +24,7 @@ def names_searcher(tmp_path_factory):
             for n in range(20)
         ),
         *({"id": f"nguyen{n}", "title": f"Ông Nguyễn Văn An số {n}", "body": "Ông Nguyễn Văn An."} for n in range(5)),
+        *({"id": f"district{n}", "title": f"Cháy ở quận 1, lần {n}", "body": "Cháy ở quận 1."} for n in range(5)),
         *(
             {"id": f"initial{n}", "title": f"Bắt Lê Văn T. vụ {n}", "body": f"Đối tượng Lê Văn T. bị bắt lần {n}."}
             for n in range(10)
@@ -53,6 +54,8 @@ def test_no_suggestion_ends_on_an_initial(names_searcher):
     # "Lê Văn T." is how the press hides a suspect's name: T is no word to complete to.
     for prefix in ("le van ", "Lê Văn ", "le van t", "bat le v"):
         assert not [s for s in names_searcher.suggest(prefix) if s.split()[-1].lower() == "t"], prefix
+    # A digit is a number, not an initial.
+    assert any(s.lower().endswith("quận 1") for s in names_searcher.suggest("chay o quan "))
 
 
 def lower(suggestions: list[str]) -> list[str]:
