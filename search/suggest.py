@@ -18,7 +18,8 @@ completions are found in the index's own text, diacritics optional:
    so ``Trần Thị Phượ`` finds *Phượng* among a thousand *Phương*);
 4. where nothing goes on as typed, a long prefix's oldest words are kept as typed and
    the rest completed (``tin moi ve`` + ``Ban Dân vận``); a prefix of two words or
-   fewer, a name most often, is completed as a whole or not at all.
+   fewer, a name most often, is completed as a whole or not at all, unless what is
+   being typed begins no Vietnamese syllable (``tin tuc covi`` + ``Covid 19``).
 
 Candidates are written with the capitals most sightings give them mid-sentence
 (``Hà Nội``, ``Ban Dân vận``), as accent restoration does.
@@ -31,7 +32,7 @@ from collections import Counter, defaultdict
 from index.analysis import SYLLABLE_RE, canonical_syllable, fold, has_diacritics, normalize, syllables
 from search.occurrences import POSITION_BITS, Occurrences, Sighting
 from search.restore import UnigramCache, accent_variants, capitals
-from search.typing import is_vietnamese_syllable
+from search.typing import is_vietnamese_syllable, may_begin_syllable
 from search.vocabulary import Vocabulary
 
 MAX_AFTER = 3  # words a suggestion may add after the typed ones
@@ -95,6 +96,11 @@ class Suggester:
             if sightings or not context or len(finished) <= BACKOFF_CONTEXT:
                 break
             kept += 1  # nothing goes on like this: drop the oldest word from the context
+        if not sightings and context and partial is not None and not may_begin_syllable(partial):
+            # A short prefix followed by no word of the language (tin tuc | covi): that word is
+            # completed alone, as the typed words' sequel is no guess at a name's next syllable.
+            kept, context = len(finished), []
+            sightings = self._sightings(occ, context, partial)
         start = _typed_words(text, kept)
         out, seen = [], set()
         for shown in self._candidates(occ, sightings, context, partial):

@@ -185,6 +185,18 @@ _BARE_INITIALS = sorted({fold(i) for i in _INITIALS})
 _BARE_RHYMES = frozenset(fold(r) for r in _RHYMES)
 
 
+def may_begin_syllable(word: str) -> bool:
+    """Whether some Vietnamese syllable, diacritics aside, begins as *word* (``th``, ``thu``:
+    yes; ``covi``, ``iph``: no, a word of another language or a code)."""
+    return fold(word).lower() in _syllable_starts()
+
+
+@lru_cache(maxsize=1)
+def _syllable_starts() -> frozenset[str]:
+    words = [i + r for i in _BARE_INITIALS for r in _BARE_RHYMES] + [f"qu{r}" for r in _BARE_RHYMES]
+    return frozenset(word[:end] for word in words for end in range(1, len(word) + 1))
+
+
 # --- the two input methods ------------------------------------------------------------
 
 _TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323", "z": ""}

@@ -24,6 +24,8 @@ def names_searcher(tmp_path_factory):
             for n in range(20)
         ),
         *({"id": f"nguyen{n}", "title": f"Ông Nguyễn Văn An số {n}", "body": "Ông Nguyễn Văn An."} for n in range(5)),
+        *({"id": f"news{n}", "title": f"Tin tức trong ngày {n}", "body": "Tin tức mới."} for n in range(5)),
+        *({"id": f"covid{n}", "title": f"Dịch Covid-19 lan rộng ở vùng {n}", "body": "Covid-19."} for n in range(5)),
         *({"id": f"district{n}", "title": f"Cháy ở quận 1, lần {n}", "body": "Cháy ở quận 1."} for n in range(5)),
         *(
             {"id": f"initial{n}", "title": f"Bắt Lê Văn T. vụ {n}", "body": f"Đối tượng Lê Văn T. bị bắt lần {n}."}
@@ -47,6 +49,8 @@ def test_a_name_nobody_wrote_is_not_completed_by_a_pair_that_merely_follows_it(n
     assert not [s for s in names_searcher.suggest("nguyen tam th") if "tâm thần" in s.lower()]
     # What was written goes on completing, with or without diacritics.
     assert any(s.startswith("nguyễn văn an") for s in lower(names_searcher.suggest("nguyen van a")))
+    # A word no syllable begins as (covi) is completed alone after what nothing follows it by.
+    assert any(s.startswith("tin tuc covid") for s in lower(names_searcher.suggest("tin tuc covi")))
     assert any(s.startswith("bệnh tâm thần") for s in lower(names_searcher.suggest("benh tam th")))
 
 

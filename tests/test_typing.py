@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.analysis import SYLLABLE_RE
-from search.typing import decode_text, is_vietnamese_syllable, reading, splits, telex, vni
+from search.typing import decode_text, is_vietnamese_syllable, may_begin_syllable, reading, splits, telex, vni
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,6 +84,29 @@ def test_real_syllables(syllable):
 @pytest.mark.parametrize("word", ["moon", "messi", "tpv", "vậ", "hanoi", "cậ", "ảc", "aj", "gist"])
 def test_not_syllables(word):
     assert not is_vietnamese_syllable(word)
+
+
+@pytest.mark.parametrize(
+    ("word", "begins"),
+    [
+        ("th", True),
+        ("nguy", True),
+        ("Ngh", True),
+        ("qua", True),
+        ("vậ", True),
+        ("covi", False),
+        ("iph", False),
+        ("tphc", False),
+        ("u2", False),
+    ],
+)
+def test_may_begin_syllable(word, begins):
+    assert may_begin_syllable(word) is begins
+
+
+@given(st.sampled_from(["an", "loan", "tranh", "xoong", "nghiêng", "khuya", "quốc", "giữa", "được", "thuở"]), st.data())
+def test_every_start_of_a_syllable_may_begin_one(syllable, data):
+    assert may_begin_syllable(syllable[: data.draw(st.integers(1, len(syllable)))])
 
 
 def test_stop_finals_take_only_sac_or_nang():
