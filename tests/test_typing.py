@@ -86,22 +86,9 @@ def test_not_syllables(word):
     assert not is_vietnamese_syllable(word)
 
 
-@pytest.mark.parametrize(
-    ("word", "begins"),
-    [
-        ("th", True),
-        ("nguy", True),
-        ("Ngh", True),
-        ("qua", True),
-        ("vậ", True),
-        ("covi", False),
-        ("iph", False),
-        ("tphc", False),
-        ("u2", False),
-    ],
-)
-def test_may_begin_syllable(word, begins):
-    assert may_begin_syllable(word) is begins
+def test_may_begin_syllable():
+    assert all(may_begin_syllable(word) for word in ("th", "nguy", "Ngh", "qua", "vậ"))
+    assert not any(may_begin_syllable(word) for word in ("covi", "iph", "tphc", "u2"))  # other languages, codes
 
 
 @given(st.sampled_from(["an", "loan", "tranh", "xoong", "nghiêng", "khuya", "quốc", "giữa", "được", "thuở"]), st.data())
