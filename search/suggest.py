@@ -169,17 +169,18 @@ class Suggester:
         *Phượng* went unseen.  The endings come in the order of their commonest form
         (``đứ``: đứng, đức before the ``đứ`` of *đứ đừ*, though ``du`` is the commonest folded)."""
         typed = (partial, canonical_syllable(partial))
-        found = {}
+        weight: dict[str, tuple[int, int]] = {}  # (titles and summaries, else bodies) a form
+        found: dict[str, list[str]] = {}
         for ending in endings:
-            weighed = {}
             for form in accent_variants(ending):
                 if has_diacritics(form) and form.startswith(typed):
                     headlines = sum(occ.doc_frequency(field, form) for field in HEADLINES)
-                    weighed[form] = (headlines, headlines or occ.doc_frequency("body", form))
-            kept = sorted((w, form) for form, w in weighed.items() if w[1])
-            if kept:
-                found[ending] = (kept[-1][0], [form for _, form in reversed(kept)])
-        return {e: forms for e, (_, forms) in sorted(found.items(), key=lambda item: item[1][0], reverse=True)}
+                    weight[form] = (headlines, headlines or occ.doc_frequency("body", form))
+                    if weight[form][1]:
+                        found.setdefault(ending, []).append(form)
+        for forms in found.values():
+            forms.sort(key=weight.__getitem__, reverse=True)
+        return dict(sorted(found.items(), key=lambda item: weight[item[1][0]], reverse=True))
 
     def _read(self, occ: Occurrences, folded: list[str], extra: int = 0) -> list[Sighting]:
         # One word more than a suggestion may add: to see whether the phrase goes on.
