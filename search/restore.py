@@ -5,8 +5,8 @@ decides.  The typed syllables are cut into the longest runs that occur side by
 side somewhere in the index (``ha noi`` + ``dan van``), preferring few long runs
 (a dynamic programme that keeps as many neighbours together as it can, and as
 few syllables alone); each run
-is then read where it occurs -- a sample of its occurrences, titles first --
-and the most frequent way of writing it wins, capitals included (``Hà Nội``,
+is then read where it occurs -- a sample of its occurrences, shared among the
+fields in proportion to how often it occurs in each -- and the most frequent way of writing it wins, capitals included (``Hà Nội``,
 ``Nguyễn Văn Phong``, ``HĐND``), counting only capitals that are not merely
 the start of a sentence.  A syllable that stands alone takes its most frequent
 accented form in the index.
@@ -149,7 +149,7 @@ class Restorer:
                 display.append(form)
                 continue
             part = folded[start:end]
-            sightings = self.occ.sample(part, limit=SAMPLE)
+            sightings = self.occ.sample(part, limit=SAMPLE, shared=True)
             words, shown = vote(sightings, len(part))
             if not words:  # occurrences in deleted documents only, or text and index disagree
                 for syllable in part:
