@@ -259,15 +259,9 @@ class Occurrences:
         max_after: int = 0,
         body_limit: int = 8,
         enough: int = 4,
-        shared: bool = False,
     ) -> list[Sighting]:
         """Up to *limit* sightings of the phrase *words* (see :meth:`where`), the more telling
-        fields first, or with *shared*, the fields other than bodies together: *limit* shared
-        among them in proportion to the phrase's occurrences in each, so that the sightings'
-        readings are those of the fields' text as a whole.  Titles first is what a suggestion
-        wants (readers search for headlines); a reading's share wants the whole: news-00's
-        titles write ``nguoi dan`` as *người đàn (ông)* 39 times in 60, its summaries and
-        captions as *người dân* 100 times in 120.
+        fields first.
 
         Bodies are read only when the other fields gave fewer than *enough*
         sightings, and then at most *body_limit* of them: their positions are the
@@ -276,31 +270,16 @@ class Occurrences:
         """
         found: list[Sighting] = []
         folded = tuple(fold(w) for w in words)
-        where = {field: self.where(field, words) for field in fields if field != "body"} if shared else {}
-        quota = _shares({field: keys.size for field, keys in where.items()}, limit)
         for field in fields:
             if len(found) >= limit or (field == "body" and len(found) >= enough):
                 break
-            keys = where[field] if field in where else self.where(field, words)
-            wanted = quota.get(field, limit - len(found))
+            keys = self.where(field, words)
+            wanted = limit - len(found)
             for key in spread(keys, min(wanted, body_limit) if field == "body" else wanted, self.view.columns.order):
                 sighting = self.sighting(field, key, len(words), max_after)
                 if sighting is not None and tuple(fold(c) for c in sighting.canonical[: len(words)]) == folded:
                     found.append(sighting)
         return found
-
-
-def _shares(sizes: dict[str, int], limit: int) -> dict[str, int]:
-    """*limit* shared among *sizes*' keys in proportion to their values (largest remainders
-    first, the earlier key winning a tie); all of a key's own where the whole is within *limit*."""
-    total = sum(sizes.values())
-    if total <= limit:
-        return dict(sizes)
-    exact = {key: size * limit / total for key, size in sizes.items()}
-    shares = {key: int(value) for key, value in exact.items()}
-    for key in sorted(exact, key=lambda k: shares[k] - exact[k])[: limit - sum(shares.values())]:
-        shares[key] += 1
-    return shares
 
 
 def _aligned(parts: list[tuple[int, np.ndarray]]) -> np.ndarray:

@@ -4,13 +4,12 @@
 decides.  The typed syllables are cut into the longest runs that occur side by
 side somewhere in the index (``ha noi`` + ``dan van``), preferring few long runs
 (a dynamic programme that keeps as many neighbours together as it can, and as
-few syllables alone); each run is then read where it occurs -- a sample of its
-occurrences, shared among the fields in proportion to how often it occurs in
-each, so that headlines' favourite phrases do not outvote the text (news-00's
-titles write ``nguoi dan`` mostly as *người đàn ông*) -- and the most frequent
-way of writing it wins, capitals included (``Hà Nội``, ``Nguyễn Văn Phong``,
-``HĐND``), counting only capitals that are not merely the start of a sentence.
-A syllable that stands alone takes its most frequent accented form in the index.
+few syllables alone); each run
+is then read where it occurs -- a sample of its occurrences, titles first --
+and the most frequent way of writing it wins, capitals included (``Hà Nội``,
+``Nguyễn Văn Phong``, ``HĐND``), counting only capitals that are not merely
+the start of a sentence.  A syllable that stands alone takes its most frequent
+accented form in the index.
 
 Titles, summaries, captions and bylines are searched first; the bodies (far
 more text, so more expensive) only when those do not hold the whole query as
@@ -150,7 +149,7 @@ class Restorer:
                 display.append(form)
                 continue
             part = folded[start:end]
-            sightings = self.occ.sample(part, limit=SAMPLE, shared=True)
+            sightings = self.occ.sample(part, limit=SAMPLE)
             words, shown = vote(sightings, len(part))
             if not words:  # occurrences in deleted documents only, or text and index disagree
                 for syllable in part:

@@ -238,26 +238,3 @@ def test_a_run_is_restored_alike_whatever_the_articles_numbers(tmp_path):
         assert results[0].did_you_mean == results[1].did_you_mean, query
         assert results[0].did_you_mean.lower().startswith(("nguyễn văn bôn", "nguyễn văn bốn")), query
         assert [h.id for h in results[0].hits] == [h.id for h in results[1].hits], query
-
-
-def test_a_run_is_read_as_the_fields_write_it_together_not_as_titles_alone(tmp_path):
-    """Headlines favour some phrases: news-00's titles write ``nguoi dan`` as *người đàn (ông)*
-    39 times in 60, its summaries and captions as *người dân* 100 times in 120.  The sample a
-    run is read from is shared among the fields by how often the run occurs in each, so the
-    reading is the one the fields' text as a whole gives (titles first, it was *người đàn*)."""
-    from tests.conftest import searcher_of
-
-    articles = [
-        *(
-            {"id": f"man-{n}", "title": f"Người đàn ông bị bắt lần {n}", "summary": "Tin nhanh.", "body": "Tin."}
-            for n in range(30)
-        ),
-        *(
-            {"id": f"people-{n}", "title": f"Tin số {n}", "summary": "Người dân đón Tết vui.", "body": "Tin."}
-            for n in range(70)
-        ),
-    ]
-    searcher = searcher_of(tmp_path, articles)
-    assert searcher.search("nguoi dan", per_page=1).did_you_mean.lower() == "người dân"
-    # Where the titles write it so, and rarely anything else, their reading stands.
-    assert searcher.search("nguoi dan ong", per_page=1).did_you_mean.lower() == "người đàn ông"
