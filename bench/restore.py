@@ -11,7 +11,13 @@ tone mark of one syllable changed (to another, or none; chosen with a fixed seed
 so every run types the same typos), and ``did_you_mean`` is right when it gives
 the twin back.  The twins as typed are searched too: any offer there is wrong.
 
+With ``--text FILE`` (a corpus file the index holds), a third table does the same
+for runs of two or three syllables cut at random (a fixed seed) from its titles
+and bodies, folded: text nobody chose, so a check of the method rather than of
+the judged queries.  A run is right when ``did_you_mean`` gives the text back.
+
     .venv/bin/python bench/restore.py --config /work/devindex/news00.toml
+    .venv/bin/python bench/restore.py --config NEWS00.toml --text ../shared/corpus/news-00.jsonl.gz
 
 Corpus: whatever the config's index holds (news-00 + the sample for the dev
 index); machine: 2 cores.  Prints a table (search = the whole search; helpers =
@@ -21,7 +27,10 @@ accent restoration and did-you-mean inside it), and the misses with ``--misses``
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
 import random
+import re
 import resource
 import statistics
 import sys
@@ -32,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index.analysis import has_diacritics, syllables  # noqa: E402
+from index.analysis import fold, has_diacritics, syllables  # noqa: E402
 from index.settings import load_config  # noqa: E402
 from search.searcher import Searcher  # noqa: E402
 
@@ -69,6 +78,31 @@ def read_pairs(path: Path, kind: str) -> list[tuple[str, str]]:
     return pairs
 
 
+_CLAUSE = re.compile(r"[.,;:!?()\"“”'‘’\n\-–—/]")
+
+
+def text_runs(path: Path, count: int, seed: int = 7) -> list[tuple[str, str]]:
+    """*count* ``(field, run)``: runs of two or three syllables with diacritics, each within one
+    clause of an article's title or body, cut at random from the corpus file *path*."""
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        articles = [json.loads(line) for line in lines]
+    rng = random.Random(seed)
+    runs: list[tuple[str, str]] = []
+    while len(runs) < count:
+        field = rng.choice(("title", "body"))
+        clauses = [c.split() for c in _CLAUSE.split((rng.choice(articles).get(field) or "")[:3000])]
+        clauses = [words for words in clauses if len(words) >= 3]
+        if not clauses:
+            continue
+        words = rng.choice(clauses)
+        length = rng.choice((2, 2, 3))
+        at = rng.randrange(len(words) - length + 1)
+        run = " ".join(words[at : at + length])
+        if len(syllables(run)) == length and all(w.isalpha() for w in run.split()) and has_diacritics(run):
+            runs.append((field, run))
+    return runs
+
+
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -98,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", default=str(ROOT.parent / "shared" / "queries" / "dev-queries.tsv"))
     parser.add_argument("--kinds", default="known,name", help="comma-separated: known, name")
     parser.add_argument("--misses", action="store_true", help="list the queries restored wrongly")
+    parser.add_argument("--text", help="a corpus file the index holds: also restore random runs of its text")
+    parser.add_argument("--text-runs", type=int, default=2000, help="runs cut from --text (default 2000)")
     args = parser.parse_args(argv)
 
     # Every query evaluated here: results shared by server processes would flatter the times.
@@ -162,6 +198,22 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"| {kind} | {len(typos)} | {back} ({back / max(1, len(typos)):.1%}) | {other} | {len(twins)} | {wrong} |"
         )
+    if args.text:
+        print()
+        print(f"Runs of two or three syllables cut at random from {Path(args.text).name}, folded:")
+        print("| field | runs | given back |")
+        print("|---|---:|---:|")
+        cut = text_runs(Path(args.text), args.text_runs)
+        for field in ("title", "body"):
+            runs = [run for at, run in cut if at == field]
+            back = 0
+            for run in runs:
+                offered = searcher.search(fold(run).lower()).did_you_mean
+                if offered is not None and syllables(offered) == syllables(run):
+                    back += 1
+                else:
+                    misses.append((f"text, {field}", fold(run).lower(), run, offered, True))
+            print(f"| {field} | {len(runs)} | {back} ({back / max(1, len(runs)):.1%}) |")
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if args.misses:
         for kind, folded, accented, offered, holds in misses:
