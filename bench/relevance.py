@@ -12,6 +12,9 @@ calls) and prints, per kind of query:
 * ``known-half-typed``: the accented known items with their last word cut in half
   (``dân vậ``), searched as the live results do (``typing=1``; ``--typing off``: as
   submitted with Enter; ``--typing on`` searches every kind so);
+* ``known-typo``: the known items (with and without diacritics) with one letter of one
+  syllable doubled, dropped, swapped with the next or replaced by a key beside it
+  (:func:`letter_typo`), the first page as shown (a correction offered is not followed);
 * ``known-dropped`` and ``known-reordered``: the known items of four syllables or more
   (with and without diacritics) as a reader half remembers a headline, the middle
   syllable left out or the two halves swapped, so the words no longer stand as in the
@@ -39,6 +42,7 @@ import argparse
 import math
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -64,6 +68,7 @@ KINDS = (
     "known-half-typed",
     "known-dropped",
     "known-reordered",
+    "known-typo",
 )
 ORDINARY = ("known-folded", "known-accented", "name-accented", "name-folded", "question")
 
@@ -104,6 +109,43 @@ def half_typed(text: str) -> str:
     head, _, last = text.rpartition(" ")
     cut = last[: max(1, (len(last) + 1) // 2)]
     return f"{head} {cut}" if head else cut
+
+
+_KEYS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_BESIDE = {key: row[max(0, i - 1) : i] + row[i + 1 : i + 2] for row in _KEYS for i, key in enumerate(row)}
+
+
+def letter_typo(query: str, rng: random.Random) -> str | None:
+    """*query* with one letter of one of its syllables of three letters or more doubled,
+    dropped (not the first), swapped with the next, or replaced by a key beside it; None if
+    no syllable is that long."""
+    from index.analysis import fold
+
+    words = query.split()
+    long = [i for i, w in enumerate(words) if len(w) >= 3 and w.isalpha()]
+    if not long:
+        return None
+    at = rng.choice(long)
+    word, kind = words[at], rng.choice(("double", "drop", "swap", "beside"))
+    i = rng.randrange(1 if kind == "drop" else 0, len(word) - (kind == "swap"))
+    if kind == "double":
+        word = word[: i + 1] + word[i:]
+    elif kind == "drop":
+        word = word[:i] + word[i + 1 :]
+    elif kind == "swap":
+        word = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    else:
+        base = fold(word[i].lower())
+        if base not in _BESIDE:
+            return None
+        word = word[:i] + rng.choice(_BESIDE[base]) + word[i + 1 :]
+    words[at] = word
+    return " ".join(words)
+
+
+def typo(text: str) -> str | None:
+    """*text* with a letter typo (:func:`letter_typo`), the same for the same text every run."""
+    return letter_typo(text, random.Random(zlib.crc32(text.encode("utf-8"))))
 
 
 def dropped(text: str) -> str | None:
@@ -218,7 +260,7 @@ def main() -> int:
             by_kind[kind].append((qid, text))
         if kind == "known-accented" and "known-half-typed" in wanted and relevant.get(qid):
             by_kind["known-half-typed"].append((qid, half_typed(text)))
-        for derived, change in (("known-dropped", dropped), ("known-reordered", reordered)):
+        for derived, change in (("known-dropped", dropped), ("known-reordered", reordered), ("known-typo", typo)):
             changed = change(text) if kind in ("known-folded", "known-accented") else None
             if changed and derived in wanted and relevant.get(qid):
                 by_kind[derived].append((qid, changed))

@@ -11,6 +11,12 @@ tone mark of one syllable changed (to another, or none; chosen with a fixed seed
 so every run types the same typos), and ``did_you_mean`` is right when it gives
 the twin back.  The twins as typed are searched too: any offer there is wrong.
 
+A typo table: each judged query, folded and accented, with one letter of one
+syllable of three letters or more doubled, dropped, swapped with the next or
+replaced by a key beside it (a fixed seed): ``did_you_mean`` is right when it
+gives the query back (the accented twin for a folded query, its diacritics
+restored too), and its letters are right when it does once folded.
+
 With ``--text FILE`` (a corpus file the index holds), a third table does the same
 for runs of two or three syllables cut at random (a fixed seed) from its titles
 and bodies, folded: text nobody chose, so a check of the method rather than of
@@ -41,6 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.relevance import letter_typo  # noqa: E402
 from index.analysis import fold, has_diacritics, syllables  # noqa: E402
 from index.settings import load_config  # noqa: E402
 from search.searcher import Searcher  # noqa: E402
@@ -214,6 +221,30 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     misses.append((f"text, {field}", fold(run).lower(), run, offered, True))
             print(f"| {field} | {len(runs)} | {back} ({back / max(1, len(runs)):.1%}) |")
+    print()
+    print("A letter typo in one syllable (doubled, dropped, swapped, a key beside):")
+    print("| kind | typed | typos | given back | letters given back | nothing offered |")
+    print("|---|---|---:|---:|---:|---:|")
+    rng = random.Random(18)
+    for kind in args.kinds.split(","):
+        pairs = read_pairs(Path(args.queries), kind)
+        for typed, index in (("folded", 0), ("accented", 1)):
+            typos = [(typo, pair[1]) for pair in pairs if (typo := letter_typo(pair[index], rng)) is not None]
+            back = letters = none = 0
+            for typo, twin in typos:
+                offered = searcher.search(typo).did_you_mean
+                if offered is None:
+                    none += 1
+                elif syllables(offered) == syllables(twin):
+                    back += 1
+                if offered is not None and fold(" ".join(syllables(offered))) == fold(" ".join(syllables(twin))):
+                    letters += 1
+                else:
+                    misses.append((f"{kind}, {typed} typo", typo, twin, offered, None))
+            print(
+                f"| {kind} | {typed} | {len(typos)} | {back} ({back / max(1, len(typos)):.1%}) | "
+                f"{letters} ({letters / max(1, len(typos)):.1%}) | {none} |"
+            )
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if args.misses:
         for kind, folded, accented, offered, holds in misses:
