@@ -18,6 +18,7 @@ summaries and bodies, read once per index segment).
 
 from __future__ import annotations
 
+import itertools
 import math
 import unicodedata
 from dataclasses import dataclass
@@ -38,6 +39,21 @@ MAX_CANDIDATES = 12  # checked against the context, the most common first
 MAX_SUSPECTS = 3  # syllables of one query corrected at most, the first ones (each costs ~25 phrase lookups)
 CONTEXT = 2  # neighbours either side that decide how a corrected syllable is written
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+# The keys around each key of a QWERTY keyboard: beside it on its row, and the two it touches on
+# the rows above and below (each row sits half a key right of the one above it).
+_NEAR = {
+    key: "".join(
+        [row[i - 1 : i], row[i + 1 : i + 2]]
+        + ([_ROWS[r - 1][i : i + 2]] if r else [])
+        + ([_ROWS[r + 1][max(0, i - 1) : i + 1]] if r + 1 < len(_ROWS) else [])
+    )
+    for r, row in enumerate(_ROWS)
+    for i, key in enumerate(row)
+}
+SLIP = 1.0  # a likely slip of the fingers (see _edits)
+STRAY = 0.05  # an edit no slip explains: a twentieth as likely
+CHANNEL = 1.0  # the weight of log(likelihood) in a candidate's score
 _TELEX_TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
 _TELEX_LETTERS = (("uow", "ươ"), ("aa", "â"), ("aw", "ă"), ("ee", "ê"), ("oo", "ô"), ("ow", "ơ"), ("uw", "ư"))
 
@@ -45,12 +61,15 @@ _TELEX_LETTERS = (("uow", "ươ"), ("aa", "â"), ("aw", "ă"), ("ee", "ê"), ("o
 @dataclass
 class _Candidate:
     syllables: tuple[str, ...]  # folded, or accented when Telex said which marks
-    frequency: int
-    context: int = 0
+    frequency: int  # articles holding it (a cut: its rarer word), to rank candidates before context
+    likely: float = SLIP  # how likely the reader's fingers typed the query for it (see _edits)
+    context: int = 0  # occurrences beside the query's neighbouring words
+    fit: float = 0.0  # log of how likely it stands where it was typed (see Speller._fit)
 
     @property
     def score(self) -> float:
-        return math.log1p(self.frequency) + 3.0 * math.log1p(self.context)
+        # The noisy channel: log P(typed | candidate) + log P(candidate, in its place).
+        return self.fit + CHANNEL * math.log(self.likely)
 
 
 class Speller:
@@ -97,14 +116,27 @@ class Speller:
         typed = [word for c in clauses for word in _as_typed(c)]
         return self._accented(occ, unigrams, typed, folded, fixed)
 
+    def commonest_slip(self, occ: Occurrences, word: str) -> int:
+        """Articles holding the commonest word a slip of the fingers (:data:`SLIP`) turns into
+        *word*: ``ohieu`` is *phieu* with the key beside ``p`` (0: none the index holds)."""
+        if len(word) > self.max_chars:
+            return 0
+        vocabulary = self.vocabulary.segments(occ.view)
+        slips = [e for e, chance in _edits(word).items() if chance == SLIP and any(e in t for t in vocabulary)]
+        return max((word_frequency(occ, e) for e in slips), default=0)
+
     def _best(self, occ, vocabulary, syllable: str, left: str | None, right: str | None) -> tuple[str, ...] | None:
         floor = max(RARE, BETTER * word_frequency(occ, syllable))
         candidates = {}
-        for edit in _edits(syllable):
+        likely: dict[tuple[str, ...], float] = {}
+        for edit, chance in _edits(syllable).items():
             if any(edit in terms for terms in vocabulary):
                 candidates[(edit,)] = word_frequency(occ, edit)
+                likely[(edit,)] = chance
         for cut in range(2, len(syllable) - 1):
             head, tail = syllable[:cut], syllable[cut:]
+            if _fragment(head) or _fragment(tail):
+                continue  # "conn" is no "co nn", "khing" no "khi ng" (but "bogtvt" is "bo gtvt")
             if any(head in t for t in vocabulary) and any(tail in t for t in vocabulary):
                 candidates[(head, tail)] = min(word_frequency(occ, head), word_frequency(occ, tail))
         typed = telex(syllable)
@@ -112,20 +144,40 @@ class Speller:
             written = sum(occ.doc_frequency(field, typed) for field in ACCENTED_FIELDS)
             if written:
                 candidates[(typed,)] = written + floor  # the keys said which marks: trust them
-        ranked = sorted((_Candidate(k, v) for k, v in candidates.items() if v >= floor), key=lambda c: -c.frequency)[
-            :MAX_CANDIDATES
-        ]
+        ranked = sorted(
+            (_Candidate(k, v, likely.get(k, SLIP)) for k, v in candidates.items() if v >= floor),
+            key=lambda c: -c.frequency * c.likely,
+        )[:MAX_CANDIDATES]
         if not ranked:
             return None
         for candidate in ranked:
-            folded = [fold(s) for s in candidate.syllables]
-            if left:
-                candidate.context += phrase_count(occ, [left, folded[0]])
-            if right:
-                candidate.context += phrase_count(occ, [folded[-1], right])
+            self._fit(occ, candidate, left, right)
         if (left or right) and len(ranked) > 1 and not any(c.context for c in ranked):
             return None  # nothing fits the context: better no correction than a guess
         return max(ranked, key=lambda c: c.score).syllables
+
+    @staticmethod
+    def _fit(occ: Occurrences, candidate: _Candidate, left: str | None, right: str | None) -> None:
+        """Set *candidate*'s context and fit: the log of a bigram estimate, from the index's
+        counts, of its syllables standing between the words typed before and after them, P(first
+        | before) x P(next | first)... x P(after | last), each P(b | a) counted as the pair's
+        occurrences over a's articles (the word before's own count is the same for every
+        candidate, and left out; with no word before, the first's articles stand for P(first)).
+        A cut is two words, and its own pair must be held too: ``treen`` is no *trẻ en*."""
+        folded = [fold(s) for s in candidate.syllables]
+        counts = [word_frequency(occ, s) for s in folded]
+        fit = math.log1p(counts[0])
+        if left:
+            before = phrase_count(occ, [left, folded[0]])
+            candidate.context += before
+            fit = math.log(before + 0.5)
+        for (a, b), count in zip(itertools.pairwise(folded), counts, strict=False):
+            fit += math.log(phrase_count(occ, [a, b]) + 0.5) - math.log1p(count)
+        if right:
+            after = phrase_count(occ, [folded[-1], right])
+            candidate.context += after
+            fit += math.log(after + 0.5) - math.log1p(counts[-1])
+        candidate.fit = fit
 
     def _accented(self, occ, unigrams, words, folded, fixed) -> list[str]:
         """Restore diacritics on the corrected query, keeping the ones the reader typed."""
@@ -139,12 +191,15 @@ class Speller:
         # the search itself assumes: such a query gets no restored reading.
         typed_accents = any(has_diacritics(word) for word in words)
         kept = [_kept(word, replacement, typed_accents) for word, replacement in zip(words, fixed, strict=True)]
+        # Beside words kept as typed, a reader who typed no capital gets none: "hà nộii" is
+        # "hà nội", not "hà Nội" (the restored reading's capitals are those of the name).
+        lower = typed_accents and not any(ch.isupper() for word in words for ch in word)
         restorer = Restorer(occ, unigrams)
         out: list[list[str]] = [[] for _ in words]
         for start, end in _windows([kept[i] is None for i in owner]):
             restored = restorer.restore(sequence[start:end]).display
             for i, shown in zip(owner[start:end], restored, strict=True):
-                out[i].append(shown)
+                out[i].append(shown.lower() if lower else shown)
         return [word if word is not None else " ".join(out[i]) for i, word in enumerate(kept)]
 
 
@@ -187,6 +242,12 @@ def _windows(needed: list[bool]) -> list[tuple[int, int]]:
     return windows
 
 
+def _fragment(part: str) -> bool:
+    """Two letters or one and no vowel: a piece of a syllable (``ng``, ``nn``), not a word; a
+    code the texts write is longer (``HCM``, ``GTVT``)."""
+    return len(part) <= 2 and not any(ch in "aeiouy" for ch in part)
+
+
 def word_frequency(occ: Occurrences, folded: str) -> int:
     return sum(occ.doc_frequency(field, folded) for field in FREQUENCY_FIELDS)
 
@@ -196,14 +257,33 @@ def phrase_count(occ: Occurrences, words: list[str], fields: tuple[str, ...] = C
     return sum(int(occ.phrase(field, words).size) for field in fields)
 
 
-def _edits(word: str) -> set[str]:
-    """Every string one edit from *word* (Norvig's edits1, over a-z)."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deletes = [a + b[1:] for a, b in splits if b]
-    swaps = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
-    replaces = [a + c + b[1:] for a, b in splits if b for c in _LETTERS]
-    inserts = [a + c + b for a, b in splits for c in _LETTERS]
-    return set(deletes + swaps + replaces + inserts) - {word, ""}
+def _edits(word: str) -> dict[str, float]:
+    """Every string one edit from *word* (Norvig's edits1, over a-z), each with how likely a
+    reader's fingers are to have made that edit: the noisy channel of Kernighan, Church and Gale
+    (1990), reduced to two classes.  Keys pressed in the wrong order, twice, or beside the one
+    meant, and a key left out, are :data:`SLIP`; a letter from elsewhere on the keyboard put in or
+    swapped for another, :data:`STRAY` (``qau`` is *qua* typed in the wrong order far more likely
+    than *sau* with a ``q`` for an ``s``, which sits two keys away)."""
+    found: dict[str, float] = {}
+
+    def add(candidate: str, likely: float) -> None:
+        if candidate and candidate != word and found.get(candidate, 0.0) < likely:
+            found[candidate] = likely
+
+    for i in range(len(word) + 1):
+        head, tail = word[:i], word[i:]
+        if tail:
+            # The reader typed tail[0] too many: pressed twice, or beside a neighbour's key.
+            beside = (head[-1:] or tail[1:2], tail[1:2])
+            extra = any(tail[0] == n or tail[0] in _NEAR.get(n, "") for n in beside if n)
+            add(head + tail[1:], SLIP if extra else STRAY)
+            for c in _LETTERS:  # the reader typed tail[0] for c
+                add(head + c + tail[1:], SLIP if tail[0] in _NEAR.get(c, "") else STRAY)
+        if len(tail) > 1:
+            add(head + tail[1] + tail[0] + tail[2:], SLIP)
+        for c in _LETTERS:  # the reader left c out
+            add(head + c + tail, SLIP)
+    return found
 
 
 def telex(word: str) -> str | None:

@@ -217,6 +217,18 @@ def telex(word: str) -> str | None:
     return _decode(word, _telex_key)
 
 
+def pressed_twice(word: str) -> bool:
+    """Whether *word*'s only Telex key is a letter typed twice (``quaan``, ``ddi``, ``mooi``):
+    the keys for â, ê, ô and đ are what a key pressed twice by mistake gives, so such a word
+    alone is as likely a slip of the fingers (*quan*) as Telex (*quân*); a tone key or a ``w``
+    (``quaans``, ``muwa``) is nobody's slip."""
+    read = telex(word)
+    if read is None:
+        return False
+    typed, plain = word.lower(), fold(read)
+    return any(typed[i] == typed[i + 1] and typed[:i] + typed[i + 1 :] == plain for i in range(len(typed) - 1))
+
+
 def vni(word: str) -> str | None:
     """The syllable VNI keys *word* type (``du7o7c5`` or ``duoc75`` -> ``được``), canonical, or None."""
     return _decode(word, _vni_key)
@@ -382,6 +394,16 @@ def splits(word: str) -> list[list[str]]:
     return sorted(found, key=len)[:MAX_CUTS]
 
 
+def typed_once(cut: list[str]) -> str | None:
+    """The word *cut* was cut from with a vowel its cut doubles typed once (``noi|i`` -> ``noi``,
+    ``qua|an`` -> ``quan``, ``tre|em`` -> ``trem``), or None: a key pressed twice reads as such a
+    cut too, and the index says which is meant (*trẻ em*, but *quan*, not *qua Ấn*)."""
+    for at in range(1, len(cut)):
+        if cut[at - 1][-1] == cut[at][0] and cut[at][0] in _VOWELS:
+            return "".join(cut[:at]) + "".join(cut[at:])[1:]
+    return None
+
+
 # --- queries ---------------------------------------------------------------------------
 
 RARE = 3  # a word typed in fewer articles than this is no word of the index
@@ -423,6 +445,8 @@ def decode_text(text: str, frequency: Callable[[str], int], limit: int | None = 
             # A rare real syllable that is keys (``coong``) reads far better decoded on its own.
             maybe.append((match, decoded, not acronym and seen < RARE))
     decoded_words = [(m, d) for m, d, alone in maybe if sure or alone] + sure
+    if len(decoded_words) == 1 and pressed_twice(decoded_words[0][0].group()):
+        return None  # one word with a letter typed twice: a slip as likely as keys (the speller's)
     if not decoded_words:
         return None
     out, at = [], 0

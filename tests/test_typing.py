@@ -10,7 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.analysis import SYLLABLE_RE
-from search.typing import decode_text, is_vietnamese_syllable, may_begin_syllable, reading, splits, telex, vni
+from search.typing import (
+    decode_text,
+    is_vietnamese_syllable,
+    may_begin_syllable,
+    pressed_twice,
+    reading,
+    splits,
+    telex,
+    vni,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,8 +132,8 @@ def test_decode_text_decodes_unknown_keys_and_keeps_the_rest():
 def test_decode_text_reads_only_the_words_within_the_limit_a_query_is_cut_at():
     # search.max_query_chars: the rest of the query is not searched, so it is not decoded either
     # (each word would cost a frequency lookup, and 10,000 tone keys cost seconds).
-    assert decode_text("daan vaajn daan", frequencies({}), limit=5) == "dân vaajn daan"  # vaajn starts at 5
-    assert decode_text("daan vaajn daan", frequencies({}), limit=6) == "dân vận daan"
+    assert decode_text("daajn vaajn daan", frequencies({}), limit=6) == "dận vaajn daan"  # vaajn starts at 6
+    assert decode_text("daajn vaajn daan", frequencies({}), limit=7) == "dận vận daan"
     assert decode_text("Hà Nội daan", frequencies({}), limit=7) is None
 
 
@@ -144,13 +153,23 @@ def test_ambiguous_words_stay_alone_and_follow_a_decoded_query():
     assert decode_text("teen", frequencies(table)) is None
     # ...in a query that surely holds keys, it reads far better decoded
     assert decode_text("thuwr nghieejm teen", frequencies(table)) == "thử nghiệm tên"
-    # a real syllable the index hardly knows, whose reading it knows well: decoded alone
-    assert decode_text("coong", frequencies(table)) == "công"
+    # a real syllable the index hardly knows, whose reading it knows well, alone: its only key
+    # is a letter typed twice, as likely a slip (cong) as Telex, so the speller reads it in
+    # context; beside other keys it is Telex
+    assert decode_text("coong", frequencies(table)) is None
+    assert decode_text("thuwr coong", frequencies(table)) == "thử công"
     # a real syllable the index knows: stays
     assert decode_text("noi xoong", frequencies(table)) is None
     # syllables that hold no key never change
     assert decode_text("an loan tranh", frequencies(table)) is None
     assert decode_text("an loan tranh vaajn", frequencies(table)) == "an loan tranh vận"
+
+
+def test_a_letter_typed_twice_is_told_from_telex_keys():
+    assert pressed_twice("quaan") and pressed_twice("ddi") and pressed_twice("mooi")
+    assert not pressed_twice("quaans")  # a tone key
+    assert not pressed_twice("muwa") and not pressed_twice("vaajn")
+    assert not pressed_twice("quan")  # no key at all
 
 
 def test_splits_cut_run_together_words_into_syllables():
