@@ -5,9 +5,13 @@ suspect when, without diacritics, it is in almost no article.  Its candidates
 are the index's folded syllables one edit away (a letter dropped, added,
 changed or two swapped), the syllable split in two (``tructuyen``), and what
 Telex keystrokes would have typed with the input method off (``hooij`` ->
-``hội``).  Each candidate is scored by how common it is and, above all, by how
-often it stands next to the query's neighbouring words in the index, so the
-correction fits its context (``truc tuyn`` -> ``trực tuyến``, not ``trực tuyển``).
+``hội``).  Each candidate is scored as a noisy channel (Kernighan, Church and Gale,
+1990): how likely the reader's fingers were to type the query for it (keys in the
+wrong order, pressed twice, beside the one meant, or left out, against a stray key
+from elsewhere: ``qau`` is *qua*, not *sau*), times how likely it stands where it
+was typed, by a bigram estimate from the index's counts of the query's neighbouring
+words beside it, so the correction fits its context (``truc tuyn`` -> ``trực
+tuyến``, not ``trực tuyển``).
 The corrected query then gets its diacritics back from :mod:`search.restore`,
 keeping the words the reader typed as typed (capitals too) when the query has
 diacritics, and reading each corrected syllable among its near neighbours only.
