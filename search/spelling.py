@@ -32,6 +32,7 @@ from search.deadline import NONE, Deadline
 from search.occurrences import Occurrences
 from search.query import ParsedQuery
 from search.restore import Restorer, UnigramCache
+from search.typing import may_be_syllable
 from search.vocabulary import Vocabulary
 
 FREQUENCY_FIELDS = ("title_f", "summary_f", "body_f")
@@ -58,6 +59,8 @@ _NEAR = {
 SLIP = 1.0  # a likely slip of the fingers (see _edits)
 STRAY = 0.05  # an edit no slip explains: a twentieth as likely
 CHANNEL = 1.0  # the weight of log(likelihood) in a candidate's score
+AS_TYPED = 20.0  # a word no syllable is, typed as meant: twenty times likelier than a given slip
+ODD_SHARE = 0.01  # such a word in fewer than this share of the articles may be a typo
 _TELEX_TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
 _TELEX_LETTERS = (("uow", "ươ"), ("aa", "â"), ("aw", "ă"), ("ee", "ê"), ("oo", "ô"), ("ow", "ơ"), ("uw", "ư"))
 
@@ -99,20 +102,22 @@ class Speller:
         folded = [fold(w) for w in words]
         fixed: list[tuple[str, ...] | None] = [None] * len(words)
         suspects = 0
+        cap = max(RARE, ODD_SHARE * occ.view.live_count)
         for i, syllable in enumerate(folded):
-            if (
-                frozen[i]
-                or len(syllable) > self.max_chars
-                or not syllable.isalpha()
-                or word_frequency(occ, syllable) >= RARE
-            ):
+            if frozen[i] or len(syllable) > self.max_chars or not syllable.isalpha():
+                continue
+            frequency = word_frequency(occ, syllable)
+            # A word no syllable is (mt, ch, tie) that the index holds now and then: a typo
+            # there too, or a code or a name (GTVT, Trump), which it keeps if it reads better.
+            odd = RARE <= frequency < cap and not may_be_syllable(syllable)
+            if frequency >= RARE and not odd:
                 continue
             suspects += 1
             if suspects > MAX_SUSPECTS or deadline.expired():
                 break
             left = fold((fixed[i - 1] or (folded[i - 1],))[-1]) if i else None
             right = folded[i + 1] if i + 1 < len(folded) else None
-            best = self._best(occ, vocabulary, syllable, left, right)
+            best = self._best(occ, vocabulary, syllable, left, right, keep=odd)
             if best is not None:
                 fixed[i] = best
         if not any(fixed) or deadline.expired():
@@ -129,8 +134,14 @@ class Speller:
         slips = [e for e, chance in _edits(word).items() if chance == SLIP and any(e in t for t in vocabulary)]
         return max((word_frequency(occ, e) for e in slips), default=0)
 
-    def _best(self, occ, vocabulary, syllable: str, left: str | None, right: str | None) -> tuple[str, ...] | None:
-        floor = max(RARE, BETTER * word_frequency(occ, syllable))
+    def _best(
+        self, occ, vocabulary, syllable: str, left: str | None, right: str | None, keep: bool = False
+    ) -> tuple[str, ...] | None:
+        """The likeliest word the reader meant by *syllable* between *left* and *right*, or None;
+        with *keep*, *syllable* itself is a candidate, :data:`AS_TYPED` times likelier typed so
+        than any slip, and None when it wins."""
+        frequency = word_frequency(occ, syllable)
+        floor = max(RARE, BETTER * frequency)
         candidates = {}
         likely: dict[tuple[str, ...], float] = {}
         for edit, chance in _edits(syllable).items():
@@ -154,11 +165,14 @@ class Speller:
         )[:MAX_CANDIDATES]
         if not ranked:
             return None
+        if keep:
+            ranked.append(_Candidate((syllable,), frequency, AS_TYPED))
         for candidate in ranked:
             self._fit(occ, candidate, left, right)
         if (left or right) and len(ranked) > 1 and not any(c.context for c in ranked):
             return None  # nothing fits the context: better no correction than a guess
-        return max(ranked, key=lambda c: c.score).syllables
+        best = max(ranked, key=lambda c: c.score).syllables
+        return None if best == (syllable,) else best
 
     @staticmethod
     def _fit(occ: Occurrences, candidate: _Candidate, left: str | None, right: str | None) -> None:
