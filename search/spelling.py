@@ -109,7 +109,8 @@ class Speller:
             frequency = word_frequency(occ, syllable)
             # A word no syllable is (mt, ch, tie) that the index holds now and then: a typo
             # there too, or a code or a name (GTVT, Trump), which it keeps if it reads better.
-            odd = RARE <= frequency < cap and not may_be_syllable(syllable)
+            # Not a lone letter: an initial (Lê Văn T.), and a query of them is a probe.
+            odd = RARE <= frequency < cap and len(syllable) > 1 and not may_be_syllable(syllable)
             if frequency >= RARE and not odd:
                 continue
             suspects += 1
