@@ -58,7 +58,6 @@ _NEAR = {
 }
 SLIP = 1.0  # a likely slip of the fingers (see _edits)
 STRAY = 0.05  # an edit no slip explains: a twentieth as likely
-CHANNEL = 1.0  # the weight of log(likelihood) in a candidate's score
 AS_TYPED = 20.0  # a word no syllable is, typed as meant: twenty times likelier than a given slip
 ODD_SHARE = 0.01  # such a word in fewer than this share of the articles may be a typo
 _TELEX_TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
@@ -76,7 +75,7 @@ class _Candidate:
     @property
     def score(self) -> float:
         # The noisy channel: log P(typed | candidate) + log P(candidate, in its place).
-        return self.fit + CHANNEL * math.log(self.likely)
+        return self.fit + math.log(self.likely)
 
 
 class Speller:

@@ -395,9 +395,10 @@ def splits(word: str) -> list[list[str]]:
 
 
 def typed_once(cut: list[str]) -> str | None:
-    """The word *cut* was cut from with a vowel its cut doubles typed once (``noi|i`` -> ``noi``,
-    ``qua|an`` -> ``quan``, ``tre|em`` -> ``trem``), or None: a key pressed twice reads as such a
-    cut too, and the index says which is meant (*trẻ em*, but *quan*, not *qua Ấn*)."""
+    """The word *cut* was cut from, with the vowel that ends one part and begins the next typed
+    once (``noi|i`` -> ``noi``, ``qua|an`` -> ``quan``, ``tre|em`` -> ``trem``), or None: a key
+    pressed twice reads as such a cut too, and the index says which is meant (*trẻ em*, but
+    *quan*, not *qua Ấn*)."""
     for at in range(1, len(cut)):
         if cut[at - 1][-1] == cut[at][0] and cut[at][0] in _VOWELS:
             return "".join(cut[:at]) + "".join(cut[at:])[1:]
@@ -442,7 +443,8 @@ def decode_text(text: str, frequency: Callable[[str], int], limit: int | None = 
         if not acronym and not is_vietnamese_syllable(typed) and seen < RARE:
             sure.append((match, decoded))
         elif frequency(decoded.lower()) >= AMBIGUOUS_RATIO * max(1, seen):
-            # A rare real syllable that is keys (``coong``) reads far better decoded on its own.
+            # A rare real syllable that is keys (``coong``) reads far better decoded, on its own
+            # beside other such words (alone, its one key is a letter typed twice: see below).
             maybe.append((match, decoded, not acronym and seen < RARE))
     decoded_words = [(m, d) for m, d, alone in maybe if sure or alone] + sure
     if len(decoded_words) == 1 and pressed_twice(decoded_words[0][0].group()):
