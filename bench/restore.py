@@ -110,6 +110,14 @@ def text_runs(path: Path, count: int, seed: int = 7) -> list[tuple[str, str]]:
     return runs
 
 
+def heading(title: str, columns: list[str], text_columns: int = 1) -> None:
+    """A table's title, after a blank line, and its header (the first *text_columns* left-aligned)."""
+    print()
+    print(title)
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * text_columns + "---:|" * (len(columns) - text_columns))
+
+
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -180,10 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{right_present / max(1, present):.1%} | {statistics.median(took):.1f} | {p99(took):.1f} | "
             f"{statistics.median(helped):.1f} | {p99(helped):.1f} |"
         )
-    print()
-    print("A wrong tone mark (the accented twins, one syllable's mark changed), and the twins as typed:")
-    print("| kind | typos | given back | offered otherwise | twins as typed | offered there (wrong) |")
-    print("|---|---:|---:|---:|---:|---:|")
+    heading(
+        "A wrong tone mark (the accented twins, one syllable's mark changed), and the twins as typed:",
+        ["kind", "typos", "given back", "offered otherwise", "twins as typed", "offered there (wrong)"],
+    )
     rng = random.Random(16)
     for kind in args.kinds.split(","):
         twins = [accented for _, accented in read_pairs(Path(args.queries), kind)]
@@ -206,10 +214,10 @@ def main(argv: list[str] | None = None) -> int:
             f"| {kind} | {len(typos)} | {back} ({back / max(1, len(typos)):.1%}) | {other} | {len(twins)} | {wrong} |"
         )
     if args.text:
-        print()
-        print(f"Runs of two or three syllables cut at random from {Path(args.text).name}, folded:")
-        print("| field | runs | given back |")
-        print("|---|---:|---:|")
+        heading(
+            f"Runs of two or three syllables cut at random from {Path(args.text).name}, folded:",
+            ["field", "runs", "given back"],
+        )
         cut = text_runs(Path(args.text), args.text_runs)
         for field in ("title", "body"):
             runs = [run for at, run in cut if at == field]
@@ -221,10 +229,11 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     misses.append((f"text, {field}", fold(run).lower(), run, offered, True))
             print(f"| {field} | {len(runs)} | {back} ({back / max(1, len(runs)):.1%}) |")
-    print()
-    print("A letter typo in one syllable (doubled, dropped, swapped, a key beside):")
-    print("| kind | typed | typos | given back | letters given back | nothing offered |")
-    print("|---|---|---:|---:|---:|---:|")
+    heading(
+        "A letter typo in one syllable (doubled, dropped, swapped, a key beside):",
+        ["kind", "typed", "typos", "given back", "letters given back", "nothing offered"],
+        text_columns=2,
+    )
     rng = random.Random(18)
     for kind in args.kinds.split(","):
         pairs = read_pairs(Path(args.queries), kind)
