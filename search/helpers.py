@@ -45,7 +45,7 @@ from search.restore import Reading, Restorer, UnigramCache
 from search.spelling import ACCENTED_FIELDS, RARE, Speller, phrase_count, word_frequency
 from search.state import IndexState
 from search.suggest import Suggester
-from search.typing import decode_text, may_be_syllable, splits, typed_once
+from search.typing import decode_text, may_be_syllable, splits
 from search.variants import spellings
 from search.vocabulary import Vocabulary
 
@@ -264,12 +264,12 @@ class Helpers:
             occ = occ or self.occurrences()
             counts = [(phrase_count(occ, cut), cut) for cut in cuts]
             count, best = max(counts, key=lambda pair: pair[0])
+            if count < max(RARE, CORRECTION_GAIN * word_frequency(occ, word)):
+                continue
             # Or a slip of the fingers, where the word it makes is commoner than the cut: a key
-            # pressed twice ("noii" is "noi", not "Nội I"), one beside ("ohieu" is "phieu", not
-            # "ở hiệu"), two keys in the wrong order ("cuha" is "chua", not "cử Hạ").
-            once = typed_once(best)
-            slip = word_frequency(occ, once) if once else self.speller.commonest_slip(occ, word)
-            if count >= max(RARE, CORRECTION_GAIN * word_frequency(occ, word), slip + 1):
+            # pressed twice ("noii" is "noi", not "Nội I"; "treem" stays "trẻ em"), one beside
+            # ("ohieu" is "phieu", not "ở hiệu"), two in the wrong order ("cuha" is "chua").
+            if count > self.speller.commonest_slip(occ, word):
                 out[i] = " ".join(Restorer(occ, self.unigrams).restore(best).display)
         return out if occ is not None and out != [s for _, s in words] else None
 

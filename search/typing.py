@@ -394,17 +394,6 @@ def splits(word: str) -> list[list[str]]:
     return sorted(found, key=len)[:MAX_CUTS]
 
 
-def typed_once(cut: list[str]) -> str | None:
-    """The word *cut* was cut from, with the vowel that ends one part and begins the next typed
-    once (``noi|i`` -> ``noi``, ``qua|an`` -> ``quan``, ``tre|em`` -> ``trem``), or None: a key
-    pressed twice reads as such a cut too, and the index says which is meant (*trẻ em*, but
-    *quan*, not *qua Ấn*)."""
-    for at in range(1, len(cut)):
-        if cut[at - 1][-1] == cut[at][0] and cut[at][0] in _VOWELS:
-            return "".join(cut[:at]) + "".join(cut[at:])[1:]
-    return None
-
-
 # --- queries ---------------------------------------------------------------------------
 
 RARE = 3  # a word typed in fewer articles than this is no word of the index
