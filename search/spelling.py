@@ -131,7 +131,7 @@ class Speller:
         if len(word) > self.max_chars:
             return 0
         vocabulary = self.vocabulary.segments(occ.view)
-        slips = [e for e, chance in _edits(word).items() if chance == SLIP and any(e in t for t in vocabulary)]
+        slips = [e for e, chance in _edits(word).items() if chance == SLIP and _known(vocabulary, e)]
         return max((word_frequency(occ, e) for e in slips), default=0)
 
     def _best(
@@ -145,14 +145,14 @@ class Speller:
         candidates = {}
         likely: dict[tuple[str, ...], float] = {}
         for edit, chance in _edits(syllable).items():
-            if any(edit in terms for terms in vocabulary):
+            if _known(vocabulary, edit):
                 candidates[(edit,)] = word_frequency(occ, edit)
                 likely[(edit,)] = chance
         for cut in range(2, len(syllable) - 1):
             head, tail = syllable[:cut], syllable[cut:]
             if _fragment(head) or _fragment(tail):
                 continue  # "conn" is no "co nn", "khing" no "khi ng" (but "bogtvt" is "bo gtvt")
-            if any(head in t for t in vocabulary) and any(tail in t for t in vocabulary):
+            if _known(vocabulary, head) and _known(vocabulary, tail):
                 candidates[(head, tail)] = min(word_frequency(occ, head), word_frequency(occ, tail))
         typed = telex(syllable)
         if typed is not None:
@@ -258,6 +258,11 @@ def _windows(needed: list[bool]) -> list[tuple[int, int]]:
         else:
             windows.append((start, end))
     return windows
+
+
+def _known(vocabulary, word: str) -> bool:
+    """Whether *word* is a folded syllable of the index (*vocabulary*: one set a segment)."""
+    return any(word in terms for terms in vocabulary)
 
 
 def _fragment(part: str) -> bool:
