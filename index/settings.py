@@ -113,6 +113,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Weight of adjacent query syllables found adjacent in the article. Off (0) by default: since the title rule it bought 0.01-0.02 of MRR@10 on headlines half remembered, for 8-11 % of a search's CPU (BENCHMARKS.md).",
     ),
     Setting(
+        "search",
+        "passage_weight",
+        4.0,
+        "A question's first articles get their score multiplied by 1 + this x how closely their body holds its words (the best window of ten syllables, its adjacent pairs; search/passages.py). 0: off.",
+    ),
+    Setting(
+        "search",
+        "passage_depth",
+        30,
+        "How many of a question's first articles (by tier, then BM25F) the passage stage reads and re-scores.",
+    ),
+    Setting(
         "search", "bm25_b", 0.9, "BM25 length normalisation (0 = none, 1 = full); news articles vary a lot in length."
     ),
     Setting("search", "bm25_k1", 1.2, "BM25 term-frequency saturation."),

@@ -151,6 +151,9 @@ class Evaluation:
     relaxed: bool = False  # not every word could be required
     terms: Terms = field(default_factory=lambda: prepare({}))  # what to mark in the text: see highlight_terms()
     title_terms: Terms = field(default_factory=lambda: prepare({}))  # and in the title
+    # A long query's folded syllables in order, None at its question words: what the second
+    # stage (search/passages.py) looks for in the first articles' text.  None: not a question.
+    question: tuple[str | None, ...] | None = None
 
 
 @dataclass
@@ -541,7 +544,13 @@ class Evaluator:
             # Prepared here, once for every hit of every page of this evaluation.
             terms=prepare(highlight_terms(query, reading, skip=common)),
             title_terms=prepare(highlight_terms(query, reading, "title", skip=common)),
+            question=self._question(query) if long_query and not ored else None,
         )
+
+    def _question(self, query: ParsedQuery) -> tuple[str | None, ...]:
+        """*query*'s syllables (prefixes left out), folded, None at its question words."""
+        sequence = [s for c in query.clauses if not c.prefix for s in c.syllables]
+        return tuple(None if at in self._asks else fold(s).lower() for at, s in enumerate(sequence))
 
     def _common_syllables(self, query: ParsedQuery) -> set[str]:
         """Folded syllables of *query* found in more than a fifth of the articles."""

@@ -37,6 +37,7 @@ from search.counting import DIACRITICS, MATCHES, as_phrase, exact_mask, looks_li
 from search.deadline import Deadline, OverBudget
 from search.engine import PHRASE, Evaluation, Evaluator, Weights
 from search.helpers import FEW_HITS, Helpers
+from search.passages import Question, rescore
 from search.query import ParsedQuery, parse_query
 from search.ranking import SORTS, Ranking
 from search.segments import IndexView, SegmentCache
@@ -455,6 +456,7 @@ class Searcher:
         found = self._recent.get(key)
         if found is None:
             parsed, evaluation, understood, counted = self._evaluate(view, request)
+            evaluation = self._passages(view, evaluation)
             found = (parsed, evaluation, understood, {}, counted)
             self._recent[key] = found
             while len(self._recent) > RECENT_SEARCHES:
@@ -604,6 +606,19 @@ class Searcher:
             wanted = {c.lower() for c in request.categories}
             narrow(columns.mask("category", {v for v in columns.values["category"] if v.lower() in wanted}))
         return mask
+
+    def _passages(self, view: IndexView, evaluation: Evaluation) -> Evaluation:
+        """A question's first articles re-scored by where its words stand together in their
+        bodies (search/passages.py), read as the page's snippets read them."""
+        weight, depth = self.config["search.passage_weight"], self.config["search.passage_depth"]
+        if not evaluation.question or weight <= 0.0 or depth <= 0:
+            return evaluation
+        question = Question.of(view, evaluation.question)
+        if question is None:
+            return evaluation
+        first = self._order(view, evaluation, "relevance").first(depth)
+        articles = self._state.articles
+        return rescore(evaluation, question, first, lambda doc: articles.get(doc, self._article).folded[1], weight)
 
     def _order(self, view: IndexView, evaluation: Evaluation, sort: str) -> Ranking:
         docs = np.flatnonzero(evaluation.matched)
