@@ -46,6 +46,9 @@ def cases() -> dict[str, str]:
     words = (COMMON * 3)[:300]
     return {
         "96 two-letter prefixes (issue)": " ".join(p + "*" for p in prefixes),
+        # A question of words found inside many others: the passage stage looks for each in the
+        # first articles' bodies (search/passages.py).
+        "96 two-letter words": " ".join(prefixes),
         "one word quoted 332 times (issue)": '"' + " ".join(["là"] * 332) + '"',
         "910-letter word, spelling (issue)": long_word,
         "26 one-letter prefixes": " ".join(ch + "*" for ch in "abcdefghijklmnopqrstuvwxyz"),

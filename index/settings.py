@@ -116,13 +116,13 @@ SETTINGS: tuple[Setting, ...] = (
         "search",
         "passage_weight",
         4.0,
-        "A question's first articles get their score multiplied by 1 + this x how closely their body holds its words (the best window of ten syllables, its adjacent pairs; search/passages.py). 0: off.",
+        "A question's first articles get their score multiplied by 1 + this x how closely their body holds its words (the best window of ten syllables, its adjacent pairs: search/passages.py). 0: off.",
     ),
     Setting(
         "search",
         "passage_depth",
-        30,
-        "How many of a question's first articles (by tier, then BM25F) the passage stage reads and re-scores.",
+        50,
+        "How many of a question's first articles (by tier, then BM25F) the passage stage re-scores.",
     ),
     Setting(
         "search", "bm25_b", 0.9, "BM25 length normalisation (0 = none, 1 = full); news articles vary a lot in length."

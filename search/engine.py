@@ -53,7 +53,8 @@ score, however strong, crosses a rule:
    folded forms half, which still finds a variant spelling or a typo (*chuẩn đoán*) but no
    longer lets *lưỡi* (tongue) answer a question about *lười* (lazy).
    A question's question words (*gì*, *như thế nào*: :mod:`search.interrogatives`) match
-   but score nothing.
+   but score nothing.  Its first articles by score are then re-scored by where its words stand
+   together in their bodies (:mod:`search.passages`, a second stage applied by the searcher).
 
 Scores are dense ``float32`` arrays over the index's documents; a term's BM25F is
 kept, and added, in bytes (:mod:`search.impacts`), read ready from the index's impact views

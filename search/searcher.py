@@ -609,16 +609,14 @@ class Searcher:
 
     def _passages(self, view: IndexView, evaluation: Evaluation) -> Evaluation:
         """A question's first articles re-scored by where its words stand together in their
-        bodies (search/passages.py), read as the page's snippets read them."""
+        bodies (search/passages.py)."""
         weight, depth = self.config["search.passage_weight"], self.config["search.passage_depth"]
         if not evaluation.question or weight <= 0.0 or depth <= 0:
             return evaluation
         question = Question.of(view, evaluation.question)
         if question is None:
             return evaluation
-        first = self._order(view, evaluation, "relevance").first(depth)
-        articles = self._state.articles
-        return rescore(evaluation, question, first, lambda doc: articles.get(doc, self._article).folded[1], weight)
+        return rescore(evaluation, view, question, self._order(view, evaluation, "relevance").first(depth), weight)
 
     def _order(self, view: IndexView, evaluation: Evaluation, sort: str) -> Ranking:
         docs = np.flatnonzero(evaluation.matched)

@@ -226,6 +226,19 @@ class IndexView:
             found[request] = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else _NO_KEYS
         return [found[request] for request in requests]
 
+    def keys_in(self, field: str, term: str, docs: np.ndarray) -> np.ndarray:
+        """Sorted keys (``doc << POSITION_BITS | position``) of *term* in *field* within the
+        ascending documents *docs*, a few: each list is searched for them, not walked."""
+        parts = []
+        for leaf, postings in self.postings(field, term):
+            local = docs[(docs >= leaf.offset) & (docs < leaf.offset + leaf.count)] - leaf.offset
+            if not local.size or not postings.size or not postings.has_positions:
+                continue
+            at, _ = _postings_of(postings.docs, local, leaf.count)
+            keys = postings.keys_at(at)
+            parts.append(keys + (leaf.offset << POSITION_BITS) if leaf.offset else keys)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else _NO_KEYS
+
     def phrase_ends(self, field: str, terms: list[str], among: np.ndarray) -> np.ndarray:
         """Sorted keys (``doc << POSITION_BITS | position``) of the last syllable of each
         occurrence of *terms* side by side in *field*, in the documents of the boolean mask

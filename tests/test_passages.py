@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from search.passages import WINDOW, Question
+from search.postings import POSITION_BITS
 from search.searcher import Searcher
 
 from .conftest import searcher_of
@@ -60,30 +62,52 @@ def test_pages_of_a_re_scored_question_are_one_order(searcher):
     assert scores == sorted(scores, reverse=True)  # the score shown is the one the order follows
 
 
-WORDS = ["a", "b", "c", "d", "x"]
+WORDS = ["a", "b", "c", "d"]
+# Words the question does not hold, eight times as likely: the question's words then stand near
+# a window's length apart, where a window one syllable too long or short shows.
+TEXT = WORDS + ["x"] * 8
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
+# Two words a window's length apart, and one more: in one window, then not.
+@example(texts=[["a", *["x"] * 8, "b"], ["a", *["x"] * 9, "b"]], asked=["a", "b"], weights=[1.0, 2.0, 1.0, 1.0])
 @given(
-    text=st.lists(st.sampled_from(WORDS), max_size=40),
-    asked=st.lists(st.sampled_from(WORDS[:4]), min_size=1, max_size=6),
+    texts=st.lists(st.lists(st.sampled_from(TEXT), max_size=40), min_size=1, max_size=4),
+    asked=st.lists(st.sampled_from(WORDS), min_size=1, max_size=6),
     weights=st.lists(st.floats(0.1, 5.0), min_size=4, max_size=4),
 )
-def test_evidence_is_the_best_window_and_the_pairs_found(text, asked, weights):
-    weight = dict(zip(WORDS[:4], weights, strict=True))
-    pairs = frozenset(itertools.pairwise(asked))
+def test_evidence_is_the_best_window_and_the_pairs_found(texts, asked, weights):
+    weight = dict(zip(WORDS, weights, strict=True))
+    syllables = tuple(dict.fromkeys(asked))
+    pairs = set(itertools.pairwise(asked))
     question = Question(
-        {w: weight[w] for w in set(asked)},
-        pairs,
-        sum(weight[w] for w in set(asked)),
-        sum(weight[a] + weight[b] for a, b in pairs),
+        syllables,
+        np.array([weight[w] for w in syllables]),
+        tuple(dict.fromkeys((syllables.index(a), syllables.index(b)) for a, b in itertools.pairwise(asked))),
     )
-    best = max(
-        (sum(weight[w] for w in set(text[start : start + WINDOW]) & set(asked)) for start in range(len(text))),
-        default=0.0,
-    )
-    found = {(a, b) for a, b in itertools.pairwise(text)} & pairs
-    expected = best / question.total + (
-        sum(weight[a] + weight[b] for a, b in found) / question.pair_total if pairs else 0.0
-    )
-    assert question.evidence(" ".join(text)) == pytest.approx(expected / 2)
+    docs = np.array([3 * n + 1 for n in range(len(texts))])  # documents apart, as a page's are
+    keys = [
+        np.array(
+            [
+                doc << POSITION_BITS | at
+                for doc, text in zip(docs, texts, strict=True)
+                for at, w in enumerate(text)
+                if w == s
+            ],
+            dtype=np.int64,
+        )
+        for s in syllables
+    ]
+    total = sum(weight[w] for w in syllables)
+    pair_total = sum(weight[a] + weight[b] for a, b in pairs)
+    expected = []
+    for text in texts:
+        best = max(
+            (sum(weight[w] for w in set(text[start : start + WINDOW]) & set(asked)) for start in range(len(text))),
+            default=0.0,
+        )
+        found = set(itertools.pairwise(text)) & pairs
+        expected.append(
+            (best / total + sum(weight[a] + weight[b] for a, b in found) / pair_total if pairs else best / total) / 2
+        )
+    assert question.evidence(keys, docs) == pytest.approx(expected)
