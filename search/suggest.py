@@ -173,7 +173,11 @@ class Suggester:
         found: dict[str, list[str]] = {}
         for ending in endings:
             for form in accent_variants(ending):
-                if has_diacritics(form) and form.startswith(typed):
+                # Every form but the ending itself has diacritics.  Not has_diacritics(form): its
+                # fold() cache kept each of the ~150 forms of every ending looked at, and a
+                # worker's peak RSS over its life rose from 478 to 495-498 MB (BENCHMARKS.md,
+                # twenty-ninth round).
+                if form != ending and form.startswith(typed):
                     headlines = sum(occ.doc_frequency(field, form) for field in HEADLINES)
                     weight[form] = (headlines, headlines or occ.doc_frequency("body", form))
                     if weight[form][1]:
