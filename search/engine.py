@@ -153,7 +153,7 @@ class Evaluation:
     terms: Terms = field(default_factory=lambda: prepare({}))  # what to mark in the text: see highlight_terms()
     title_terms: Terms = field(default_factory=lambda: prepare({}))  # and in the title
     # A long query's folded syllables in order, None at its question words: what the second
-    # stage (search/passages.py) looks for in the first articles' text.  None: not a question.
+    # stage (search/passages.py) looks for in the first articles' bodies.  None: not a question.
     question: tuple[str | None, ...] | None = None
 
 
