@@ -64,3 +64,14 @@ def test_no_suggestion_ends_on_an_initial(names_searcher):
 
 def lower(suggestions: list[str]) -> list[str]:
     return [s.lower() for s in suggestions]
+
+
+def test_the_forms_an_accented_prefix_considers_are_not_kept_as_strings(names_searcher):
+    # Each ending looked at has dozens of forms with diacritics (than: thân, thần, thán, thàn...),
+    # most of them no word.  Kept in fold()'s cache of short strings, a worker's suggestions
+    # filled it with them, and its memory over its life rose by 17 MB (BENCHMARKS.md).
+    fold.cache_clear()  # a cache already full (the rest of the tests' texts) would never grow
+    names_searcher.suggest("Bệnh tâm")  # the index and the words typed, read once
+    before = fold.cache_info().currsize
+    assert names_searcher.suggest("Bệnh tâm thầ")
+    assert fold.cache_info().currsize - before < 10
