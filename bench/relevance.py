@@ -6,7 +6,8 @@ calls) and prints, per kind of query:
 
 * known items (a piece of a title, typed with or without diacritics): MRR@10, Success@1;
 * names (every article naming the person is relevant): MAP and Recall@1000;
-* reader questions (UIT-ViNewsQA): MRR@10 and nDCG@10;
+* reader questions (UIT-ViNewsQA): MRR@10 and nDCG@10; ``question-folded``: the same
+  typed without diacritics, in lower case, as readers with the input method off type them;
 * the known items and names typed in Telex and VNI with the input method off
   (``known-telex``, ``known-vni``, ``name-telex``, ``name-vni``), scored the same;
 * ``known-half-typed``: the accented known items with their last word cut in half
@@ -69,6 +70,7 @@ KINDS = (
     "known-dropped",
     "known-reordered",
     "known-typo",
+    "question-folded",
 )
 ORDINARY = ("known-folded", "known-accented", "name-accented", "name-folded", "question")
 
@@ -237,6 +239,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
+    from index.analysis import fold
     from index.stats import index_stats
     from index.store import IndexStore
     from search.searcher import Searcher
@@ -258,6 +261,8 @@ def main() -> int:
     for qid, (text, kind) in queries.items():
         if kind in wanted and relevant.get(qid):
             by_kind[kind].append((qid, text))
+        if kind == "question" and "question-folded" in wanted and relevant.get(qid):
+            by_kind["question-folded"].append((qid, fold(text).lower()))
         if kind == "known-accented" and "known-half-typed" in wanted and relevant.get(qid):
             by_kind["known-half-typed"].append((qid, half_typed(text)))
         for derived, change in (("known-dropped", dropped), ("known-reordered", reordered), ("known-typo", typo)):
@@ -288,7 +293,7 @@ def main() -> int:
             if kind.startswith("name"):
                 first.append(average_precision(ids, rel))
                 second.append(len(rel & set(ids)) / len(rel))
-            elif kind == "question":
+            elif kind.startswith("question"):
                 first.append(reciprocal_rank(ids, rel))
                 second.append(ndcg(ids, rel))
             else:
