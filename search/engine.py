@@ -112,6 +112,12 @@ _NO_IMPACTS = np.zeros(0, dtype=np.uint8)
 PROXIMITY_FIELDS = ("title", "summary", "body", "captions")
 
 
+def idf(documents: int, holding: int) -> float:
+    """BM25's inverse document frequency of a term *holding* of *documents* hold (Lucene's, never
+    negative)."""
+    return math.log(1.0 + (documents - holding + 0.5) / (holding + 0.5))
+
+
 @dataclass
 class Weights:
     """Ranking settings (``[search]`` in config.toml)."""
@@ -215,8 +221,7 @@ class Evaluator:
     # --- building blocks --------------------------------------------------------------
 
     def _idf(self, df: int) -> float:
-        n = max(self.view.live_count, 1)
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        return idf(max(self.view.live_count, 1), df)
 
     def bm25f(
         self,

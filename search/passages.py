@@ -38,12 +38,11 @@ round), both halves of the questions rise on both indexes.
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from search.engine import Evaluation
+from search.engine import Evaluation, idf
 from search.postings import POSITION_BITS
 from search.segments import IndexView, contains
 
@@ -68,8 +67,7 @@ class Question:
         if not syllables:
             return None
         count = max(view.live_count, 1)
-        held = [view.doc_frequency("body_f", s) for s in syllables]
-        weights = np.array([math.log(1.0 + (count - n + 0.5) / (n + 0.5)) for n in held])
+        weights = np.array([idf(count, view.doc_frequency("body_f", s)) for s in syllables])
         index = {s: i for i, s in enumerate(syllables)}
         pairs = tuple(dict.fromkeys((index[a], index[b]) for a, b in itertools.pairwise(sequence) if a and b))
         return cls(syllables, weights, pairs)
