@@ -43,19 +43,25 @@ sys.path.insert(0, str(ROOT / "bench"))
 from query_speed import KINDS  # noqa: E402 - after the path is set
 from relevance import load_queries  # noqa: E402 - after the path is set
 
+from index.analysis import fold  # noqa: E402 - after the path is set
 
-def queries(limit: int) -> list[str]:
-    """The dev mix as ``query_speed`` runs it: up to *limit* of each kind, kinds interleaved."""
+
+def queries(limit: int, kinds: tuple[str, ...] = KINDS) -> list[str]:
+    """The dev mix as ``query_speed`` runs it: up to *limit* of each kind, kinds interleaved.
+    ``question-folded``: the readers' questions as typed with the input method off (folded,
+    lower case: ``bench/relevance.py``'s kind of that name)."""
     found, _ = load_queries()
     by_kind: dict[str, list[str]] = {}
     for text, kind in found.values():
         by_kind.setdefault(kind, []).append(text)
-    lists = [by_kind[kind][: limit or None] for kind in KINDS]
+        if kind == "question":
+            by_kind.setdefault("question-folded", []).append(fold(text).lower())
+    lists = [by_kind[kind][: limit or None] for kind in kinds]
     # Interleaved, so that every batch holds every kind and a batch's ratio means something.
     return [texts[i] for i in range(max(map(len, lists))) for texts in lists if i < len(texts)]
 
 
-def serve(config_path: str, limit: int) -> int:
+def serve(config_path: str, limit: int, kinds: tuple[str, ...]) -> int:
     """A worker: warm up, then run the batches asked for on stdin, answering CPU ms and a digest."""
     from api.server import warm
     from index.settings import load_config
@@ -67,7 +73,7 @@ def serve(config_path: str, limit: int) -> int:
         config.with_overrides(search__result_cache=0, search__shared_result_cache=0, search__deadline_ms=600_000)
     )
     warm(searcher, logging.getLogger("ab"))
-    texts = queries(limit)
+    texts = queries(limit, kinds)
     print(json.dumps({"queries": len(texts)}), flush=True)
     for line in sys.stdin:
         start, end = json.loads(line)
@@ -86,10 +92,12 @@ def serve(config_path: str, limit: int) -> int:
 class Worker:
     """One tree's serving process, pinned to *core*."""
 
-    def __init__(self, tree: Path, config: str, limit: int, core: int):
+    def __init__(self, tree: Path, config: str, limit: int, core: int, kinds: tuple[str, ...] = KINDS):
         python = tree / ".venv" / "bin" / "python"
+        # --kinds only when asked for: a base tree from before the option runs the dev mix.
+        chosen = ["--kinds", ",".join(kinds)] if kinds != KINDS else []
         self.process = subprocess.Popen(
-            [str(python), str(tree / "bench" / "ab.py"), "--serve", config, "--limit", str(limit)],
+            [str(python), str(tree / "bench" / "ab.py"), "--serve", config, "--limit", str(limit), *chosen],
             cwd=tree,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -117,8 +125,17 @@ class Worker:
         self.process.wait()
 
 
-def compare(base: Path, config: str, base_config: str, limit: int, batch: int, core: int, seen: bool = False) -> str:
-    workers = [Worker(ROOT, config, limit, core), Worker(base, base_config, limit, core)]
+def compare(
+    base: Path,
+    config: str,
+    base_config: str,
+    limit: int,
+    batch: int,
+    core: int,
+    seen: bool = False,
+    kinds: tuple[str, ...] = KINDS,
+) -> str:
+    workers = [Worker(ROOT, config, limit, core, kinds), Worker(base, base_config, limit, core, kinds)]
     try:
         count = workers[0].count
         if workers[1].count != count:
@@ -168,10 +185,18 @@ def main() -> int:
     parser.add_argument(
         "--seen", action="store_true", help="run every search once, untimed, first (caches warm, as in a server)"
     )
+    parser.add_argument(
+        "--kinds",
+        default=",".join(KINDS),
+        help=f"comma-separated kinds of query (default the dev mix: {','.join(KINDS)}; also question-folded)",
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)  # a worker's config (internal)
     args = parser.parse_args()
+    kinds = tuple(args.kinds.split(","))
+    if unknown := set(kinds) - {*KINDS, "question-folded"}:
+        parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
     if args.serve:
-        return serve(args.serve, args.limit)
+        return serve(args.serve, args.limit, kinds)
     if not args.config or (args.base is None and not args.base_config):
         parser.error("at least one --config, and --base or --base-config, are needed")
     if args.base_config and len(args.base_config) != len(args.config):
@@ -188,7 +213,14 @@ def main() -> int:
     for number, config in enumerate(args.config):
         other = args.base_config[number] if args.base_config else config
         row = compare(
-            base, str(Path(config).resolve()), str(Path(other).resolve()), args.limit, args.batch, core, args.seen
+            base,
+            str(Path(config).resolve()),
+            str(Path(other).resolve()),
+            args.limit,
+            args.batch,
+            core,
+            args.seen,
+            kinds,
         )
         print(row, flush=True)
     return 0
