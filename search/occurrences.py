@@ -18,6 +18,7 @@ cache the search already has.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import re
 import sys
@@ -133,7 +134,8 @@ class Occurrences:
         self.view = view
         self.searcher = searcher  # Whoosh searcher, for stored fields
         self._keys: dict[tuple[str, str], np.ndarray] = {}
-        self._phrases: dict[tuple, np.ndarray] = {}
+        self._phrases: dict[tuple, np.ndarray] = {}  # outside bodies: the same in every narrowing
+        self._in_bodies: dict[tuple, np.ndarray] = {}
         self._shared_keys = keys if keys is not None else key_cache(0)
         self._stored: dict[int, dict] = {}
         self._texts: dict[tuple[int, str], tuple[str, list[tuple[int, int]], bool, bool]] = {}
@@ -141,6 +143,16 @@ class Occurrences:
         # Document frequencies: per request, or kept across requests by the caller (they
         # change only with the index); the speller asks for dozens per question.
         self._df: ByteLRU = ByteLRU(FREQUENCIES_BYTES, lambda _: 150) if frequencies is None else frequencies
+        self.bodies = view.live  # the articles whose bodies phrases are looked for in (:meth:`within`)
+
+    def within(self, bodies: np.ndarray) -> Occurrences:
+        """These occurrences with phrases looked for only in the bodies of the articles of the
+        boolean mask *bodies* (a long query's restoration: :func:`search.restore.likely_articles`);
+        the other fields, texts and caches as here."""
+        narrowed = copy.copy(self)
+        narrowed.bodies = bodies
+        narrowed._in_bodies = {}
+        return narrowed
 
     # --- positions ---------------------------------------------------------------------
 
@@ -193,18 +205,23 @@ class Occurrences:
         positions (index format 6, :meth:`IndexView.pair_cover`)."""
         if not terms:
             return _EMPTY
-        if len(terms) < 2 or not all(field.startswith("body") for field, _ in terms):
-            return _aligned([(at, self.keys(field, term)) for at, (field, term) in enumerate(terms)])
         memo = tuple(terms)
-        found = self._phrases.get(memo)
-        if found is None:
+        in_bodies = len(terms) > 1 and all(field.startswith("body") for field, _ in terms)
+        phrases = self._in_bodies if in_bodies else self._phrases
+        found = phrases.get(memo)
+        if found is not None:
+            return found
+        if not in_bodies:
+            found = _aligned([(at, self.keys(field, term)) for at, (field, term) in enumerate(terms)])
+        else:
             if self.view.pair_positions and all(field == "body_f" for field, _ in terms):
                 # Folded throughout: chained from the pairs' positions (IndexView.pair_cover).
-                ends = self.view.phrase_ends("body_f", [term for _, term in terms], self.view.live)
+                ends = self.view.phrase_ends("body_f", [term for _, term in terms], self.bodies)
             else:
                 view, pairs = self.view.phrase_pairs("body_f", [fold(term) for _, term in terms])
-                ends = self.view.phrase_ends_of(terms, self.view.live, [(view, pair) for _, pair in pairs])
-            found = self._phrases[memo] = ends - (len(terms) - 1)
+                ends = self.view.phrase_ends_of(terms, self.bodies, [(view, pair) for _, pair in pairs])
+            found = ends - (len(terms) - 1)
+        phrases[memo] = found
         return found
 
     def doc_frequency(self, field: str, term: str) -> int:

@@ -14,6 +14,15 @@ accented form in the index.
 Titles, summaries, captions and bylines are searched first; the bodies (far
 more text, so more expensive) only when those do not hold the whole query as
 one phrase.
+
+A long stretch (more than :data:`SCOPED_AFTER` syllables: a reader's question, a
+sentence) is looked for in the bodies of the :data:`SCOPE` articles its own
+syllables weigh most in (:func:`likely_articles`, their BM25F from the folded
+impact view), not in every article: the runs of a question are the words of
+its topic, and those articles are where its words stand together.  A question's
+runs in every body of 100,000 articles were most of its restoration's cost,
+growing with the archive; within 2,000 articles they cost the same on any archive,
+and the readings measured no worse (BENCHMARKS.md, thirtieth round).
 """
 
 from __future__ import annotations
@@ -25,9 +34,13 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 from index.analysis import canonical_syllable, fold
+from search.engine import idf
 from search.occurrences import CHEAP_FIELDS, FIELDS, Occurrences, Sighting
-from search.segments import intersect_sorted
+from search.ranking import kth_smallest
+from search.segments import IndexView, intersect_sorted
 
 # Vowels and the letters they may have been before their marks were dropped.
 _VOWEL_FORMS = {"a": "aăâ", "e": "eê", "o": "oôơ", "u": "uư", "i": "i", "y": "y"}
@@ -35,6 +48,8 @@ _TONES = ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
 _MAX_BASES = 64  # more combinations than this is not a Vietnamese syllable
 UNIGRAM_FIELDS = ("title", "summary", "body")
 SAMPLE = 24  # occurrences read per run
+SCOPED_AFTER = 6  # syllables: a longer stretch is looked for in its likeliest articles' bodies
+SCOPE = 2_000  # articles: those likeliest articles
 NAME_SHARE = 0.2  # a two-syllable run is read as a name if this share of sightings write it so
 
 
@@ -127,14 +142,54 @@ class UnigramCache:
         return sum(occurrences.doc_frequency(field, form) for field in UNIGRAM_FIELDS)
 
 
+def likely_articles(view: IndexView, folded: list[str], count: int = SCOPE) -> np.ndarray | None:
+    """Boolean mask of the *count* live articles in which the folded syllables *folded* weigh
+    most: the sum of their BM25F (the folded impact view's bytes, each term's weighed by its
+    idf), ties in article order (:func:`search.columns.article_order`, so that every copy of
+    the index picks the same ones).  None where every article holding any of them would be
+    in it, and on an index without impact views (format 4 or older)."""
+    if view.impact_params is None:
+        return None
+    scores = np.zeros(view.size, dtype=np.float32)
+    for syllable in dict.fromkeys(folded):
+        docs, impacts = view.term_docs("impact_f", syllable)
+        if not docs.size:
+            continue
+        weight = np.float32(idf(view.live_count, int(docs.size)))
+        if 4 * docs.size > view.size:  # most articles: one whole-array addition, not a scattered one
+            dense = np.zeros(view.size, dtype=np.float32)
+            dense[docs] = impacts
+            scores += weight * dense
+        else:
+            scores[docs] += weight * impacts
+    scores[~view.live] = 0.0
+    held = np.flatnonzero(scores)
+    if held.size <= count:
+        return None
+    bound = -kth_smallest(-scores[held], count)  # the count-th highest score
+    likely = scores > bound
+    tied = held[scores[held] == bound]
+    tied = tied[np.argsort(view.columns.order[tied], kind="stable")[: count - int(likely.sum())]]
+    likely[tied] = True
+    return likely
+
+
 class Restorer:
     """Restores diacritics on folded syllables, using one request's :class:`Occurrences`."""
 
-    def __init__(self, occurrences: Occurrences, unigrams: UnigramCache):
+    def __init__(self, occurrences: Occurrences, unigrams: UnigramCache, scope: int = SCOPE):
         self.occ = occurrences
         self.unigrams = unigrams
+        self.scope = scope  # articles a long stretch's runs are looked for in the bodies of
 
     def restore(self, folded: list[str]) -> Reading:
+        if len(folded) > SCOPED_AFTER:
+            likely = likely_articles(self.occ.view, folded, self.scope)
+            if likely is not None:
+                return Restorer(self.occ.within(likely), self.unigrams)._restore(folded)
+        return self._restore(folded)
+
+    def _restore(self, folded: list[str]) -> Reading:
         n = len(folded)
         runs = self.runs(folded, CHEAP_FIELDS)
         if n > 1 and runs != [(0, n)]:
