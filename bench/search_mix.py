@@ -105,6 +105,7 @@ STEPS = [
     (2, "phrases and proximity", "search/engine.py", "phrase_counts"),
     (2, "reading posting lists (every step above)", "search/postings.py", "read_postings"),
     (2, "gathering positions (every step above)", "search/segments.py", "term_keys|phrase_ends_of"),
+    (1, "a question's second stage (passages.rescore)", "search/passages.py", "rescore"),
     (1, "ordering the matches for the page (Ranking.first)", "search/ranking.py", "first"),
     (1, "titles and snippets of the page's hits", "search/searcher.py", "_hit"),
     (1, "facets", "search/searcher.py", "_facets"),
