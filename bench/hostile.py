@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from index.analysis import fold  # noqa: E402 - after the path is set
+
 CONSONANTS = "bcdghklmnpqrstvx"
 VOWELS = "aeiouy"
 # Common syllables of the news (distinct words for the clause-count cases).
@@ -53,6 +55,9 @@ def cases() -> dict[str, str]:
         "910-letter word, spelling (issue)": long_word,
         "26 one-letter prefixes": " ".join(ch + "*" for ch in "abcdefghijklmnopqrstuvwxyz"),
         "300 common words": " ".join(words),
+        # As many syllables as accent restoration reads (search.helpers.MAX_RESTORED), each a run
+        # with the next in some body: the bodies are looked in for every pair (search/restore.py).
+        "32 common words typed without diacritics": " ".join(fold(w) for w in COMMON[:32]),
         "150 words OR-ed": " OR ".join(COMMON[:150]),
         "160 exclusions": "hà nội " + " ".join("-" + w for w in COMMON[2:162]),
         "100 two-word phrases": " ".join(f'"{a} {b}"' for a, b in itertools.pairwise(COMMON))[:1000],
@@ -70,7 +75,11 @@ def reference() -> dict[str, str]:
     if not path.exists():
         return {}
     questions = [line.split("\t")[1] for line in path.read_text(encoding="utf-8").splitlines()[1:] if "\t" in line]
-    return {"reference: the longest dev question": max(questions, key=lambda q: (len(q.split()), q))}
+    longest = max(questions, key=lambda q: (len(q.split()), q))
+    return {
+        "reference: the longest dev question": longest,
+        "reference: the same typed without diacritics": fold(longest).lower(),
+    }
 
 
 def run(config, query: str, traced: bool) -> tuple[float, float, str]:
