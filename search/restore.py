@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from search.segments import IndexView, intersect_sorted
 # Vowels and the letters they may have been before their marks were dropped.
 _VOWEL_FORMS = {"a": "aăâ", "e": "eê", "o": "oôơ", "u": "uư", "i": "i", "y": "y"}
 _TONES = ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
+_TONE_MARKS = re.compile("[" + "".join(_TONES) + "]")
 _MAX_BASES = 64  # more combinations than this is not a Vietnamese syllable
 UNIGRAM_FIELDS = ("title", "summary", "body")
 SAMPLE = 24  # occurrences read per run
@@ -63,9 +65,27 @@ class Reading:
     share: float  # for a one-syllable query: the winning form's share of its uses
 
 
-@lru_cache(maxsize=4096)  # up to ~150 forms each: bounded to a few MB
+@lru_cache(maxsize=4096)  # up to ~150 forms each: some 8 MB when full
 def accent_variants(folded: str) -> tuple[str, ...]:
     """Every canonical syllable that folds to *folded* (``dan`` -> dan, dân, dần, đàn, ...)."""
+    return _variants(folded)
+
+
+def variants_beginning(folded: str, partial: str) -> tuple[str, ...]:
+    """The forms of :func:`accent_variants` of *folded* with diacritics that begin as *partial*
+    (a word being typed with them: ``phuong``, ``phượ`` -> phượng), as typed or in canonical
+    tone placement.  Only the bases of the letters typed are made, and nothing is kept: a
+    reader's every keystroke asks this of a dozen endings, and through :func:`accent_variants`'
+    cache a worker's suggestions kept ~150 forms of each (its RSS at the end of its life 479 MB
+    against 464 with a quarter of that cache: BENCHMARKS.md, thirtieth round)."""
+    typed = (partial, canonical_syllable(partial))
+    letters = unicodedata.normalize("NFC", _TONE_MARKS.sub("", unicodedata.normalize("NFD", partial.lower())))
+    return tuple(form for form in _variants(folded, letters) if form != folded and form.startswith(typed))
+
+
+def _variants(folded: str, letters: str = "") -> tuple[str, ...]:
+    """:func:`accent_variants` of *folded*, only those whose letters (tone marks aside) begin
+    as *letters* do (and *folded* itself, first)."""
     if not folded.isascii() or not folded.isalpha():
         return (folded,)
     options = []
@@ -78,6 +98,9 @@ def accent_variants(folded: str) -> tuple[str, ...]:
             options.append(ch)
     if not any(ch in _VOWEL_FORMS for ch in folded) or math.prod(len(o) for o in options) > _MAX_BASES:
         return (folded,)
+    if len(letters) > len(options) or any(ch not in options[i] for i, ch in enumerate(letters)):
+        return (folded,)
+    options[: len(letters)] = letters
     found = dict.fromkeys([folded])
     # Not through canonical_syllable's cache: its ~150 forms here are mostly no word (bàt, bãt),
     # and this function keeps its own answer; through it, a worker's suggestions filled that

@@ -31,7 +31,7 @@ from collections import Counter, defaultdict
 
 from index.analysis import SYLLABLE_RE, canonical_syllable, fold, has_diacritics, normalize, syllables
 from search.occurrences import POSITION_BITS, Occurrences, Sighting
-from search.restore import UnigramCache, accent_variants, capitals
+from search.restore import UnigramCache, capitals, variants_beginning
 from search.typing import is_vietnamese_syllable, may_begin_syllable
 from search.vocabulary import Vocabulary
 
@@ -168,20 +168,14 @@ class Suggester:
         sample of ``trần thị phuong`` is all *Phương*, and for ``Trần Thị Phượ`` the rarer
         *Phượng* went unseen.  The endings come in the order of their commonest form
         (``đứ``: đứng, đức before the ``đứ`` of *đứ đừ*, though ``du`` is the commonest folded)."""
-        typed = (partial, canonical_syllable(partial))
         weight: dict[str, tuple[int, int]] = {}  # (titles and summaries, else bodies) a form
         found: dict[str, list[str]] = {}
         for ending in endings:
-            for form in accent_variants(ending):
-                # Every form but the ending itself has diacritics.  Not has_diacritics(form): its
-                # fold() cache kept each of the ~150 forms of every ending looked at, and a
-                # worker's peak RSS over its life rose from 478 to 495-498 MB (BENCHMARKS.md,
-                # twenty-ninth round).
-                if form != ending and form.startswith(typed):
-                    headlines = sum(occ.doc_frequency(field, form) for field in HEADLINES)
-                    weight[form] = (headlines, headlines or occ.doc_frequency("body", form))
-                    if weight[form][1]:
-                        found.setdefault(ending, []).append(form)
+            for form in variants_beginning(ending, partial):
+                headlines = sum(occ.doc_frequency(field, form) for field in HEADLINES)
+                weight[form] = (headlines, headlines or occ.doc_frequency("body", form))
+                if weight[form][1]:
+                    found.setdefault(ending, []).append(form)
         for forms in found.values():
             forms.sort(key=weight.__getitem__, reverse=True)
         return dict(sorted(found.items(), key=lambda item: weight[item[1][0]], reverse=True))

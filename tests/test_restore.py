@@ -1,12 +1,22 @@
-"""Accent restoration of a long stretch (search/restore.py): its runs read in the bodies of the
-articles its own words weigh most in, on articles written for it."""
+"""Accent restoration (search/restore.py): a long stretch's runs read in the bodies of the articles
+its own words weigh most in, on articles written for it; the accented forms of a word being typed."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from search.restore import SCOPED_AFTER, Restorer, UnigramCache, likely_articles
+from index.analysis import canonical_syllable
+from search.restore import (
+    SCOPED_AFTER,
+    Restorer,
+    UnigramCache,
+    accent_variants,
+    likely_articles,
+    variants_beginning,
+)
 
 from .conftest import searcher_of
 
@@ -64,3 +74,25 @@ def test_the_likeliest_articles_hold_the_rarer_words(searcher):
     # Fewer articles hold any of the words than the scope: no narrowing.
     assert likely_articles(view, QUESTION.split(), 50) is None
     assert likely_articles(view, ["khong", "co", "dau"], 1) is None
+
+
+ENDINGS = ["phuong", "duong", "dan", "nguoi", "thuy", "hoa", "quyen", "ba", "x", "gia", "tu", "trung"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(ending=st.sampled_from(ENDINGS), pick=st.integers(0, 200), cut=st.integers(1, 7), upper=st.booleans())
+def test_variants_beginning_as_typed_are_those_picked_out_of_all(ending, pick, cut, upper):
+    """The forms made for the letters typed are the forms of every accent that begin as typed."""
+    forms = accent_variants(ending)
+    partial = forms[pick % len(forms)][:cut]
+    partial = partial.upper() if upper else partial
+    typed = (partial, canonical_syllable(partial))
+    assert variants_beginning(ending, partial) == tuple(f for f in forms if f != ending and f.startswith(typed))
+
+
+def test_variants_beginning_as_typed_examples():
+    assert "phượng" in variants_beginning("phuong", "phượ")
+    assert "phương" not in variants_beginning("phuong", "phượ")
+    assert set(variants_beginning("dan", "đ")) == {f for f in accent_variants("dan") if f.startswith("đ")}
+    assert variants_beginning("dan", "dâ") and all(f.startswith("dâ") for f in variants_beginning("dan", "dâ"))
+    assert variants_beginning("dan", "x") == ()
