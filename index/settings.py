@@ -159,7 +159,7 @@ SETTINGS: tuple[Setting, ...] = (
         "search",
         "posting_cache_mb",
         64,
-        "Memory each server process may use for decoded posting lists, in MB (64, with score_cache_mb at 144: on 100,000 articles a worker peaks at about 425 MB of RSS under load, and 467-477 MB once every cache is full over a worker's life of 25,000 requests plus jitter, bench/worker_memory.py; 128 served 9 % more requests a second and would take it past 500 MB).",
+        "Memory each server process may use for decoded posting lists, in MB (64, with score_cache_mb at 144: on 100,000 articles a worker peaks at about 425 MB of RSS under load, and 467-479 MB once every cache is full over a worker's life of 25,000 requests plus jitter, bench/worker_memory.py; 128 served 9 % more requests a second and would take it past 500 MB).",
     ),
     Setting(
         "search",
@@ -200,7 +200,7 @@ SETTINGS: tuple[Setting, ...] = (
         "server",
         "max_requests",
         25_000,
-        "Requests after which gunicorn replaces a worker with a fresh one (0: never), so no worker's memory grows for ever. On 100,000 articles, with every cache full, a worker's RSS keeps creeping up: 467-477 MB at 27,500 requests of searches and suggestions, 498-508 MB at 50,000-67,000 (bench/worker_memory.py). A fresh worker is ready in about 2 s and costs some 3 s of serving with its caches cold.",
+        "Requests after which gunicorn replaces a worker with a fresh one (0: never), so no worker's memory grows for ever. On 100,000 articles, with every cache full, a worker's RSS keeps creeping up: 467-479 MB at 27,500 requests of searches and suggestions, 498-508 MB at 50,000-67,000 (bench/worker_memory.py). A fresh worker is ready in about 2 s and costs some 3 s of serving with its caches cold.",
     ),
     Setting(
         "server",
