@@ -39,7 +39,8 @@ from functools import lru_cache
 import numpy as np
 
 from index.analysis import canonical_syllable, fold
-from search.engine import idf
+from search.engine import DENSE_SHARE, idf
+from search.impacts import scale
 from search.occurrences import CHEAP_FIELDS, FIELDS, Occurrences, Sighting
 from search.ranking import kth_smallest
 from search.segments import IndexView, intersect_sorted
@@ -168,24 +169,25 @@ class UnigramCache:
 
 def likely_articles(view: IndexView, folded: list[str], count: int = SCOPE) -> np.ndarray | None:
     """Boolean mask of the *count* live articles in which the folded syllables *folded* weigh
-    most: the sum of their BM25F (the folded impact view's bytes, each term's weighed by its
-    idf), ties in article order (:func:`search.columns.article_order`, so that every copy of
+    most: the sum of their BM25F, from the folded impact view as the evaluator reads it
+    (:func:`search.impacts.scale`), ties in article order (:func:`search.columns.article_order`, so that every copy of
     the index picks the same ones).  None where every article holding any of them would be
     in it, and on an index without impact views (format 4 or older)."""
-    if view.impact_params is None:
+    params = view.impact_params
+    if params is None:
         return None
     scores = np.zeros(view.size, dtype=np.float32)
     for syllable in dict.fromkeys(folded):
         docs, impacts = view.term_docs("impact_f", syllable)
         if not docs.size:
             continue
-        weight = np.float32(idf(view.live_count, int(docs.size)))
-        if 4 * docs.size > view.size:  # most articles: one whole-array addition, not a scattered one
-            dense = np.zeros(view.size, dtype=np.float32)
+        weight = idf(max(view.live_count, 1), int(docs.size))
+        if docs.size > DENSE_SHARE * view.size:  # as the evaluator keeps it: one whole-array addition
+            dense = np.zeros(view.size, dtype=np.uint8)
             dense[docs] = impacts
-            scores += weight * dense
+            scores += scale(dense, weight, params.k1)
         else:
-            scores[docs] += weight * impacts
+            scores[docs] += scale(impacts, weight, params.k1)
     scores[~view.live] = 0.0
     held = np.flatnonzero(scores)
     if held.size <= count:
