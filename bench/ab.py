@@ -41,9 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from query_speed import KINDS  # noqa: E402 - after the path is set
-from relevance import load_queries  # noqa: E402 - after the path is set
-
-from index.analysis import fold  # noqa: E402 - after the path is set
+from relevance import load_queries, typed_folded  # noqa: E402 - after the path is set
 
 
 def queries(limit: int, kinds: tuple[str, ...] = KINDS) -> list[str]:
@@ -55,7 +53,7 @@ def queries(limit: int, kinds: tuple[str, ...] = KINDS) -> list[str]:
     for text, kind in found.values():
         by_kind.setdefault(kind, []).append(text)
         if kind == "question":
-            by_kind.setdefault("question-folded", []).append(fold(text).lower())
+            by_kind.setdefault("question-folded", []).append(typed_folded(text))
     lists = [by_kind[kind][: limit or None] for kind in kinds]
     # Interleaved, so that every batch holds every kind and a batch's ratio means something.
     return [texts[i] for i in range(max(map(len, lists))) for texts in lists if i < len(texts)]

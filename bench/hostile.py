@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index.analysis import fold  # noqa: E402 - after the path is set
+from bench.relevance import typed_folded  # noqa: E402 - after the path is set
 
 CONSONANTS = "bcdghklmnpqrstvx"
 VOWELS = "aeiouy"
@@ -57,7 +57,7 @@ def cases() -> dict[str, str]:
         "300 common words": " ".join(words),
         # As many syllables as accent restoration reads (search.helpers.MAX_RESTORED), each a run
         # with the next in some body: the bodies are looked in for every pair (search/restore.py).
-        "32 common words typed without diacritics": " ".join(fold(w) for w in COMMON[:32]),
+        "32 common words typed without diacritics": typed_folded(" ".join(COMMON[:32])),
         "150 words OR-ed": " OR ".join(COMMON[:150]),
         "160 exclusions": "hà nội " + " ".join("-" + w for w in COMMON[2:162]),
         "100 two-word phrases": " ".join(f'"{a} {b}"' for a, b in itertools.pairwise(COMMON))[:1000],
@@ -78,7 +78,7 @@ def reference() -> dict[str, str]:
     longest = max(questions, key=lambda q: (len(q.split()), q))
     return {
         "reference: the longest dev question": longest,
-        "reference: the same typed without diacritics": fold(longest).lower(),
+        "reference: the same typed without diacritics": typed_folded(longest),
     }
 
 
