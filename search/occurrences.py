@@ -194,11 +194,15 @@ class Occurrences:
         return self._phrase_starts([(field if has_diacritics(w) else f"{field}_f", w) for w in words])
 
     def _phrase_starts(self, terms: list[tuple[str, str]]) -> np.ndarray:
-        """Start keys of the phrase *terms* (each ``(field, term)``).  Outside bodies, from each
-        term's keys in every article, kept across requests (:meth:`keys`).  In bodies, only
-        in the articles holding every term and each of the phrase's pairs of frequent syllables
-        (:meth:`IndexView.phrase_ends_of`): a common syllable has millions of positions in the
-        bodies of 100,000 articles, and decoding them all took most of a restoration's time.
+        """Start keys of the phrase *terms* (each ``(field, term)``).  Outside bodies, where
+        every term's keys in every article are at hand (kept across requests, :meth:`keys`;
+        restoration decodes a stretch's at once, :meth:`prefetch`), by aligning them.
+        Otherwise, and always in bodies, only in the articles holding every term and each of
+        the phrase's pairs of frequent syllables (:meth:`IndexView.phrase_ends_of`): a common
+        syllable has millions of positions in the bodies of 100,000 articles, and decoding
+        them all took most of a restoration's time; in the summaries, deciding whether a
+        query typed in lower case is a name (:func:`search.counting.looks_like_name`)
+        decoded every article's keys of its syllables for a sample of eight.
         Where an accented syllable is in a pair, more articles hold the folded pair than the
         accented syllable: the pair only narrows, and the phrase found is the same.  A phrase
         folded throughout is chained from its pairs' own lists where the pair view keeps
@@ -211,15 +215,17 @@ class Occurrences:
         found = phrases.get(memo)
         if found is not None:
             return found
-        if not in_bodies:
+        if len(terms) == 1 or (not in_bodies and all(t in self._keys or self._reuse(t) for t in terms)):
             found = _aligned([(at, self.keys(field, term)) for at, (field, term) in enumerate(terms)])
         else:
-            if self.view.pair_positions and all(field == "body_f" for field, _ in terms):
+            among = self.bodies if in_bodies else self.view.live
+            folded = terms[0][0].removesuffix("_f") + "_f"
+            if self.view.pair_positions and all(field == folded for field, _ in terms):
                 # Folded throughout: chained from the pairs' positions (IndexView.pair_cover).
-                ends = self.view.phrase_ends("body_f", [term for _, term in terms], self.bodies)
+                ends = self.view.phrase_ends(folded, [term for _, term in terms], among)
             else:
-                view, pairs = self.view.phrase_pairs("body_f", [fold(term) for _, term in terms])
-                ends = self.view.phrase_ends_of(terms, self.bodies, [(view, pair) for _, pair in pairs])
+                view, pairs = self.view.phrase_pairs(folded, [fold(term) for _, term in terms])
+                ends = self.view.phrase_ends_of(terms, among, [(view, pair) for _, pair in pairs])
             found = ends - (len(terms) - 1)
         phrases[memo] = found
         return found

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.analysis import folded_syllables
+from index.analysis import fold, folded_syllables, has_diacritics, syllables
 from index.settings import load_config
+from search.occurrences import Occurrences
 from search.searcher import Searcher
 from search.segments import POSITION_BITS, IndexView
 from tests.test_segments_cache import second_segment_view
@@ -33,6 +34,45 @@ def news(corpus_index):
     view = searcher._refresh()
     bodies = [(doc, searcher._searcher.stored_fields(doc).get("body", "")) for doc in range(0, view.size, 97)]
     return view, [(doc, folded_syllables(body)) for doc, body in bodies if body and view.live[doc]]
+
+
+@pytest.fixture(scope="module")
+def summaries(corpus_index):
+    searcher = Searcher(load_config(corpus_index))
+    searcher.search("")
+    view = searcher._refresh()
+    texts = [(doc, searcher._searcher.stored_fields(doc).get("summary", "")) for doc in range(0, view.size, 89)]
+    return view, searcher._searcher, [(doc, syllables(text)) for doc, text in texts if text and view.live[doc]]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    length=st.integers(min_value=2, max_value=5),
+    fold_some=st.booleans(),
+)
+def test_a_phrase_outside_bodies_is_the_same_from_lists_as_from_every_articles_keys(summaries, seed, length, fold_some):
+    """Occurrences.where in titles and summaries: a fresh request chains the phrase from its
+    lists (IndexView.phrase_ends_of, with the pair view narrowing); one whose syllables' keys in
+    every article were decoded first (restoration's prefetch) aligns those.  Both find the same
+    starts, for phrases written in a summary, some syllables typed without diacritics."""
+    view, whoosh_searcher, texts = summaries
+    rng = np.random.default_rng(seed)
+    doc, written = texts[int(rng.integers(len(texts)))]
+    if len(written) < length:
+        return
+    start = int(rng.integers(len(written) - length + 1))
+    words = written[start : start + length]
+    if fold_some:
+        words = [fold(w) if rng.random() < 0.5 else w for w in words]
+    for field in ("summary", "title"):
+        fresh = Occurrences(view, whoosh_searcher).where(field, words)
+        aligned = Occurrences(view, whoosh_searcher)
+        for word in words:  # every article's keys of each, at hand (as restoration's prefetch leaves them)
+            aligned.keys(field if has_diacritics(word) else f"{field}_f", word)
+        assert np.array_equal(fresh, aligned.where(field, words)), (field, words)
+        if field == "summary":
+            assert (doc << POSITION_BITS) + start in set(fresh.tolist())
 
 
 @settings(max_examples=60, deadline=None)
