@@ -392,12 +392,3 @@ def _caseless(text: str, spans: list[tuple[int, int]]) -> bool:
     words = [text[a:b] for a, b in spans[:_CASE_SAMPLE] if text[a].isalpha()]
     capitals = sum(w[0].isupper() for w in words)
     return len(words) >= 4 and capitals > 0.6 * len(words)
-
-
-def cased(canonical: str, original: str) -> str:
-    """*canonical* written with the capitals of *original* (same syllable, maybe other tone place)."""
-    if len(original) > 1 and original.isupper():
-        return canonical.upper()
-    if original[:1].isupper():
-        return canonical[:1].upper() + canonical[1:]
-    return canonical
