@@ -28,21 +28,27 @@ def chained(view: IndexView, field: str, terms: list[str], among: np.ndarray) ->
 
 
 @pytest.fixture(scope="module")
-def news(corpus_index):
+def corpus_view(corpus_index):
     searcher = Searcher(load_config(corpus_index))
     searcher.search("")
-    view = searcher._refresh()
-    bodies = [(doc, searcher._searcher.stored_fields(doc).get("body", "")) for doc in range(0, view.size, 97)]
-    return view, [(doc, folded_syllables(body)) for doc, body in bodies if body and view.live[doc]]
+    return searcher._refresh(), searcher._searcher
+
+
+def some_texts(corpus_view, field: str, step: int, split) -> list[tuple[int, list[str]]]:
+    """``(doc, split(text))`` of *field* in every *step*-th live article that has one."""
+    view, whoosh_searcher = corpus_view
+    texts = [(doc, whoosh_searcher.stored_fields(doc).get(field, "")) for doc in range(0, view.size, step)]
+    return [(doc, split(text)) for doc, text in texts if text and view.live[doc]]
 
 
 @pytest.fixture(scope="module")
-def summaries(corpus_index):
-    searcher = Searcher(load_config(corpus_index))
-    searcher.search("")
-    view = searcher._refresh()
-    texts = [(doc, searcher._searcher.stored_fields(doc).get("summary", "")) for doc in range(0, view.size, 89)]
-    return view, searcher._searcher, [(doc, syllables(text)) for doc, text in texts if text and view.live[doc]]
+def news(corpus_view):
+    return corpus_view[0], some_texts(corpus_view, "body", 97, folded_syllables)
+
+
+@pytest.fixture(scope="module")
+def summaries(corpus_view):
+    return *corpus_view, some_texts(corpus_view, "summary", 89, syllables)
 
 
 @settings(max_examples=40, deadline=None)
