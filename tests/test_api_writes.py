@@ -371,7 +371,9 @@ def _drop_permission_override() -> None:
     data[0].permitted &= keep
     if libc.capset(ctypes.byref(header), data) != 0:
         raise OSError(ctypes.get_errno(), "capset")
-    probe = Path(tempfile.mkstemp(prefix="hnp-probe-")[1])
+    descriptor, name = tempfile.mkstemp(prefix="hnp-probe-")
+    os.close(descriptor)
+    probe = Path(name)
     try:
         probe.chmod(0o444)
         try:
