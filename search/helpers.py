@@ -12,7 +12,9 @@ points of a search, each time with the searcher's lock held:
 * :meth:`Helpers.reading` -- for a query typed without diacritics, its most
   likely accented reading (:mod:`search.restore`), which the engine ranks first;
 * :meth:`Helpers.did_you_mean` -- a spelling correction when the query finds
-  little (:mod:`search.spelling`), else the restored reading;
+  little (:mod:`search.spelling`), or, when its words stand side by side nowhere,
+  the slip of the fingers that made another real word (``tong thong pha tham``:
+  :meth:`search.spelling.Speller.real_word`), else the restored reading;
   a word run together (``hanoi``) cut into the syllables the index holds far more
   often (:func:`search.typing.splits`); :meth:`Helpers.respelled` and
   :meth:`Helpers.retoned` -- a query typed with a wrong accent, written as the index
@@ -35,10 +37,13 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from index.analysis import SYLLABLE_RE, fold, has_diacritics, syllables
 from index.settings import ROOT
 from search.abbreviations import AbbreviationFileError, Abbreviations
 from search.deadline import NONE, Deadline
+from search.engine import PHRASE, TITLE_ALL
 from search.occurrences import Occurrences
 from search.query import Clause, ParsedQuery
 from search.restore import Reading, Restorer, UnigramCache
@@ -195,6 +200,10 @@ class Helpers:
             corrected = self.speller.correct(self.occurrences(), self.unigrams, parsed, deadline)
             if corrected is not None:
                 return render(parsed, corrected)
+        if stands_nowhere(evaluation, len(parsed.positive_syllables()), self.config["search.all_words_up_to"]):
+            corrected = self.speller.real_word(self.occurrences(), self.unigrams, parsed, deadline)
+            if corrected is not None:
+                return render(parsed, corrected)
         if display is None:
             return None
         return render(parsed, display)
@@ -285,9 +294,14 @@ class Helpers:
         return set(names) <= set(corrected)
 
     def better(self, evaluation, corrected) -> bool:
-        """The correction finds far more than the query did, every word matched."""
+        """The correction finds far more than the query did, every word matched; or its words
+        stand side by side in some article, where the query's stand so in none."""
+        if corrected.relaxed or not corrected.matched.any():
+            return False
         found = 0 if evaluation.relaxed else int(evaluation.matched.sum())
-        return not corrected.relaxed and int(corrected.matched.sum()) >= max(1, CORRECTION_GAIN * found)
+        if int(corrected.matched.sum()) >= CORRECTION_GAIN * found:
+            return True
+        return not evaluation.relaxed and _phrased(evaluation) is False and _phrased(corrected) is True
 
     # --- other requests ----------------------------------------------------------------
 
@@ -326,6 +340,24 @@ def _add_spellings(clause: Clause) -> None:
 
 def _fold_all(syllables: list[str]) -> list[str]:
     return [fold(s) for s in syllables]
+
+
+def stands_nowhere(evaluation, syllables: int, short: int) -> bool:
+    """Whether a short query (2 to *short* syllables, every word required) matched articles
+    of which none holds its words side by side, nor all of them in its title: no headline,
+    whole or half remembered, is what the reader typed (:meth:`Speller.real_word` then looks
+    for the slip that makes one)."""
+    if evaluation.relaxed or not 2 <= syllables <= short:
+        return False
+    return _phrased(evaluation, PHRASE | TITLE_ALL) is False
+
+
+def _phrased(evaluation, rules: int = PHRASE) -> bool | None:
+    """Whether a matched article of *evaluation* holds any of the ranking *rules* (by default
+    the query as a phrase); None where the query was ranked by no rule, or matched nothing."""
+    if evaluation.tiers is None or not evaluation.matched.any():
+        return None
+    return bool(np.any((evaluation.tiers & rules).astype(bool) & evaluation.matched))
 
 
 def render(parsed: ParsedQuery, words: list[str]) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from index.analysis import fold
 from search.spelling import SLIP, STRAY, _edits
 
 from .conftest import searcher_of
@@ -65,3 +66,47 @@ def test_a_word_no_syllable_is_is_corrected_where_it_reads_as_a_slip_and_kept_wh
     # chỉ; beside "sec" it is what the articles write.
     assert searcher.search("ch la tin so").did_you_mean == "chỉ là tin số"
     assert searcher.search("ch sec moi").did_you_mean == "CH Séc mới"  # restored, "ch" kept
+
+
+@pytest.fixture(scope="module")
+def headlines(tmp_path_factory):
+    """Headlines of the French president's visits, and of a president friendly to Vietnam
+    elected; one article holds the words of ``tong thong pha tham`` scattered (a visit to Laos,
+    tea brewed: *pha trà*)."""
+    articles = [
+        *(
+            {"id": f"phap{n}", "title": f"Tổng thống Pháp thăm Việt Nam lần {n}", "body": "Chuyến thăm."}
+            for n in range(4)
+        ),
+        *({"id": f"than{n}", "title": f"Tổng thống thân Việt Nam đắc cử {n}", "body": "Bầu cử."} for n in range(3)),
+        {"id": "lao", "title": "Tổng thống đến thăm Lào", "body": "Pha trà mời khách."},
+        *({"id": f"tra{n}", "title": f"Cách pha trà ngon {n}", "body": "Pha trà."} for n in range(5)),
+    ]
+    return searcher_of(tmp_path_factory.mktemp("real-words"), articles)
+
+
+def test_a_slip_that_made_another_real_word_is_read_as_the_headline_it_breaks(headlines):
+    # Every word is a syllable the index holds, and an article holds them all: only that they
+    # stand side by side nowhere tells of the slip (pha for pháp, a key left out).
+    result = headlines.search("tong thong pha tham")
+    assert result.showing_results_for is not None
+    assert fold(result.showing_results_for).lower() == "tong thong phap tham"
+    assert result.hits[0].id.startswith("phap")
+    assert headlines.search("tong thong pha tham", verbatim=True).hits[0].id == "lao"
+
+
+def test_a_word_typed_with_a_capital_is_the_readers_own(headlines):
+    # As typed, Pha may be a name: it is not respelled, whatever headline that would make.
+    result = headlines.search("tổng thống Pha thăm")
+    assert result.showing_results_for is None
+    assert "Pháp" not in (result.did_you_mean or "")
+
+
+def test_a_headline_half_remembered_is_not_respelled_into_another(headlines):
+    # Pháp left out: every word is in the French visits' titles, which the title rule ranks
+    # first.  A slip of thăm (than, n beside m) makes the other headline side by side; it is
+    # not offered.
+    result = headlines.search("tong thong tham viet nam")
+    assert result.showing_results_for is None
+    assert fold(result.did_you_mean or "").lower() != "tong thong than viet nam"
+    assert result.hits[0].id.startswith("phap")
