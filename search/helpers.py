@@ -45,9 +45,10 @@ from search.abbreviations import AbbreviationFileError, Abbreviations
 from search.deadline import NONE, Deadline
 from search.engine import PHRASE, TITLE_ALL
 from search.occurrences import Occurrences
+from search.postings import POSITION_BITS
 from search.query import Clause, ParsedQuery
 from search.restore import Reading, Restorer, UnigramCache
-from search.spelling import ACCENTED_FIELDS, RARE, Speller, phrase_count, word_frequency
+from search.spelling import ACCENTED_FIELDS, RARE, Speller, may_be_headline, phrase_count, word_frequency
 from search.state import IndexState
 from search.suggest import Suggester
 from search.typing import decode_text, may_be_syllable, splits
@@ -200,7 +201,7 @@ class Helpers:
             corrected = self.speller.correct(self.occurrences(), self.unigrams, parsed, deadline)
             if corrected is not None:
                 return render(parsed, corrected)
-        if stands_nowhere(evaluation, len(parsed.positive_syllables()), self.config["search.all_words_up_to"]):
+        if self._stands_nowhere(parsed, evaluation):
             corrected = self.speller.real_word(self.occurrences(), self.unigrams, parsed, deadline)
             if corrected is not None:
                 return render(parsed, corrected)
@@ -282,6 +283,37 @@ class Helpers:
                 out[i] = " ".join(Restorer(occ, self.unigrams).restore(best).display)
         return out if occ is not None and out != [s for _, s in words] else None
 
+    def _stands_nowhere(self, parsed: ParsedQuery, evaluation) -> bool:
+        """Whether a short query (2 to ``search.all_words_up_to`` syllables, every word required)
+        matched articles of which none holds its words side by side, nor all of them near each
+        other in its title (a headline half remembered: a word left out, its halves swapped);
+        :meth:`Speller.real_word` then looks for the slip that makes a headline of it.
+
+        Near: within one syllable more than the query's.  A title holding them all scattered is
+        no sign of a headline remembered: on 100,000 articles a query of common words has some
+        (*tien con bo*: a title holding *tiền*, *con* and *bộ* apart)."""
+        words = list(dict.fromkeys(fold(s).lower() for s in parsed.positive_syllables()))
+        if evaluation.relaxed or not 2 <= len(words) <= self.config["search.all_words_up_to"]:
+            return False
+        if not may_be_headline(parsed):
+            return False
+        if _phrased(evaluation) is not False:
+            return False
+        titled = evaluation.matched & (evaluation.tiers & TITLE_ALL).astype(bool)
+        if not titled.any():
+            return True
+        # Each word's first place in each of those titles (every one holds every word).
+        keys = self.state.view.term_keys([("title_f", word) for word in words], titled)
+        firsts = []
+        for found in keys:
+            docs = found >> POSITION_BITS
+            starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+            firsts.append(found[starts] & ((1 << POSITION_BITS) - 1))
+        if len({first.size for first in firsts}) != 1:  # a title view that disagrees: keep as typed
+            return False
+        places = np.stack(firsts)
+        return not bool(np.any(places.max(axis=0) - places.min(axis=0) <= len(words)))
+
     def confident(self, parsed: ParsedQuery, offered: str) -> bool:
         """Whether *offered* corrects the letters of *parsed* (not only its diacritics) while
         keeping every name the reader typed: a word typed with a capital, after the first,
@@ -342,22 +374,12 @@ def _fold_all(syllables: list[str]) -> list[str]:
     return [fold(s) for s in syllables]
 
 
-def stands_nowhere(evaluation, syllables: int, short: int) -> bool:
-    """Whether a short query (2 to *short* syllables, every word required) matched articles
-    of which none holds its words side by side, nor all of them in its title: no headline,
-    whole or half remembered, is what the reader typed (:meth:`Speller.real_word` then looks
-    for the slip that makes one)."""
-    if evaluation.relaxed or not 2 <= syllables <= short:
-        return False
-    return _phrased(evaluation, PHRASE | TITLE_ALL) is False
-
-
-def _phrased(evaluation, rules: int = PHRASE) -> bool | None:
-    """Whether a matched article of *evaluation* holds any of the ranking *rules* (by default
-    the query as a phrase); None where the query was ranked by no rule, or matched nothing."""
+def _phrased(evaluation) -> bool | None:
+    """Whether a matched article of *evaluation* holds the query as a phrase (the ranking's
+    phrase rule); None where the query was ranked by no rule, or matched nothing."""
     if evaluation.tiers is None or not evaluation.matched.any():
         return None
-    return bool(np.any((evaluation.tiers & rules).astype(bool) & evaluation.matched))
+    return bool(np.any((evaluation.tiers & PHRASE).astype(bool) & evaluation.matched))
 
 
 def render(parsed: ParsedQuery, words: list[str]) -> str | None:

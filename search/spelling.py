@@ -146,10 +146,7 @@ class Speller:
         of the bodies too found fewer slips (known items with a typo, MRR@10 0.821 against
         0.878 on news-00) at twice the cost (BENCHMARKS.md, thirty-third round)."""
         words = [s for c in parsed.clauses for s in c.syllables]
-        # Words ORed together are alternatives, and a quoted phrase or a prefix is what the reader
-        # chose: no such query is one headline.  (An abbreviation's long form, an alternative the
-        # searcher added, is not the reader's.)
-        if len(words) < 2 or any(len(g) > 1 for g in parsed.groups) or any(c.prefix or c.exact for c in parsed.clauses):
+        if len(words) < 2 or not may_be_headline(parsed):
             return None
         vocabulary = self.vocabulary.segments(occ.view)
         folded = [fold(w) for w in words]
@@ -273,6 +270,13 @@ class Speller:
             for i, shown in zip(owner[start:end], restored, strict=True):
                 out[i].append(shown.lower() if lower else shown)
         return [word if word is not None else " ".join(out[i]) for i, word in enumerate(kept)]
+
+
+def may_be_headline(parsed: ParsedQuery) -> bool:
+    """Whether *parsed* is plain words, as a headline is typed: words ORed together are
+    alternatives, and a quoted phrase or a prefix is what the reader chose.  (An abbreviation's
+    long form, an alternative the searcher added, is not the reader's.)"""
+    return all(len(g) == 1 for g in parsed.groups) and not any(c.prefix or c.exact for c in parsed.clauses)
 
 
 def _as_typed(clause) -> list[str]:

@@ -71,7 +71,7 @@ def test_a_word_no_syllable_is_is_corrected_where_it_reads_as_a_slip_and_kept_wh
 @pytest.fixture(scope="module")
 def headlines(tmp_path_factory):
     """Headlines of the French president's visits, and of a president friendly to Vietnam
-    elected; one article holds the words of ``tong thong pha tham`` scattered (a visit to Laos,
+    elected; one title holds the words of ``tong thong pha tham`` scattered (a visit to Laos,
     tea brewed: *pha trà*)."""
     articles = [
         *(
@@ -79,15 +79,15 @@ def headlines(tmp_path_factory):
             for n in range(4)
         ),
         *({"id": f"than{n}", "title": f"Tổng thống thân Việt Nam đắc cử {n}", "body": "Bầu cử."} for n in range(3)),
-        {"id": "lao", "title": "Tổng thống đến thăm Lào", "body": "Pha trà mời khách."},
+        {"id": "lao", "title": "Tổng thống đến Lào thăm quán, tự tay pha trà", "body": "Pha trà mời khách."},
         *({"id": f"tra{n}", "title": f"Cách pha trà ngon {n}", "body": "Pha trà."} for n in range(5)),
     ]
     return searcher_of(tmp_path_factory.mktemp("real-words"), articles)
 
 
 def test_a_slip_that_made_another_real_word_is_read_as_the_headline_it_breaks(headlines):
-    # Every word is a syllable the index holds, and an article holds them all: only that they
-    # stand side by side nowhere tells of the slip (pha for pháp, a key left out).
+    # Every word is a syllable the index holds, and a title holds them all, far apart: only that
+    # they stand side by side nowhere tells of the slip (pha for pháp, a key left out).
     result = headlines.search("tong thong pha tham")
     assert result.showing_results_for is not None
     assert fold(result.showing_results_for).lower() == "tong thong phap tham"
