@@ -1,7 +1,10 @@
 """Spelling correction from the index's vocabulary: ``hoi nghi truc tuyn`` -> ``hội nghị trực tuyến``.
 
 Asked only when a query finds little (see :mod:`search.helpers`).  A syllable is
-suspect when, without diacritics, it is in almost no article.  Its candidates
+suspect when, without diacritics, it is in almost no article; or when typed with
+diacritics that almost no article writes it with (``nớc``: a letter left out of *nước*,
+though its letters spell *nóc*), then its candidates are the written forms one slip
+away, a letter or a mark (:meth:`Speller._best_written`).  Its candidates
 are the index's folded syllables one edit away (a letter dropped, added,
 changed or two swapped), the syllable split in two (``tructuyen``), and what
 Telex keystrokes would have typed with the input method off (``hooij`` ->
@@ -60,6 +63,10 @@ _NEAR = {
 SLIP = 1.0  # a likely slip of the fingers (see _edits)
 STRAY = 0.05  # an edit no slip explains: a twentieth as likely
 AS_TYPED = 20.0  # a word no syllable is, typed as meant: twenty times likelier than a given slip
+MARK = 1.0  # a syllable's letters as typed, one of its marks a slip: as likely as a slip of a letter
+UNWRITTEN_SHARE = 0.01  # a syllable written as typed in fewer than this share of its letters' uses: a slip
+_HATS = frozenset("\u0302\u0306\u031b")  # circumflex, breve, horn (NFD)
+_TONES = frozenset("\u0301\u0300\u0309\u0303\u0323")  # acute, grave, hook, tilde, dot below (NFD)
 ODD_SHARE = 0.01  # such a word in fewer than this share of the articles may be a typo
 _TELEX_TONES = {"s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323"}
 _TELEX_LETTERS = (("uow", "ươ"), ("aa", "â"), ("aw", "ă"), ("ee", "ê"), ("oo", "ô"), ("ow", "ơ"), ("uw", "ư"))
@@ -101,6 +108,7 @@ class Speller:
         vocabulary = self.vocabulary.segments(occ.view)
         folded = [fold(w) for w in words]
         fixed: list[tuple[str, ...] | None] = [None] * len(words)
+        typed = [word for c in clauses for word in _as_typed(c)]
         suspects = 0
         cap = max(RARE, ODD_SHARE * occ.view.live_count)
         for i, syllable in enumerate(folded):
@@ -111,20 +119,71 @@ class Speller:
             # there too, or a code or a name (GTVT, Trump), which it keeps if it reads better.
             # Not a lone letter: an initial (Lê Văn T.), and a query of them is a probe.
             odd = RARE <= frequency < cap and len(syllable) > 1 and not may_be_syllable(syllable)
+            # A syllable typed with diacritics as nothing writes it, its letters another word's.
+            marked = False
             if frequency >= RARE and not odd:
-                continue
+                marked = has_diacritics(words[i]) and self._unwritten(occ, words[i], frequency, typed[i][:1].isupper())
+                if not marked:
+                    continue
             suspects += 1
             if suspects > MAX_SUSPECTS or deadline.expired():
                 break
-            left = fold((fixed[i - 1] or (folded[i - 1],))[-1]) if i else None
-            right = folded[i + 1] if i + 1 < len(folded) else None
-            best = self._best(occ, vocabulary, syllable, left, right, keep=odd)
+            if marked:
+                left = _accented_neighbour(words, fixed, i - 1)
+                right = words[i + 1] if i + 1 < len(words) else None
+                best = self._best_written(occ, vocabulary, unigrams, words[i], left, right)
+            else:
+                left = fold((fixed[i - 1] or (folded[i - 1],))[-1]) if i else None
+                right = folded[i + 1] if i + 1 < len(folded) else None
+                best = self._best(occ, vocabulary, syllable, left, right, keep=odd)
             if best is not None:
                 fixed[i] = best
         if not any(fixed) or deadline.expired():
             return None
-        typed = [word for c in clauses for word in _as_typed(c)]
         return self._accented(occ, unigrams, typed, folded, fixed)
+
+    @staticmethod
+    def _unwritten(occ: Occurrences, word: str, frequency: int, capital: bool) -> bool:
+        """Whether *word*, typed with diacritics, its letters a syllable in *frequency* articles,
+        is written so almost nowhere (``nớc``, ``khẻ``, ``chàp``): a slip of a letter that left
+        another word's letters (*nóc*, *khe*, *chấp*), or of a mark.  A word typed with a capital
+        is a name, the reader's own, however rarely written (*Thạnh*), unless nothing writes it."""
+        share = 0.0 if capital else UNWRITTEN_SHARE
+        return accented_frequency(occ, word) < max(RARE, share * frequency)
+
+    def _best_written(
+        self, occ, vocabulary, unigrams: UnigramCache, typed: str, left: str | None, right: str | None
+    ) -> tuple[str, ...] | None:
+        """The likeliest word the reader meant by *typed*, a syllable with diacritics that the
+        archive hardly writes (see :meth:`_unwritten`), between the words typed before and after
+        it; None when nothing fits.  The noisy channel of :meth:`_best` over the written forms:
+        one slip away is one letter (:func:`_edits`, its marks as typed) or one mark (the tone,
+        or the hat, horn or breve: ``khò`` is *khó*, ``xộ số`` is *xổ số*), and each candidate's
+        fit is read from the accented texts, so the marks typed beside it choose among forms
+        of the same letters."""
+        folded = fold(typed)
+        uses = accented_frequency(occ, typed)
+        spellings = {folded: MARK}
+        edits = [(e, chance) for e, chance in _edits(folded).items() if _known(vocabulary, e)]
+        for edit, chance in sorted(edits, key=lambda ec: -word_frequency(occ, ec[0]) * ec[1])[:MAX_CANDIDATES]:
+            spellings[edit] = chance
+        options = [
+            _Candidate((form,), count, chance)
+            for spelled, chance in spellings.items()
+            for form, count in unigrams.forms(occ, spelled)[:-1]
+            if count >= max(RARE, BETTER * uses) and (spelled != folded) + _mark_distance(typed, form) == 1
+        ]
+        ranked = sorted(options, key=lambda c: -c.frequency * c.likely)[:MAX_CANDIDATES]
+        if not ranked:
+            return None
+        for candidate in ranked:
+            self._fit(occ, candidate, left, right, accented=True)
+        if (left or right) and len(ranked) > 1 and not any(c.context for c in ranked):
+            return None
+        best = max(ranked, key=lambda c: c.score).syllables
+        # Only a mark slipped: the query respelled as the archive writes it (Helpers.respelled)
+        # reads the letters typed in a wider context than the neighbours weighed here.
+        return None if fold(best[0]) == folded else best
 
     def real_word(
         self, occ: Occurrences, unigrams: UnigramCache, parsed: ParsedQuery, deadline: Deadline = NONE
@@ -226,24 +285,29 @@ class Speller:
         return None if best == (syllable,) else best
 
     @staticmethod
-    def _fit(occ: Occurrences, candidate: _Candidate, left: str | None, right: str | None) -> None:
+    def _fit(
+        occ: Occurrences, candidate: _Candidate, left: str | None, right: str | None, accented: bool = False
+    ) -> None:
         """Set *candidate*'s context and fit: the log of a bigram estimate, from the index's
         counts, of its syllables standing between the words typed before and after them, P(first
         | before) x P(next | first)... x P(after | last), each P(b | a) counted as the pair's
         occurrences over a's articles (the word before's own count is the same for every
         candidate, and left out; with no word before, the first's articles stand for P(first)).
-        A cut is two words, and its own pair must be held too: ``treen`` is no *trẻ en*."""
-        folded = [fold(s) for s in candidate.syllables]
-        counts = [word_frequency(occ, s) for s in folded]
+        A cut is two words, and its own pair must be held too: ``treen`` is no *trẻ en*.
+        With *accented*, the syllables and their neighbours are counted as written, in the
+        accented texts."""
+        fields = ACCENTED_FIELDS if accented else CONTEXT_FIELDS
+        words = list(candidate.syllables) if accented else [fold(s) for s in candidate.syllables]
+        counts = [(accented_frequency if accented else word_frequency)(occ, s) for s in words]
         fit = math.log1p(counts[0])
         if left:
-            before = phrase_count(occ, [left, folded[0]])
+            before = phrase_count(occ, [left, words[0]], fields)
             candidate.context += before
             fit = math.log(before + 0.5)
-        for (a, b), count in zip(itertools.pairwise(folded), counts, strict=False):
-            fit += math.log(phrase_count(occ, [a, b]) + 0.5) - math.log1p(count)
+        for (a, b), count in zip(itertools.pairwise(words), counts, strict=False):
+            fit += math.log(phrase_count(occ, [a, b], fields) + 0.5) - math.log1p(count)
         if right:
-            after = phrase_count(occ, [folded[-1], right])
+            after = phrase_count(occ, [words[-1], right], fields)
             candidate.context += after
             fit += math.log(after + 0.5) - math.log1p(counts[-1])
         candidate.fit = fit
@@ -331,6 +395,33 @@ def _fragment(part: str) -> bool:
 
 def word_frequency(occ: Occurrences, folded: str) -> int:
     return sum(occ.doc_frequency(field, folded) for field in FREQUENCY_FIELDS)
+
+
+def accented_frequency(occ: Occurrences, word: str) -> int:
+    """Articles holding *word* written as given (canonical, lower case) in titles, summaries, bodies."""
+    return sum(occ.doc_frequency(field, word) for field in ACCENTED_FIELDS)
+
+
+def _mark_distance(typed: str, form: str) -> int:
+    """Marks to change to write *typed*'s letters as *form* writes them: its tone, and its set
+    of hats, horns, breves and the stroke of ``đ`` (one slip of the fingers however many letters
+    bear them: ``uow`` in Telex is ``ươ``)."""
+
+    def marks(word: str) -> tuple[frozenset[str], str]:
+        decomposed = unicodedata.normalize("NFD", word)
+        hats = frozenset(ch for ch in decomposed if ch in _HATS) | ({"đ"} if "đ" in word else frozenset())
+        return hats, "".join(ch for ch in decomposed if ch in _TONES)
+
+    (hats, tone), (other_hats, other_tone) = marks(typed), marks(form)
+    return (hats != other_hats) + (tone != other_tone)
+
+
+def _accented_neighbour(words: list[str], fixed: list[tuple[str, ...] | None], i: int) -> str | None:
+    """The word before a suspect as corrected so far, where it is written with its marks."""
+    if i < 0:
+        return None
+    word = (fixed[i] or (words[i],))[-1]
+    return word if fixed[i] is None or has_diacritics(word) else None
 
 
 def phrase_count(occ: Occurrences, words: list[str], fields: tuple[str, ...] = CONTEXT_FIELDS) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from index.analysis import fold
-from search.spelling import SLIP, STRAY, _edits
+from search.spelling import SLIP, STRAY, _edits, _mark_distance
 
 from .conftest import searcher_of
 
@@ -110,3 +110,32 @@ def test_a_headline_half_remembered_is_not_respelled_into_another(headlines):
     assert result.showing_results_for is None
     assert fold(result.did_you_mean or "").lower() != "tong thong than viet nam"
     assert result.hits[0].id.startswith("phap")
+
+
+def test_one_slip_is_one_letter_or_one_mark():
+    assert _mark_distance("nớc", "nước") == 0  # the horn typed once: Telex's uow writes ươ
+    assert _mark_distance("nớc", "nóc") == 1  # the horn
+    assert _mark_distance("khò", "khó") == 1  # the tone
+    assert _mark_distance("xộ", "cơ") == 2  # the hat for a horn, and the tone
+    assert _mark_distance("đỏ", "do") == 2  # the stroke, and the tone
+
+
+@pytest.fixture(scope="module")
+def roofs(tmp_path_factory):
+    """Foreign tourists in 20 articles; a roof (nóc) in 40, never beside a tourist."""
+    articles = [
+        *(
+            {"id": f"khach{n}", "title": f"Du khách nước ngoài đến Hà Nội {n}", "body": "Du khách nước ngoài."}
+            for n in range(20)
+        ),
+        *({"id": f"noc{n}", "title": f"Sửa nóc nhà văn hoá {n}", "body": "Nóc nhà dột."} for n in range(40)),
+    ]
+    return searcher_of(tmp_path_factory.mktemp("marks"), articles)
+
+
+def test_a_letter_left_out_where_the_rest_spell_another_word_is_read_with_its_marks(roofs):
+    # The letters of "nớc" spell nóc, commoner here, so they alone tell of no slip; but nothing
+    # writes nớc, and nước is one letter (ư) away with the marks as typed, and beside du khách.
+    result = roofs.search("du khách nớc ngoài")
+    assert result.did_you_mean == result.showing_results_for == "du khách nước ngoài"
+    assert result.hits[0].id.startswith("khach")
