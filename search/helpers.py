@@ -103,7 +103,10 @@ class Helpers:
                 return sum(occ.doc_frequency(field, term) for field in ACCENTED_FIELDS)
             return word_frequency(occ, fold(term))
 
-        return decode_text(text, frequency, self.config["search.max_query_chars"])
+        def slip(typed: str, decoded: str) -> int:
+            return self.speller.commonest_slip(occ, fold(typed), besides=fold(decoded))
+
+        return decode_text(text, frequency, self.config["search.max_query_chars"], slip)
 
     def complete_last(self, parsed: ParsedQuery, text: str) -> None:
         """While *text* is being typed: its last word, unless followed by a space, matches

@@ -235,13 +235,14 @@ class Speller:
         fixed[best[1]] = (best[2],)
         return self._accented(occ, unigrams, typed, folded, fixed)
 
-    def commonest_slip(self, occ: Occurrences, word: str) -> int:
+    def commonest_slip(self, occ: Occurrences, word: str, besides: str = "") -> int:
         """Articles holding the commonest word a slip of the fingers (:data:`SLIP`) turns into
-        *word*: ``ohieu`` is *phieu* with the key beside ``p`` (0: none the index holds)."""
+        *word*, other than *besides*: ``ohieu`` is *phieu* with the key beside ``p`` (0: none
+        the index holds)."""
         if len(word) > self.max_chars:
             return 0
         vocabulary = self.vocabulary.segments(occ.view)
-        slips = [e for e, chance in _edits(word).items() if chance == SLIP and _known(vocabulary, e)]
+        slips = [e for e, chance in _edits(word).items() if chance == SLIP and e != besides and _known(vocabulary, e)]
         return max((word_frequency(occ, e) for e in slips), default=0)
 
     def _best(

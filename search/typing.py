@@ -404,7 +404,12 @@ RARE = 3  # a word typed in fewer articles than this is no word of the index
 AMBIGUOUS_RATIO = 3
 
 
-def decode_text(text: str, frequency: Callable[[str], int], limit: int | None = None) -> str | None:
+def decode_text(
+    text: str,
+    frequency: Callable[[str], int],
+    limit: int | None = None,
+    slip: Callable[[str, str], int] | None = None,
+) -> str | None:
     """*text* with its Telex and VNI words decoded, or None when none is; only the words
     that start within its first *limit* characters (the query is cut there: the rest is not
     searched, and would only cost a frequency lookup each).
@@ -415,6 +420,13 @@ def decode_text(text: str, frequency: Callable[[str], int], limit: int | None = 
     ``A1``) stays as typed.  A real syllable or a known word that is also keys
     (``coong``, ``teen``, ``six``) is decoded only in a query that surely holds keys,
     and only when its reading is far more common: alone it is what it says.
+
+    *slip*, given, says in how many articles the commonest word a slip of the fingers could
+    have typed as the word is, other than its reading's letters (:meth:`search.spelling.Speller.
+    commonest_slip`): the one word of a query that would be keys, whose reading the index hardly
+    writes where a slip makes a word far commoner, is the slip's (``virm phoi``: *viêm* with
+    ``r`` beside ``e``, not *vỉm*).  Beside other keys it is keys: a reader with the input
+    method off types every word so.
     """
     sure, maybe = [], []
     for match in SYLLABLE_RE.finditer(text):
@@ -436,8 +448,13 @@ def decode_text(text: str, frequency: Callable[[str], int], limit: int | None = 
             # beside other such words (alone, its one key is a letter typed twice: see below).
             maybe.append((match, decoded, not acronym and seen < RARE))
     decoded_words = [(m, d) for m, d, alone in maybe if sure or alone] + sure
-    if len(decoded_words) == 1 and pressed_twice(decoded_words[0][0].group()):
-        return None  # one word with a letter typed twice: a slip as likely as keys (the speller's)
+    if len(decoded_words) == 1:
+        match, decoded = decoded_words[0]
+        if pressed_twice(match.group()):
+            return None  # one word with a letter typed twice: a slip as likely as keys (the speller's)
+        typed = canonical_syllable(normalize(match.group()))
+        if slip is not None and slip(typed, decoded) >= AMBIGUOUS_RATIO * max(1, frequency(decoded.lower())):
+            return None  # one word whose slip reads far better than its keys: the speller's
     if not decoded_words:
         return None
     out, at = [], 0
