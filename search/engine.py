@@ -40,7 +40,13 @@ score, however strong, crosses a rule:
    at its diacritics (``huyet ap may do`` read *máy do*: the title says *máy đo*);
 5. ``READING_ALL``: a query typed without diacritics: its restored reading's
    syllables, anywhere;
-6. relevance (``score``): BM25F over title, summary, body, captions and author
+6. ``TITLE_NEAR``, within a tier: of the titles holding every word (``TITLE_ALL``), those
+   holding them near each other, within one syllable more than their number (each word's
+   first place): a headline half remembered, a word left out or its halves swapped, before
+   a title holding the words scattered (on 100,000 articles, a query of three common words
+   has hundreds).  Not one of the ``tier`` bits (the API's numbers are a contract):
+   :attr:`Evaluation.near`, the sort key after the tier (:func:`rank_keys`);
+7. relevance (``score``): BM25F over title, summary, body, captions and author
    (the weights are settings), plus (when ``search.proximity_weight`` is set: off
    by default since the title rule made it worth little) a bonus for each pair of
    query syllables found next to each other, plus BM25 on pyvi's words of the
@@ -155,6 +161,7 @@ class Evaluation:
     matched: np.ndarray  # bool mask over documents
     scores: np.ndarray  # float32 relevance, meaningful where matched: orders documents of one tier
     tiers: np.ndarray | None = None  # uint8 ranking-rule bits (the higher first); None: all 0
+    near: np.ndarray | None = None  # bool: the TITLE_NEAR rule, within a tier (see rank_keys)
     relaxed: bool = False  # not every word could be required
     terms: Terms = field(default_factory=lambda: prepare({}))  # what to mark in the text: see highlight_terms()
     title_terms: Terms = field(default_factory=lambda: prepare({}))  # and in the title
@@ -536,7 +543,7 @@ class Evaluator:
             # alternative's exact lists.
             ored = any(sum(not c.prefix for c in group) > 1 for group in query.groups)
             by_rules = not relaxed and not (ored and long_query)
-            self._rank(query, matched, scores, tiers if by_rules else None, reading)
+            near = self._rank(query, matched, scores, tiers if by_rules else None, reading)
         finally:
             self._scope, self._memo = None, {}
         # A long query (a question) holds words found everywhere (là, có, của): marking
@@ -546,6 +553,7 @@ class Evaluator:
             matched=matched,
             scores=scores,
             tiers=tiers,
+            near=near,
             relaxed=relaxed,
             # Prepared here, once for every hit of every page of this evaluation.
             terms=prepare(highlight_terms(query, reading, skip=common)),
@@ -580,13 +588,14 @@ class Evaluator:
         scores: np.ndarray,
         tiers: np.ndarray | None,
         reading: list[str] | None,
-    ) -> None:
+    ) -> np.ndarray | None:
         """Set the ranking rules' bits in *tiers* (each rule of :data:`RULE_STEPS` in order) and
-        add relevance to *scores*.  Without *tiers* (a long query, where no article is expected
-        to hold every word), exactness and phrases only score."""
+        add relevance to *scores*; return the ``TITLE_NEAR`` rule's articles, or None.  Without
+        *tiers* (a long query, where no article is expected to hold every word), exactness and
+        phrases only score."""
         sequence = [s for c in query.clauses if not c.prefix for s in c.syllables]
         if not matched.any() or not sequence:
-            return
+            return None
         typed_accents = query.accented
         if reading and (typed_accents or len(reading) != len(sequence)):
             reading = None
@@ -622,11 +631,14 @@ class Evaluator:
                 limit = EXACT_COMMON_SHARE * max(self.view.live_count, 1)
                 common = {s for s in q.accented if self.view.doc_frequency("body", s) > limit}
             q.present_all = self._all_present(q.accented, q.fields, matched, scores, common, self._asks)
+        near = None
         if tiers is not None:
             for bit, rule in RULE_STEPS:
                 holding = rule(self, q)
                 if holding is not None:
                     tiers[holding] |= bit
+                    if bit == TITLE_ALL:
+                        near = self.title_near(q, holding)
             # Long queries (questions) skip it: it cost a third of their time and changed
             # nothing measurable (MRR@10 of the dev questions equal to three decimals).
             if len(sequence) > 1 and self.w.proximity and q.phrased:
@@ -638,6 +650,7 @@ class Evaluator:
             # their last bits, and a set's order changes from one process to the next.
             for word in dict.fromkeys(w for w in words if "_" in w and not set(w.lower().split("_")) <= asked):
                 self.bm25f(word, self.weighted(WORD_FIELDS, "_w"), scores, self.w.words)
+        return near
 
     # --- the ranking rules, one step each (RULE_STEPS gives their order) ------------------------
 
@@ -672,6 +685,26 @@ class Evaluator:
         for syllable in q.title_words:  # titles are short: their lists are short too
             held &= self._present("title_f", syllable)
         return held
+
+    def title_near(self, q: _Query, titled: np.ndarray) -> np.ndarray | None:
+        """Of the articles *titled* (``TITLE_ALL``: every word of the query in the title), those
+        whose title holds every word within one syllable more than their number of each other,
+        by each word's first place; None for a query of one word (where it is the title rule).
+        The title lists of the titled articles' words are short, and were just read."""
+        words = q.title_words
+        if len(words) < 2 or not titled.any():
+            return None
+        firsts = []
+        for found in self.view.term_keys([("title_f", word) for word in words], titled):
+            docs = found >> POSITION_BITS
+            starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+            firsts.append((docs[starts], found[starts] & ((1 << POSITION_BITS) - 1)))
+        if len({docs.size for docs, _ in firsts}) != 1:
+            return None  # a title view that disagrees with the title rule's: no order made up
+        places = np.stack([at for _, at in firsts])
+        near = np.zeros(self.size, dtype=bool)
+        near[firsts[0][0][places.max(axis=0) - places.min(axis=0) <= len(words)]] = True
+        return near
 
     def _phrases(self, q: _Query) -> _Phrases:
         """The articles holding the query as a phrase, in the title, and as its restored
@@ -775,6 +808,17 @@ RULE_STEPS = (
     (READING_ALL, Evaluator.reading_all),
 )
 assert [bit for bit, _ in RULE_STEPS] == sorted(RULES, reverse=True)
+
+
+def rank_keys(evaluation: Evaluation, docs: np.ndarray) -> np.ndarray | None:
+    """The leading sort key of *docs* by relevance: the tier, then ``TITLE_NEAR`` within it
+    (None: no rule ranks the query)."""
+    if evaluation.tiers is None:
+        return None
+    keys = evaluation.tiers[docs].astype(np.uint16) << 1
+    if evaluation.near is not None:
+        keys |= evaluation.near[docs]
+    return keys
 
 
 def highlight_terms(

@@ -45,7 +45,6 @@ from search.abbreviations import AbbreviationFileError, Abbreviations
 from search.deadline import NONE, Deadline
 from search.engine import PHRASE, TITLE_ALL
 from search.occurrences import Occurrences
-from search.postings import POSITION_BITS
 from search.query import Clause, ParsedQuery
 from search.restore import Reading, Restorer, UnigramCache
 from search.spelling import ACCENTED_FIELDS, RARE, Speller, may_be_headline, phrase_count, word_frequency
@@ -292,9 +291,10 @@ class Helpers:
         other in its title (a headline half remembered: a word left out, its halves swapped);
         :meth:`Speller.real_word` then looks for the slip that makes a headline of it.
 
-        Near: within one syllable more than the query's.  A title holding them all scattered is
-        no sign of a headline remembered: on 100,000 articles a query of common words has some
-        (*tien con bo*: a title holding *tiền*, *con* and *bộ* apart)."""
+        Near: the ranking rule ``TITLE_NEAR`` (:meth:`search.engine.Evaluator.title_near`).  A
+        title holding them all scattered is no sign of a headline remembered: on 100,000
+        articles a query of common words has some (*tien con bo*: a title holding *tiền*, *con*
+        and *bộ* apart)."""
         words = list(dict.fromkeys(fold(s).lower() for s in parsed.positive_syllables()))
         if evaluation.relaxed or not 2 <= len(words) <= self.config["search.all_words_up_to"]:
             return False
@@ -305,17 +305,9 @@ class Helpers:
         titled = evaluation.matched & (evaluation.tiers & TITLE_ALL).astype(bool)
         if not titled.any():
             return True
-        # Each word's first place in each of those titles (every one holds every word).
-        keys = self.state.view.term_keys([("title_f", word) for word in words], titled)
-        firsts = []
-        for found in keys:
-            docs = found >> POSITION_BITS
-            starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
-            firsts.append(found[starts] & ((1 << POSITION_BITS) - 1))
-        if len({first.size for first in firsts}) != 1:  # a title view that disagrees: keep as typed
-            return False
-        places = np.stack(firsts)
-        return not bool(np.any(places.max(axis=0) - places.min(axis=0) <= len(words)))
+        # The title rule's articles holding the words near each other (None: a title view
+        # that disagrees, kept as typed).
+        return evaluation.near is not None and not bool((evaluation.near & evaluation.matched).any())
 
     def confident(self, parsed: ParsedQuery, offered: str) -> bool:
         """Whether *offered* corrects the letters of *parsed* (not only its diacritics) while

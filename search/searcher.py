@@ -35,7 +35,7 @@ from index.whoosh_adapter import toc_path
 from search.columns import Columns, Selection
 from search.counting import DIACRITICS, MATCHES, as_phrase, exact_mask, looks_like_name, spellings_found
 from search.deadline import Deadline, OverBudget
-from search.engine import PHRASE, Evaluation, Evaluator, Weights
+from search.engine import PHRASE, Evaluation, Evaluator, Weights, rank_keys
 from search.helpers import FEW_HITS, Helpers
 from search.passages import Question, rescore
 from search.query import ParsedQuery, parse_query
@@ -621,8 +621,8 @@ class Searcher:
     def _order(self, view: IndexView, evaluation: Evaluation, sort: str) -> Ranking:
         docs = np.flatnonzero(evaluation.matched)
         columns = view.columns
-        tiers = evaluation.tiers[docs] if evaluation.tiers is not None else None
-        return Ranking(docs, evaluation.scores[docs], columns.ts[docs], columns.dated[docs], sort, tiers, columns.order)
+        keys = rank_keys(evaluation, docs)
+        return Ranking(docs, evaluation.scores[docs], columns.ts[docs], columns.dated[docs], sort, keys, columns.order)
 
     def _hit(self, docnum: int, evaluation: Evaluation, highlight: bool = True) -> Hit:
         if highlight:

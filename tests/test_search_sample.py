@@ -130,6 +130,28 @@ def test_a_headline_half_remembered_finds_the_article_whose_title_holds_every_wo
     assert len(ored) == 4 and not any(h.tier & TITLE_ALL for h in ored)
 
 
+@pytest.fixture(scope="module")
+def scattered_searcher(tmp_path_factory):
+    """One headline; three titles holding its words scattered, their bodies repeating them
+    (so BM25F alone ranks them first)."""
+    repeated = "Bắt giữ ma túy. Lực lượng đá bóng, bắt ma túy, đá cầu. " * 3
+    articles = [
+        {"id": "headline", "title": "Bắt ma túy đá ở biên giới", "body": "Lực lượng biên phòng phá án."},
+        *({"id": f"scattered{n}", "title": f"Bắt kẻ giả ma để trộm đá quý {n}", "body": repeated} for n in range(3)),
+    ]
+    return searcher_of(tmp_path_factory.mktemp("scattered"), articles)
+
+
+def test_of_the_titles_holding_every_word_those_holding_them_near_come_first(scattered_searcher):
+    # "túy" left out: every title holds bắt, ma and đá (the title rule holds for all four); the
+    # headline holds them within four syllables, the others scattered, and with a higher BM25F.
+    for query in ("bắt ma đá", "bat ma da", "ma đá bắt"):
+        hits = scattered_searcher.search(query, per_page=10).hits
+        assert len(hits) == 4 and all(h.tier == hits[0].tier for h in hits), query
+        assert hits[0].id == "headline", query
+        assert max(h.score for h in hits[1:]) > hits[0].score, query  # the rule, not the score
+
+
 def test_a_question_quoting_what_nobody_wrote_falls_back_to_its_words(searcher):
     # Nobody wrote "Phong Nguyễn Văn": a long question quoting it is answered by its words,
     # the quoted ones included as words (the seed holds all three, in another order).
