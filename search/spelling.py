@@ -131,7 +131,7 @@ class Speller:
             if marked:
                 left = _accented_neighbour(words, fixed, i - 1)
                 right = words[i + 1] if i + 1 < len(words) else None
-                best = self._best_written(occ, vocabulary, unigrams, words[i], left, right)
+                best = self._best_written(occ, vocabulary, unigrams, words, i, left, right)
             else:
                 left = fold((fixed[i - 1] or (folded[i - 1],))[-1]) if i else None
                 right = folded[i + 1] if i + 1 < len(folded) else None
@@ -152,15 +152,25 @@ class Speller:
         return accented_frequency(occ, word) < max(RARE, share * frequency)
 
     def _best_written(
-        self, occ, vocabulary, unigrams: UnigramCache, typed: str, left: str | None, right: str | None
+        self,
+        occ,
+        vocabulary,
+        unigrams: UnigramCache,
+        words: list[str],
+        at: int,
+        left: str | None,
+        right: str | None,
     ) -> tuple[str, ...] | None:
-        """The likeliest word the reader meant by *typed*, a syllable with diacritics that the
-        archive hardly writes (see :meth:`_unwritten`), between the words typed before and after
-        it; None when nothing fits.  The noisy channel of :meth:`_best` over the written forms:
-        one slip away is one letter (:func:`_edits`, its marks as typed) or one mark (the tone,
-        or the hat, horn or breve: ``khò`` is *khó*, ``xộ số`` is *xổ số*), and each candidate's
-        fit is read from the accented texts, so the marks typed beside it choose among forms
-        of the same letters."""
+        """The likeliest word the reader meant by ``words[at]``, a syllable with diacritics that
+        the archive hardly writes (see :meth:`_unwritten`), between *left* and *right*, the words
+        before and after it; None when nothing fits.  The noisy channel of :meth:`_best` over
+        the written forms: one slip away is one letter (:func:`_edits`, its marks as typed) or
+        one mark (the tone, or the hat, horn or breve: ``khò`` is *khó*, ``xộ số`` is *xổ số*),
+        and each candidate's fit is read from the accented texts, so the marks typed beside it
+        choose among forms of the same letters.  A letter wins over the best mark only where
+        it makes the whole query a phrase as often (``trồng người hày gieo``: *này* beside
+        *người*, but the headline is *hãy gieo*)."""
+        typed = words[at]
         folded = fold(typed)
         uses = accented_frequency(occ, typed)
         spellings = {folded: MARK}
@@ -183,7 +193,18 @@ class Speller:
         best = max(ranked, key=lambda c: c.score).syllables
         # Only a mark slipped: the query respelled as the archive writes it (Helpers.respelled)
         # reads the letters typed in a wider context than the neighbours weighed here.
-        return None if fold(best[0]) == folded else best
+        if fold(best[0]) == folded:
+            return None
+        marks = [c for c in ranked if fold(c.syllables[0]) == folded]
+        if marks and len(words) > 2:
+            mark = max(marks, key=lambda c: c.score).syllables
+
+            def whole(word: tuple[str, ...]) -> int:
+                return phrase_count(occ, [*words[:at], *word, *words[at + 1 :]], ACCENTED_FIELDS)
+
+            if whole(mark) > whole(best):
+                return None
+        return best
 
     def real_word(
         self, occ: Occurrences, unigrams: UnigramCache, parsed: ParsedQuery, deadline: Deadline = NONE

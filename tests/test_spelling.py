@@ -159,3 +159,19 @@ def test_keys_whose_reading_nothing_writes_are_a_slip_where_a_slip_reads_far_bet
     assert result.showing_results_for == "viêm phổi nặng"
     assert result.hits[0].id.startswith("viem")
     assert lungs.search("daan vaajn").showing_results_for == "dân vận"
+
+
+@pytest.fixture(scope="module")
+def sowing(tmp_path_factory):
+    """A headline in 3 articles (*Trồng người hãy gieo chữ*); *người này gieo* in 30."""
+    articles = [
+        *({"id": f"head{n}", "title": f"Trồng người hãy gieo chữ {n}", "body": "Nghề dạy học."} for n in range(3)),
+        *({"id": f"this{n}", "title": f"Người này gieo mạ sớm {n}", "body": "Người này gieo mạ."} for n in range(30)),
+    ]
+    return searcher_of(tmp_path_factory.mktemp("whole"), articles)
+
+
+def test_a_letter_wins_over_a_mark_only_where_it_makes_the_whole_query_as_often(sowing):
+    # "hày" is written nowhere: này (h for n, beside it) and hãy (the tone) are one slip each,
+    # and này stands beside người and gieo far more often; but the query is a headline with hãy.
+    assert sowing.search("trồng người hày gieo").did_you_mean == "trồng người hãy gieo"
