@@ -125,7 +125,11 @@ class Helpers:
         completed = syllables(completions[0]) if completions else []
         finished = [s for c in parsed.clauses[:-1] for s in c.syllables]
         ending = completed[len(finished)] if len(completed) > len(finished) else None
-        if may_be_syllable(partial) and (ending is None or fold(ending) == fold(partial)):
+        # With diacritics typed elsewhere, a bare word is whole only as typed: "biên giới vi" is
+        # still being typed when its likeliest ending is vì (a tone key to come) or Việt.
+        marks = any(has_diacritics(s) for c in parsed.clauses for s in c.syllables)
+        whole = ending is None or (ending.lower() == partial if marks else fold(ending) == fold(partial))
+        if may_be_syllable(partial) and whole:
             return  # a whole word, and the likeliest one: today's meaning
         group[-1] = replace(clause, prefix=True, alternatives=[])
         if ending is not None and fold(ending).startswith(fold(partial)) and ending != partial:

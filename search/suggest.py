@@ -217,12 +217,15 @@ class Suggester:
         # scaled from the sample to all articles holding the typed words.
         totals = {head: _articles(occ, list(head)) for head in heads}
         size = len(context) + (partial is not None)
+        # With the input method on (diacritics typed), a bare word being typed is all that was
+        # typed only as itself: "biên giới vi" may go on as vì as much as Việt.
+        marks = partial is not None and (has_diacritics(partial) or any(has_diacritics(w) for w in context))
         counts, estimates = {}, {}
         for words, found in docs.items():
             head = _head(words, context, size)
             counts[words] = len(found)
             estimates[words] = max(totals[head], len(heads[head])) * len(found) / len(heads[head])
-            if partial is not None and fold(words[size - 1]) == fold(partial):
+            if partial is not None and _whole(words[size - 1], partial, marks):
                 estimates[words] *= WHOLE_WORD  # "dan van": the reader may have typed the whole word
         children: dict[tuple[str, ...], int] = {}
         for words, count in counts.items():
@@ -280,6 +283,14 @@ def _articles(occ: Occurrences, words: list[str]) -> int:
         if docs:
             return len(docs)
     return 0
+
+
+def _whole(word: str, partial: str, marks: bool) -> bool:
+    """Whether *word* is all the reader typed of it, *partial*: the same letters, and with
+    *marks* (the input method on) the same diacritics too."""
+    if marks:
+        return word.lower() == canonical_syllable(partial).lower()
+    return fold(word) == fold(partial)
 
 
 def _agrees(words: tuple[str, ...], finished: list[str], partial: str | None) -> bool:
