@@ -26,7 +26,8 @@ _LAST = np.iinfo(np.int64).max
 class Ranking:
     """The matched documents of an evaluation, in the order of *sort*.
 
-    relevance: the ranking rules' tier, then score, then newest, then *order*;
+    relevance: the ranking rules' tier (*tiers*: :func:`search.engine.rank_keys`, the tier and
+    the rules within it), then score, then newest, then *order*;
     newest and oldest: dated articles by date, then tier and score, then *order*,
     and the undated last.  *order*: by document number, a key of each article that every
     copy of the index gives it alike (``search.columns.article_order``), so that pages of
