@@ -91,8 +91,10 @@ class Helpers:
 
     # --- a search ----------------------------------------------------------------------
 
-    def decode(self, text: str) -> str | None:
-        """*text* with its Telex and VNI words decoded (``daan vaajn`` -> ``dân vận``), or None."""
+    def decode(self, text: str, eager: bool = False) -> str | None:
+        """*text* with its Telex and VNI words decoded (``daan vaajn`` -> ``dân vận``), or None;
+        *eager*: words the index knows now and then read as keys too (see
+        :func:`search.typing.decode_text`)."""
         if self.state is None or not any(ch.isascii() and ch.isalnum() for ch in text):
             return None  # keys are ASCII letters and digits
         occ = self.occurrences()
@@ -105,7 +107,7 @@ class Helpers:
         def slip(typed: str, decoded: str) -> int:
             return self.speller.commonest_slip(occ, fold(typed), besides=fold(decoded))
 
-        return decode_text(text, frequency, self.config["search.max_query_chars"], slip)
+        return decode_text(text, frequency, self.config["search.max_query_chars"], slip, eager)
 
     def complete_last(self, parsed: ParsedQuery, text: str) -> None:
         """While *text* is being typed: its last word, unless followed by a space, matches

@@ -488,6 +488,15 @@ class Searcher:
         parsed, evaluation, did_you_mean, counted = self._evaluate_text(
             view, decoded or text, filters, request, deadline
         )
+        if decoded is None and not request.verbatim and not evaluation.matched.any():
+            # Nothing found as typed: words the index holds now and then may be keys too
+            # (``Lys Vix Linh``: *Lý Vĩ Linh*).  Asked of a query that found nothing, only.
+            eager = self.helpers.decode(text, eager=True)
+            if eager is not None:
+                found = self._evaluate_text(view, eager, filters, request, deadline)
+                if found[1].matched.any():
+                    decoded = eager
+                    parsed, evaluation, did_you_mean, counted = found
         if decoded is not None:
             return parsed, evaluation, Understood(did_you_mean or decoded, decoded), counted
         if not request.verbatim and did_you_mean is not None and self.helpers.confident(parsed, did_you_mean):

@@ -409,6 +409,7 @@ def decode_text(
     frequency: Callable[[str], int],
     limit: int | None = None,
     slip: Callable[[str, str], int] | None = None,
+    eager: bool = False,
 ) -> str | None:
     """*text* with its Telex and VNI words decoded, or None when none is; only the words
     that start within its first *limit* characters (the query is cut there: the rest is not
@@ -427,6 +428,10 @@ def decode_text(
     writes where a slip makes a word far commoner, is the slip's (``virm phoi``: *viêm* with
     ``r`` beside ``e``, not *vỉm*).  Beside other keys it is keys: a reader with the input
     method off types every word so.
+
+    *eager*: a known word that is also keys, its reading far more common, is decoded even with
+    no word surely keys beside it (``Lys Vix Linh``: *Lys* and *Vix* are in a few articles, *Lý
+    Vĩ* in thousands): for a query that found nothing as typed.
     """
     sure, maybe = [], []
     for match in SYLLABLE_RE.finditer(text):
@@ -447,7 +452,7 @@ def decode_text(
             # A rare real syllable that is keys (``coong``) reads far better decoded, on its own
             # beside other such words (alone, its one key is a letter typed twice: see below).
             maybe.append((match, decoded, not acronym and seen < RARE))
-    decoded_words = [(m, d) for m, d, alone in maybe if sure or alone] + sure
+    decoded_words = [(m, d) for m, d, alone in maybe if sure or alone or eager] + sure
     if len(decoded_words) == 1:
         match, decoded = decoded_words[0]
         if pressed_twice(match.group()):

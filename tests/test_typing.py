@@ -21,6 +21,8 @@ from search.typing import (
     vni,
 )
 
+from .conftest import searcher_of
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -233,3 +235,18 @@ def test_every_syllable_of_the_sample_typed_in_telex_or_vni_reads_back():
                 if typed != syllable and decode(typed) != syllable:
                     wrong.append((syllable, typed, decode(typed)))
     assert not wrong, wrong[:20]
+
+
+def test_keys_that_are_also_words_the_index_knows_are_read_when_the_query_finds_nothing(tmp_path_factory):
+    # Lys and Vix are in a few articles (a name, an index), so "Lys Vix Linh" holds no word
+    # surely keys; as typed it finds nothing, and read as Telex it is Lý Vĩ Linh.
+    articles = [
+        *({"id": f"ly{n}", "title": f"Ông Lý Vĩ Linh phát biểu lần {n}", "body": "Lý Vĩ Linh."} for n in range(10)),
+        *({"id": f"lys{n}", "title": f"Nhà mốt Lys ra mắt {n}", "body": "Lys."} for n in range(3)),
+        *({"id": f"vix{n}", "title": f"Chỉ số VIX tăng {n}", "body": "Chỉ số VIX."} for n in range(3)),
+    ]
+    searcher = searcher_of(tmp_path_factory.mktemp("eager-keys"), articles)
+    result = searcher.search("Lys Vix Linh")
+    assert result.showing_results_for == "Lý Vĩ Linh"
+    assert result.total == 10 and result.hits[0].id.startswith("ly")
+    assert searcher.search("Lys").total == 3  # found as typed: what it says
