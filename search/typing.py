@@ -431,7 +431,7 @@ def decode_text(
 
     *eager*: a known word that is also keys, its reading far more common, is decoded even with
     no word surely keys beside it (``Lys Vix Linh``: *Lys* and *Vix* are in a few articles, *Lý
-    Vĩ* in thousands): for a query that found nothing as typed.
+    Vĩ* in thousands), unless typed in capitals: for a query that found nothing as typed.
     """
     sure, maybe = [], []
     for match in SYLLABLE_RE.finditer(text):
@@ -451,8 +451,8 @@ def decode_text(
         elif frequency(decoded.lower()) >= AMBIGUOUS_RATIO * max(1, seen):
             # A rare real syllable that is keys (``coong``) reads far better decoded, on its own
             # beside other such words (alone, its one key is a letter typed twice: see below).
-            maybe.append((match, decoded, not acronym and seen < RARE))
-    decoded_words = [(m, d) for m, d, alone in maybe if sure or alone or eager] + sure
+            maybe.append((match, decoded, not acronym and seen < RARE, not acronym))
+    decoded_words = [(m, d) for m, d, alone, keyed in maybe if sure or alone or (eager and keyed)] + sure
     if len(decoded_words) == 1:
         match, decoded = decoded_words[0]
         if pressed_twice(match.group()):
