@@ -49,7 +49,7 @@ from search.query import Clause, ParsedQuery
 from search.restore import Reading, Restorer, UnigramCache
 from search.spelling import ACCENTED_FIELDS, RARE, Speller, may_be_headline, phrase_count, word_frequency
 from search.state import IndexState
-from search.suggest import Suggester
+from search.suggest import Suggester, whole_word
 from search.typing import decode_text, may_be_syllable, splits
 from search.variants import spellings
 from search.vocabulary import Vocabulary
@@ -130,8 +130,7 @@ class Helpers:
         # With diacritics typed elsewhere, a bare word is whole only as typed: "biên giới vi" is
         # still being typed when its likeliest ending is vì (a tone key to come) or Việt.
         marks = any(has_diacritics(s) for c in parsed.clauses for s in c.syllables)
-        whole = ending is None or (ending.lower() == partial if marks else fold(ending) == fold(partial))
-        if may_be_syllable(partial) and whole:
+        if may_be_syllable(partial) and (ending is None or whole_word(ending, partial, marks)):
             return  # a whole word, and the likeliest one: today's meaning
         group[-1] = replace(clause, prefix=True, alternatives=[])
         if ending is not None and fold(ending).startswith(fold(partial)) and ending != partial:

@@ -122,7 +122,9 @@ class Speller:
             # A syllable typed with diacritics as nothing writes it, its letters another word's.
             marked = False
             if frequency >= RARE and not odd:
-                marked = has_diacritics(words[i]) and self._unwritten(occ, words[i], frequency, typed[i][:1].isupper())
+                marked = has_diacritics(words[i]) and self._unwritten(
+                    occ, unigrams, words[i], frequency, typed[i][:1].isupper()
+                )
                 if not marked:
                     continue
             suspects += 1
@@ -143,13 +145,13 @@ class Speller:
         return self._accented(occ, unigrams, typed, folded, fixed)
 
     @staticmethod
-    def _unwritten(occ: Occurrences, word: str, frequency: int, capital: bool) -> bool:
+    def _unwritten(occ: Occurrences, unigrams: UnigramCache, word: str, frequency: int, capital: bool) -> bool:
         """Whether *word*, typed with diacritics, its letters a syllable in *frequency* articles,
         is written so almost nowhere (``nớc``, ``khẻ``, ``chàp``): a slip of a letter that left
         another word's letters (*nóc*, *khe*, *chấp*), or of a mark.  A word typed with a capital
         is a name, the reader's own, however rarely written (*Thạnh*), unless nothing writes it."""
         share = 0.0 if capital else UNWRITTEN_SHARE
-        return accented_frequency(occ, word) < max(RARE, share * frequency)
+        return unigrams.uses(occ, word) < max(RARE, share * frequency)
 
     def _best_written(
         self,
@@ -172,7 +174,7 @@ class Speller:
         *người*, but the headline is *hãy gieo*)."""
         typed = words[at]
         folded = fold(typed)
-        uses = accented_frequency(occ, typed)
+        uses = unigrams.uses(occ, typed)
         spellings = {folded: MARK}
         edits = [(e, chance) for e, chance in _edits(folded).items() if _known(vocabulary, e)]
         for edit, chance in sorted(edits, key=lambda ec: -word_frequency(occ, ec[0]) * ec[1])[:MAX_CANDIDATES]:
@@ -187,7 +189,7 @@ class Speller:
         if not ranked:
             return None
         for candidate in ranked:
-            self._fit(occ, candidate, left, right, accented=True)
+            self._fit(occ, candidate, left, right, unigrams)
         if (left or right) and len(ranked) > 1 and not any(c.context for c in ranked):
             return None
         best = max(ranked, key=lambda c: c.score).syllables
@@ -308,7 +310,11 @@ class Speller:
 
     @staticmethod
     def _fit(
-        occ: Occurrences, candidate: _Candidate, left: str | None, right: str | None, accented: bool = False
+        occ: Occurrences,
+        candidate: _Candidate,
+        left: str | None,
+        right: str | None,
+        unigrams: UnigramCache | None = None,
     ) -> None:
         """Set *candidate*'s context and fit: the log of a bigram estimate, from the index's
         counts, of its syllables standing between the words typed before and after them, P(first
@@ -316,11 +322,15 @@ class Speller:
         occurrences over a's articles (the word before's own count is the same for every
         candidate, and left out; with no word before, the first's articles stand for P(first)).
         A cut is two words, and its own pair must be held too: ``treen`` is no *trẻ en*.
-        With *accented*, the syllables and their neighbours are counted as written, in the
-        accented texts."""
-        fields = ACCENTED_FIELDS if accented else CONTEXT_FIELDS
-        words = list(candidate.syllables) if accented else [fold(s) for s in candidate.syllables]
-        counts = [(accented_frequency if accented else word_frequency)(occ, s) for s in words]
+        With *unigrams*, the syllables and their neighbours are counted as written, in the
+        accented texts (a syllable's articles as :meth:`UnigramCache.uses` counts them)."""
+        fields = CONTEXT_FIELDS if unigrams is None else ACCENTED_FIELDS
+        if unigrams is None:
+            words = [fold(s) for s in candidate.syllables]
+            counts = [word_frequency(occ, s) for s in words]
+        else:
+            words = list(candidate.syllables)
+            counts = [unigrams.uses(occ, s) for s in words]
         fit = math.log1p(counts[0])
         if left:
             before = phrase_count(occ, [left, words[0]], fields)
@@ -417,11 +427,6 @@ def _fragment(part: str) -> bool:
 
 def word_frequency(occ: Occurrences, folded: str) -> int:
     return sum(occ.doc_frequency(field, folded) for field in FREQUENCY_FIELDS)
-
-
-def accented_frequency(occ: Occurrences, word: str) -> int:
-    """Articles holding *word* written as given (canonical, lower case) in titles, summaries, bodies."""
-    return sum(occ.doc_frequency(field, word) for field in ACCENTED_FIELDS)
 
 
 def _mark_distance(typed: str, form: str) -> int:

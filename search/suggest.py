@@ -225,7 +225,7 @@ class Suggester:
             head = _head(words, context, size)
             counts[words] = len(found)
             estimates[words] = max(totals[head], len(heads[head])) * len(found) / len(heads[head])
-            if partial is not None and _whole(words[size - 1], partial, marks):
+            if partial is not None and whole_word(words[size - 1], partial, marks):
                 estimates[words] *= WHOLE_WORD  # "dan van": the reader may have typed the whole word
         children: dict[tuple[str, ...], int] = {}
         for words, count in counts.items():
@@ -285,7 +285,7 @@ def _articles(occ: Occurrences, words: list[str]) -> int:
     return 0
 
 
-def _whole(word: str, partial: str, marks: bool) -> bool:
+def whole_word(word: str, partial: str, marks: bool) -> bool:
     """Whether *word* is all the reader typed of it, *partial*: the same letters, and with
     *marks* (the input method on) the same diacritics too."""
     if marks:

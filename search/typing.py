@@ -451,8 +451,9 @@ def decode_text(
         elif frequency(decoded.lower()) >= AMBIGUOUS_RATIO * max(1, seen):
             # A rare real syllable that is keys (``coong``) reads far better decoded, on its own
             # beside other such words (alone, its one key is a letter typed twice: see below).
-            maybe.append((match, decoded, not acronym and seen < RARE, not acronym))
-    decoded_words = [(m, d) for m, d, alone, keyed in maybe if sure or alone or (eager and keyed)] + sure
+            maybe.append((match, decoded, not acronym, seen < RARE))
+    # Decoded beside a sure word; alone, where the index hardly knows it; eager, wherever.
+    decoded_words = [(m, d) for m, d, keyed, rare in maybe if sure or (keyed and (rare or eager))] + sure
     if len(decoded_words) == 1:
         match, decoded = decoded_words[0]
         if pressed_twice(match.group()):
