@@ -22,7 +22,10 @@ score, however strong, crosses a rule:
 2. ``PHRASE``: the whole query as a phrase (the words side by side, as typed)
    comes before the words scattered -- this puts the articles that name
    ``Nguyễn Văn Phong`` above those that merely hold the three syllables (not
-   for words ORed together, which are alternatives, not a phrase);
+   for words ORed together, which are alternatives, not a phrase).  A query that is a
+   person's name (``name=True``: the searcher's :func:`search.counting.looks_like_name`)
+   holds as a phrase only unbroken, as its count does: *hồ Tuyền Lâm, Đà Lạt* does not
+   name ``Lâm Đà Lạt``, nor does a line ending in *Triệu Vũ* followed by one starting *Sau*;
 3. ``PHRASE_FIRST`` and ``PHRASE_SECOND``, within the phrase: for a query typed
    without diacritics that restores to one word (pyvi's ``dân_vận``,
    ``Nguyễn_Văn_Phong``), the restored reading comes first (``dan van`` is *dân
@@ -193,6 +196,7 @@ class _Query:
     title_words: list[str]  # folded, once each: the syllables of the clauses the title may hold
     present_all: np.ndarray | None = None  # every syllable of `accented` present, exactly
     phrases: _Phrases | None = None
+    unbroken: bool = False  # a name: its phrase not across a sentence end, a comma or a line
 
 
 class Evaluator:
@@ -216,6 +220,7 @@ class Evaluator:
         self._asks: set[int] = set()  # of the question being evaluated: its question words' positions
         self._asking: set[int] = set()  # and their clauses' ids (search.interrogatives)
         self._folded, self._exact = FOLDED_EXACT  # of the query being evaluated
+        self._name = False  # the query being evaluated is a name: its phrase is unbroken
         # The index's impact views (index/impacts.py): a term's BM25F over every field, computed
         # when indexing, where the index's ranking settings are these.
         params = view.impact_params
@@ -451,15 +456,21 @@ class Evaluator:
     # --- the whole query ----------------------------------------------------------------
 
     def evaluate(
-        self, query: ParsedQuery, filters: np.ndarray | None = None, reading: list[str] | None = None
+        self,
+        query: ParsedQuery,
+        filters: np.ndarray | None = None,
+        reading: list[str] | None = None,
+        name: bool = False,
     ) -> Evaluation:
         """Match and score *query*; *filters* restricts the documents; *reading* is an
         accented reading of a query typed without diacritics (accent restoration), used
-        to rank its exact matches first."""
+        to rank its exact matches first; *name*: the query is a person's name, whose phrase
+        is unbroken (see the module's docstring, rule 2)."""
+        self._name = name
         try:
             return self._evaluate(query, filters, reading)
         finally:
-            self._asks, self._asking = set(), set()
+            self._asks, self._asking, self._name = set(), set(), False
 
     def _evaluate(self, query: ParsedQuery, filters: np.ndarray | None, reading: list[str] | None) -> Evaluation:
         allowed = self.view.live.copy()
@@ -611,6 +622,7 @@ class Evaluator:
             accented=sequence if typed_accents else reading,
             reading=reading,
             one_word=bool(reading) and _one_word(reading, reading_words),
+            unbroken=self._name,
             fields=[f for f in FIELDS if self.w.fields.get(f)],
             matched=matched,
             title_words=list(
@@ -719,41 +731,53 @@ class Evaluator:
         # the same field: the exact views' positions are decoded only where the folded phrase is
         # (a few articles, where the matched ones can be thousands), and only in the fields where
         # it is (a name is seldom in a caption or a byline: their lists are not read at all).
+        unbroken = q.unbroken
         if q.typed_accents:
             forms = [q.sequence, *spellings(q.sequence)]  # kĩ thuật / kỹ thuật: each counts as the phrase
             where: dict[str, np.ndarray] = {}
             for form in forms:
-                for name, docs in self._folded_phrase([fold(s) for s in form], fields, matched).items():
+                for name, docs in self._folded_phrase([fold(s) for s in form], fields, matched, unbroken).items():
                     where[name] = docs if name not in where else where[name] | docs
-            found.whole, found.title = self._accented_phrase(forms, where)
+            found.whole, found.title = self._accented_phrase(forms, where, unbroken)
             return found
-        where = self._folded_phrase([fold(s) for s in q.sequence], fields, matched)
+        where = self._folded_phrase([fold(s) for s in q.sequence], fields, matched, unbroken)
         found.whole = np.zeros(self.size, dtype=bool)
         for docs in where.values():
             found.whole |= docs
         found.title = where.get("title", np.zeros(self.size, dtype=bool))
         if q.reading and where:
-            found.reading, _ = self._accented_phrase([q.reading], where)
+            found.reading, _ = self._accented_phrase([q.reading], where, unbroken)
         return found
 
-    def _folded_phrase(self, folded: list[str], fields: list[str], candidates: np.ndarray) -> dict[str, np.ndarray]:
-        """Documents holding the folded syllables *folded* side by side, by field (those with any)."""
+    def _folded_phrase(
+        self, folded: list[str], fields: list[str], candidates: np.ndarray, unbroken: bool = False
+    ) -> dict[str, np.ndarray]:
+        """Documents holding the folded syllables *folded* side by side, by field (those with any);
+        *unbroken*: not across a sentence end, a comma or a line, looked for only in the documents
+        holding the phrase (a name's: a few, where the matched ones can be thousands)."""
         found = {}
         for name in fields:
             docs, _ = self.phrase_counts(f"{name}_f", folded, candidates)
             if docs.size:
                 found[name] = np.zeros(self.size, dtype=bool)
                 found[name][docs] = True
-        return found
+                if unbroken:
+                    docs, _ = self.phrase_counts(f"{name}_f", folded, found[name], unbroken=True)
+                    found[name][:] = False
+                    found[name][docs] = True
+        return {name: docs for name, docs in found.items() if not unbroken or docs.any()}
 
-    def _accented_phrase(self, forms: list[list[str]], where: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def _accented_phrase(
+        self, forms: list[list[str]], where: dict[str, np.ndarray], unbroken: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Documents holding any of *forms* (with their diacritics) side by side, anywhere and
-        in the title, looked for in each field only where *where* says its folded form is."""
+        in the title, looked for in each field only where *where* says its folded form is;
+        *unbroken* as :meth:`_folded_phrase`'s."""
         whole = np.zeros(self.size, dtype=bool)
         title = np.zeros(self.size, dtype=bool)
         for name, candidates in where.items():
             for form in forms:
-                docs, _ = self.phrase_counts(name, form, candidates)
+                docs, _ = self.phrase_counts(name, form, candidates, unbroken)
                 whole[docs] = True
                 if name == "title":
                     title[docs] = True

@@ -519,7 +519,9 @@ class Searcher:
         restored = self.helpers.reading(parsed)
         reading, display = (restored.syllables, restored.display) if restored else (None, None)
         evaluator = Evaluator(view, self.weights, deadline, self.config["search.prefix_terms"])
-        evaluation = evaluator.evaluate(parsed, filters, reading)
+        # A name is a phrase only unbroken (the engine's phrase rule), as its count below says.
+        person = not phrase and looks_like_name(typed, display, self.helpers.occurrences())
+        evaluation = evaluator.evaluate(parsed, filters, reading, name=person)
         judged = evaluation  # what a spelling correction is offered on
         wrong_accent = False
         respell = False  # few or no articles write it so: offer how the index writes it
@@ -565,7 +567,7 @@ class Searcher:
                 {"text": " ".join(s.capitalize() for s in spelling) if name else " ".join(spelling), "count": count}
                 for spelling, count in spellings_found(view, parsed.positive_syllables(), evaluation.matched)
             ]
-        elif not phrase and not wrong_accent and looks_like_name(typed, display, self.helpers.occurrences()):
+        elif person and not wrong_accent:
             named = as_phrase(self.parse(text))
             self.helpers.expand(named)
             # The exact phrase is among the articles the ranking put in its phrase tier (the same

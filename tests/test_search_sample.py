@@ -491,3 +491,31 @@ def test_full_length_normalisation_scores_every_match_and_nothing_else(sample_in
         assert found.total == expected.total > 0, query
         assert {h.id for h in found.hits} == {h.id for h in expected.hits}, query
         assert all(math.isfinite(h.score) and h.score > 0 for h in found.hits), query
+
+
+def test_a_name_is_a_phrase_only_unbroken(tmp_path_factory):
+    # Staff searching "Lâm Đà Lạt" want the articles naming it, as its count says (only the
+    # syllables side by side on one line, no punctuation between): a title holding "Tuyền Lâm,
+    # Đà Lạt" or a line ending in "Lâm" before one starting "Đà Lạt" holds the three syllables,
+    # not the name.
+    articles = [
+        {
+            "id": "comma",
+            "title": "Cháy quán cà phê ở hồ Tuyền Lâm, Đà Lạt",
+            "body": "Đám cháy lớn ở hồ Tuyền Lâm, Đà Lạt.",
+        },
+        {"id": "line", "title": "Hồ Tuyền Lâm", "body": "Du khách đến hồ Tuyền Lâm\nĐà Lạt mùa hoa."},
+        {
+            "id": "named",
+            "title": "Hội nghị kiểm điểm",
+            "body": "Hạt trưởng Hạt Kiểm Lâm Đà Lạt báo cáo tình hình rừng.",
+        },
+        *({"id": f"other{n}", "title": f"Tin số {n}", "body": "Thời tiết hôm nay."} for n in range(5)),
+    ]
+    searcher = searcher_of(tmp_path_factory.mktemp("unbroken-name"), articles)
+    for query in ("Lâm Đà Lạt", "lam da lat"):
+        result = searcher.search(query)
+        assert result.hits[0].id == "named", query
+        assert result.total == 3
+    # A query that is no name keeps every phrase the syllables make, breaks and all.
+    assert searcher.search("tuyền lâm đà lạt").hits[0].id == "comma"
