@@ -107,7 +107,10 @@ class Helpers:
         def slip(typed: str, decoded: str) -> int:
             return self.speller.commonest_slip(occ, fold(typed), besides=fold(decoded))
 
-        return decode_text(text, frequency, self.config["search.max_query_chars"], slip, eager)
+        def commonest(folded: str) -> str:
+            return self.unigrams.best(occ, folded)[0]
+
+        return decode_text(text, frequency, self.config["search.max_query_chars"], slip, eager, commonest)
 
     def complete_last(self, parsed: ParsedQuery, text: str) -> None:
         """While *text* is being typed: its last word, unless followed by a space, matches

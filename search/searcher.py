@@ -488,13 +488,20 @@ class Searcher:
         parsed, evaluation, did_you_mean, counted = self._evaluate_text(
             view, decoded or text, filters, request, deadline
         )
-        if decoded is None and not request.verbatim and not evaluation.matched.any():
-            # Nothing found as typed: words the index holds now and then may be keys too
-            # (``Lys Vix Linh``: *Lý Vĩ Linh*).  Asked of a query that found nothing, only.
+        nothing = not evaluation.matched.any()
+        # A short query no article holds whole (its words found only some at a time).
+        scattered = evaluation.relaxed and len(parsed.positive_syllables()) <= self.weights.all_words_up_to
+        if decoded is None and not request.verbatim and (nothing or scattered):
+            # Nothing found as typed, or no article holding every word: words the index holds
+            # now and then may be keys too (``Lys Vix Linh``: *Lý Vĩ Linh*; ``khoong cho bamboo
+            # airways``: *không*).  Its reading is taken where it finds something, and, for a
+            # query whose words were found apart, where it finds them together.
             eager = self.helpers.decode(text, eager=True)
-            if eager is not None:
+            # Found apart, a word typed with a capital is a name as the reader spells it (``Lee
+            # Chong Wei quốc tịch gì``: not *Lê*); found nowhere, it may be a name's keys.
+            if eager is not None and (nothing or not _capitals_changed(text, eager)):
                 found = self._evaluate_text(view, eager, filters, request, deadline)
-                if found[1].matched.any():
+                if found[1].matched.any() and (nothing or not found[1].relaxed):
                     decoded = eager
                     parsed, evaluation, did_you_mean, counted = found
         if decoded is not None:
@@ -753,6 +760,11 @@ def _author_display(state: IndexState, columns: Columns, counted: Selection, top
         (_export_row(state.whoosh, column, columns.first("author_key", key))["author"] or key, count)
         for key, count in counts
     ]
+
+
+def _capitals_changed(typed: str, decoded: str) -> bool:
+    """Whether decoding *typed* into *decoded* (word for word) changed a word typed with a capital."""
+    return any(a != b and a[:1].isupper() for a, b in zip(typed.split(), decoded.split(), strict=False))
 
 
 def _export_row(searcher, column, docnum: int) -> dict:

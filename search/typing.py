@@ -348,11 +348,42 @@ def reading(word: str) -> str | None:
 
     A real syllable may also be keys (``xoong`` is *xông* in Telex): see :func:`decode_text`."""
     found = telex(word) or vni(word)
-    if found is None:
-        return None
+    return None if found is None else _capitals(word, found)
+
+
+@lru_cache(maxsize=STRING_CACHE)  # asked of every word of the queries that reads as no syllable
+def joined_readings(word: str) -> tuple[str, ...]:
+    """What Telex or VNI keys *word* type as two syllables written as one word (``vawscxin`` or
+    ``va8cxin1`` -> *vắcxin*, ``ootoo`` -> *ôtô*): loanwords the texts write joined, which
+    :func:`reading` cannot read as one syllable.  Each piece is keys or a plain syllable, one at
+    least keys; a tone key ending the word may be the first piece's (``va8cxin1``).  Capitals
+    kept; the index decides which is written (:func:`decode_text`)."""
+    if not word.isascii() or not word.isalnum() or len(word) > 2 * MAX_KEYS or may_be_syllable(word.lower()):
+        return ()
+    found = []
+    for cut in range(1, len(word)):
+        head, tail = word[:cut], word[cut:]
+        pieces = [(head, tail)]
+        if tail[-1].lower() in _TONES or tail[-1] in _VNI_TONES:
+            pieces.append((head + tail[-1], tail[:-1]))
+        for first, second in pieces:
+            read = [telex(piece) or vni(piece) for piece in (first, second)]
+            if not any(read):
+                continue
+            forms = [
+                known or (piece.lower() if is_vietnamese_syllable(piece.lower()) else "")
+                for known, piece in zip(read, (first, second), strict=True)
+            ]
+            if all(forms):
+                found.append(_capitals(word, "".join(forms)))
+    return tuple(dict.fromkeys(found))
+
+
+def _capitals(word: str, decoded: str) -> str:
+    """*decoded* with the capitals typed in *word*: all of them, or the first."""
     if word.isupper() and len(word) > 1:
-        return found.upper()
-    return found[:1].upper() + found[1:] if word[:1].isupper() else found
+        return decoded.upper()
+    return decoded[:1].upper() + decoded[1:] if word[:1].isupper() else decoded
 
 
 # --- run-together words ----------------------------------------------------------------
@@ -410,6 +441,7 @@ def decode_text(
     limit: int | None = None,
     slip: Callable[[str, str], int] | None = None,
     eager: bool = False,
+    commonest: Callable[[str], str] | None = None,
 ) -> str | None:
     """*text* with its Telex and VNI words decoded, or None when none is; only the words
     that start within its first *limit* characters (the query is cut there: the rest is not
@@ -432,6 +464,8 @@ def decode_text(
     *eager*: a known word that is also keys, its reading far more common, is decoded even with
     no word surely keys beside it (``Lys Vix Linh``: *Lys* and *Vix* are in a few articles, *Lý
     Vĩ* in thousands), unless typed in capitals: for a query that found nothing as typed.
+    There a word's only key a letter typed twice is keys where *commonest* (the form the index
+    writes a folded syllable most often as) says its slip and its keys read the same.
     """
     sure, maybe = [], []
     for match in SYLLABLE_RE.finditer(text):
@@ -442,6 +476,10 @@ def decode_text(
         word = match.group()
         decoded = reading(word)
         if decoded is None:
+            # Two syllables' keys written as one word the index holds (``vawscxin``: *vắcxin*).
+            joined = [(frequency(form.lower()), form) for form in joined_readings(word)]
+            if joined and max(joined)[0] >= RARE and frequency(canonical_syllable(normalize(word))) < RARE:
+                sure.append((match, max(joined)[1]))
             continue
         typed = canonical_syllable(normalize(word))
         seen = frequency(typed)
@@ -456,8 +494,13 @@ def decode_text(
     decoded_words = [(m, d) for m, d, keyed, rare in maybe if sure or (keyed and (rare or eager))] + sure
     if len(decoded_words) == 1:
         match, decoded = decoded_words[0]
-        if pressed_twice(match.group()):
-            return None  # one word with a letter typed twice: a slip as likely as keys (the speller's)
+        if pressed_twice(match.group()) and not (
+            eager and commonest is not None and commonest(fold(decoded).lower()) == decoded.lower()
+        ):
+            # One word with a letter typed twice: a slip as likely as keys (the speller's), unless
+            # both read the same, eager: the slip's letters written most often as the keys'
+            # reading (``khoong``: *khong* is mostly *không*; ``quaan``: *quan* is not *quân*).
+            return None
         typed = canonical_syllable(normalize(match.group()))
         if slip is not None and slip(typed, decoded) >= AMBIGUOUS_RATIO * max(1, frequency(decoded.lower())):
             return None  # one word whose slip reads far better than its keys: the speller's

@@ -13,6 +13,7 @@ from index.analysis import SYLLABLE_RE
 from search.typing import (
     decode_text,
     is_vietnamese_syllable,
+    joined_readings,
     may_begin_syllable,
     pressed_twice,
     reading,
@@ -167,6 +168,26 @@ def test_ambiguous_words_stay_alone_and_follow_a_decoded_query():
     assert decode_text("an loan tranh vaajn", frequencies(table)) == "an loan tranh vận"
 
 
+def test_a_letter_typed_twice_alone_is_keys_eagerly_only_where_its_slip_reads_the_same():
+    table = {"khoong": 5, "không": 9000, "quaan": 4, "quân": 2000}
+    commonest = {"khong": "không", "quan": "quan"}.get
+    assert decode_text("khoong", frequencies(table), commonest=commonest) is None  # not eager
+    assert decode_text("khoong", frequencies(table), eager=True, commonest=commonest) == "không"
+    # quan is mostly written quan: the slip and the keys read two words
+    assert decode_text("quaan", frequencies(table), eager=True, commonest=commonest) is None
+
+
+def test_two_syllables_keys_written_as_one_word_read_as_the_word_the_index_holds():
+    assert joined_readings("vawscxin") == ("vắcxin",)
+    assert "vắcxin" in joined_readings("va8cxin1")  # the tone typed at the word's end
+    assert joined_readings("Ootoo") == ("Ôtô",)
+    assert joined_readings("hanoi") == () and joined_readings("google") == ()  # no keys
+    table = {"vắcxin": 40, "trẻ": 900}
+    assert decode_text("tieem vawscxin", frequencies(table)) == "tiêm vắcxin"
+    assert decode_text("va8cxin1", frequencies(table)) == "vắcxin"
+    assert decode_text("ootoo", frequencies(table)) is None  # a word the index does not hold
+
+
 def test_a_letter_typed_twice_is_told_from_telex_keys():
     assert pressed_twice("quaan") and pressed_twice("ddi") and pressed_twice("mooi")
     assert not pressed_twice("quaans")  # a tone key
@@ -250,3 +271,22 @@ def test_keys_that_are_also_words_the_index_knows_are_read_when_the_query_finds_
     assert result.showing_results_for == "Lý Vĩ Linh"
     assert result.total == 10 and result.hits[0].id.startswith("ly")
     assert searcher.search("Lys").total == 3  # found as typed: what it says
+
+
+def test_keys_that_are_also_words_are_read_when_no_article_holds_every_word_as_typed(tmp_path_factory):
+    # khoong is in three articles (a typo the archive holds), so it is no surely keys; as typed,
+    # no article holds it beside the other words, and read as Telex (khong is mostly không) they are.
+    articles = [
+        *({"id": f"bb{n}", "title": f"Cấp phép bay không cho Bamboo Airways {n}", "body": "Bamboo."} for n in range(5)),
+        *({"id": f"kh{n}", "title": f"Nồi khoong nhôm {n}", "body": "Bếp khoong."} for n in range(3)),
+        *({"id": f"ko{n}", "title": f"Người dân không đồng ý {n}", "body": "Không."} for n in range(20)),
+        *({"id": f"lee{n}", "title": f"Lee Chong Wei thắng trận {n}", "body": "Lee Chong Wei."} for n in range(3)),
+        *({"id": f"le{n}", "title": f"Ông Lê nhập quốc tịch {n}", "body": "Lê."} for n in range(10)),
+    ]
+    searcher = searcher_of(tmp_path_factory.mktemp("scattered-keys"), articles)
+    result = searcher.search("khoong cho bamboo airways")
+    assert result.showing_results_for == "không cho bamboo airways"
+    assert result.total == 5 and all(hit.id.startswith("bb") for hit in result.hits)
+    assert searcher.search("khoong").total == 3  # alone, found as typed: what it says
+    # found apart, a word typed with a capital is a name as the reader spells it, not Lê's keys
+    assert searcher.search("Lee quốc tịch").showing_results_for is None
