@@ -21,6 +21,8 @@ was typed, each applied by :class:`search.searcher.Searcher` above the engine:
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
 from index.analysis import fold, has_diacritics
@@ -64,17 +66,22 @@ def as_phrase(parsed: ParsedQuery) -> ParsedQuery | None:
     return ParsedQuery(groups=[[clause]], text=parsed.text, truncated=parsed.truncated)
 
 
-def exact_mask(evaluator: Evaluator, parsed: ParsedQuery, among: np.ndarray) -> np.ndarray:
+def exact_mask(
+    evaluator: Evaluator, parsed: ParsedQuery, among: np.ndarray, optional: Collection[int] = ()
+) -> np.ndarray:
     """Of *among*, the articles holding each syllable typed with diacritics exactly so.
 
-    Every group of the query must be satisfied by one of its clauses (or one of a
+    Every group of the query but those numbered in *optional* (a short question's question
+    words: :attr:`search.engine.Evaluation.optional`) must be satisfied by one of its clauses (or one of a
     clause's other ways of writing it: ``UBND``, ``kĩ``/``kỹ``); syllables typed
     without diacritics, and a prefix, match as they did.  A syllable is held where
     *evaluator*'s matching would find it: in the fields that weigh, from the index's
     impact view where it has one (one list already read to rank, not five field
     lists with their positions)."""
     found = among.copy()
-    for group in parsed.groups:
+    for number, group in enumerate(parsed.groups):
+        if number in optional:
+            continue
         either = np.zeros(evaluator.size, dtype=bool)
         for clause in group:
             fields = evaluator.weighted((clause.field,) if clause.field else FIELDS)

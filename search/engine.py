@@ -4,8 +4,9 @@ Matching (what counts towards ``total``):
 
 * a short query (at most ``search.all_words_up_to`` words) must match every
   word, through the folded view, so ``dan van`` and ``dân vận`` match the same
-  articles; a longer one (a reader's question) matches articles that hold a
-  fair share of its words;
+  articles, but for a short question's question words (``Bệnh Madelung là gì``:
+  :mod:`search.interrogatives`, :attr:`Evaluation.optional`); a longer one (a reader's
+  question) matches articles that hold a fair share of its words;
 * a quoted phrase or ``name:`` must match exactly: the syllables side by side
   in one field, with the diacritics the user typed (tone placement ignored);
 * ``OR`` groups, ``-`` exclusions, ``field:`` restrictions and ``*`` prefixes
@@ -166,6 +167,7 @@ class Evaluation:
     tiers: np.ndarray | None = None  # uint8 ranking-rule bits (the higher first); None: all 0
     near: np.ndarray | None = None  # bool: the TITLE_NEAR rule, within a tier (see rank_keys)
     relaxed: bool = False  # not every word could be required
+    optional: frozenset[int] = frozenset()  # numbers of the groups not required: a short question's question words
     terms: Terms = field(default_factory=lambda: prepare({}))  # what to mark in the text: see highlight_terms()
     title_terms: Terms = field(default_factory=lambda: prepare({}))  # and in the title
     # A long query's folded syllables in order, None at its question words: what the second
@@ -221,6 +223,7 @@ class Evaluator:
         self._asking: set[int] = set()  # and their clauses' ids (search.interrogatives)
         self._folded, self._exact = FOLDED_EXACT  # of the query being evaluated
         self._name = False  # the query being evaluated is a name: its phrase is unbroken
+        self._unrequired: set[int] = set()  # a short question's question words' positions
         # The index's impact views (index/impacts.py): a term's BM25F over every field, computed
         # when indexing, where the index's ranking settings are these.
         params = view.impact_params
@@ -470,7 +473,7 @@ class Evaluator:
         try:
             return self._evaluate(query, filters, reading)
         finally:
-            self._asks, self._asking, self._name = set(), set(), False
+            self._asks, self._asking, self._name, self._unrequired = set(), set(), False, set()
 
     def _evaluate(self, query: ParsedQuery, filters: np.ndarray | None, reading: list[str] | None) -> Evaluation:
         allowed = self.view.live.copy()
@@ -482,7 +485,12 @@ class Evaluator:
         scores = np.zeros(self.size, dtype=np.float32)
         tiers = np.zeros(self.size, dtype=np.uint8)
         long_query = len(query.positive_syllables()) > self.w.all_words_up_to
+        # A short question's question words are not required (``Bệnh Madelung là gì``: the article
+        # about it need not hold *gì*); a long question's count towards the share it must hold.
+        # A long question's score nothing; a short one's still do (a headline may hold them).
+        optional = set() if long_query else optional_groups(query, reading)
         self._asks = _asking(query, reading) if long_query else set()
+        self._unrequired = _asking(query, reading) if optional else set()
         self._folded, self._exact = LONG_FOLDED_EXACT if long_query and query.accented else FOLDED_EXACT
         self._asking = {id(clause) for clause, at in _word_clauses(query) if at in self._asks}
         if query.is_empty:
@@ -513,7 +521,11 @@ class Evaluator:
         # Exact clauses (quoted, name:) are always required; plain words are required
         # while the query is short, and a share of them once it is long.
         exact = [m for g, m in zip(query.groups, group_masks, strict=True) if any(c.exact for c in g)]
-        loose = [m for g, m in zip(query.groups, group_masks, strict=True) if not any(c.exact for c in g)]
+        loose = [
+            m
+            for number, (g, m) in enumerate(zip(query.groups, group_masks, strict=True))
+            if not any(c.exact for c in g) and number not in optional
+        ]
         matched = allowed.copy()
         for mask in exact:
             matched &= mask
@@ -521,7 +533,12 @@ class Evaluator:
         if loose:
             # Count syllables, not clauses: a phrase that helpers merged from several
             # words (an abbreviation's long form) must not turn a question into a short query.
-            words = sum(len(c.syllables) for g in query.groups if not any(c.exact for c in g) for c in g[:1])
+            words = sum(
+                len(c.syllables)
+                for number, g in enumerate(query.groups)
+                if not any(c.exact for c in g) and number not in optional
+                for c in g[:1]
+            )
             if words <= self.w.all_words_up_to:
                 strict = matched.copy()
                 for mask in loose:
@@ -566,6 +583,7 @@ class Evaluator:
             tiers=tiers,
             near=near,
             relaxed=relaxed,
+            optional=frozenset(optional),
             # Prepared here, once for every hit of every page of this evaluation.
             terms=prepare(highlight_terms(query, reading, skip=common)),
             title_terms=prepare(highlight_terms(query, reading, "title", skip=common)),
@@ -642,7 +660,9 @@ class Evaluator:
                 # question's time on 100,000 articles, for 0.001 of MRR@10 (BENCHMARKS.md).
                 limit = EXACT_COMMON_SHARE * max(self.view.live_count, 1)
                 common = {s for s in q.accented if self.view.doc_frequency("body", s) > limit}
-            q.present_all = self._all_present(q.accented, q.fields, matched, scores, common, self._asks)
+            q.present_all = self._all_present(
+                q.accented, q.fields, matched, scores, common, self._asks, self._unrequired
+            )
         near = None
         if tiers is not None:
             for bit, rule in RULE_STEPS:
@@ -791,14 +811,18 @@ class Evaluator:
         scores: np.ndarray,
         folded: Collection[str] = (),
         asks: Collection[int] = (),
+        unrequired: Collection[int] = (),
     ) -> np.ndarray:
         """Documents holding every syllable with its diacritics; their BM25 adds to *scores*.
         The syllables of *folded* are scored by their folded lists instead (see :meth:`_rank`),
-        those at the positions *asks* (question words) not at all."""
+        those at the positions *asks* (a long question's question words) neither scored nor
+        required, those at *unrequired* (a short question's) scored but not required."""
         everywhere = matched.copy()
         for at, syllable in enumerate(syllables):
-            weight = 0.0 if at in asks else self._exact  # exact diacritics also score (FOLDED_EXACT)
-            present = np.zeros(self.size, dtype=bool)
+            if at in asks:
+                continue
+            weight = self._exact  # exact diacritics also score (FOLDED_EXACT)
+            present = np.zeros(self.size, dtype=bool) if at not in unrequired else None
             if syllable in folded:
                 self.bm25f(fold(syllable), self.weighted(fields, "_f"), scores, weight, present)
                 continue
@@ -806,7 +830,8 @@ class Evaluator:
             twin = other_spelling(syllable)  # lý / lí: either spelling is exact
             if twin is not None:
                 self.bm25f(twin, self.weighted(fields), scores, weight, present)
-            everywhere &= present
+            if present is not None:
+                everywhere &= present
         return everywhere
 
     def _proximity(self, sequence: list[str], matched: np.ndarray, scores: np.ndarray) -> None:
@@ -913,6 +938,17 @@ def _word_clauses(query: ParsedQuery) -> list[tuple[Clause, int]]:
             found.append((clause, at))
         at += len(clause.syllables)
     return found
+
+
+def optional_groups(query: ParsedQuery, reading: list[str] | None) -> set[int]:
+    """Numbers of *query*'s groups that are its question words (one word each, search/
+    interrogatives.py), which a short query does not require; none where nothing else is asked."""
+    asks = _asking(query, reading)
+    if not asks:
+        return set()
+    asking_clauses = {id(clause) for clause, at in _word_clauses(query) if at in asks}
+    found = {number for number, group in enumerate(query.groups) if all(id(c) in asking_clauses for c in group)}
+    return found if len(found) < len(query.groups) else set()
 
 
 def _asking(query: ParsedQuery, reading: list[str] | None) -> set[int]:

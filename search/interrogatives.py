@@ -9,6 +9,10 @@ share of its words an article must hold (what matches does not change); they onl
 the score (``search/engine.py``).  Measured on the dev questions (BENCHMARKS.md): MRR@10 0.606 →
 0.637 on news-00 and 0.505 → 0.536 on 100,000 articles.
 
+A short question (``Bệnh Madelung là gì``, at most ``search.all_words_up_to`` words, which must all
+be held) does not require its question words: the article it asks about seldom holds *gì*.  There
+they still score, and the ranking rules still read them: a headline may hold them (``dòm gì thế``).
+
 They are found on the syllables as written with diacritics (typed so, or the restored reading of
 a question typed without them), never on folded ones: folded, *nào* is also *não* (brain), *đâu*
 also *đầu* (head), *bao* also *báo* (newspaper).  *sao*, *thế*, *bao*, *khi* ask only within the

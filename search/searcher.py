@@ -534,7 +534,7 @@ class Searcher:
         respell = False  # few or no articles write it so: offer how the index writes it
         retone = False  # the words written so, but nowhere side by side: perhaps one wrong tone mark
         if parsed.accented and not evaluation.relaxed:
-            exact = exact_mask(evaluator, parsed, evaluation.matched)
+            exact = exact_mask(evaluator, parsed, evaluation.matched, evaluation.optional)
             found = int(exact.sum())
             # A phrase typed with diacritics is exact already: its folded matches are those of
             # the same phrase without them, its typed spelling ranked first.
