@@ -77,10 +77,17 @@ class Sighting:
         return tuple(t.canonical for t in self.tokens)
 
     def proper(self, length: int) -> bool:
-        """The first *length* syllables are written as a name: each with a capital, mid-text."""
+        """The first *length* syllables are written as a name: each with a capital, mid-text, and
+        not all in capitals (a heading or an acronym's letters: ``LA GI`` is no name, and read
+        as one it made ``... la gi`` *La Gi* instead of *là gì*)."""
         if self.caseless or length < 2:
             return False
-        return all(t.original[:1].isupper() for t in self.tokens[:length]) and not all(self.initial[1:length])
+        words = [t.original for t in self.tokens[:length]]
+        return (
+            all(w[:1].isupper() for w in words)
+            and not all(w.isupper() for w in words)
+            and not all(self.initial[1:length])
+        )
 
 
 class TextCache:

@@ -96,3 +96,23 @@ def test_variants_beginning_as_typed_examples():
     assert set(variants_beginning("dan", "đ")) == {f for f in accent_variants("dan") if f.startswith("đ")}
     assert variants_beginning("dan", "dâ") and all(f.startswith("dâ") for f in variants_beginning("dan", "dâ"))
     assert variants_beginning("dan", "x") == ()
+
+
+def test_a_run_written_in_capitals_is_no_name(tmp_path_factory):
+    # "la gi" in a question is "là gì"; a heading in capitals ("LA GI") in a fifth of its
+    # sightings made it a name, and every folded question ending so was read "LA Gi".  A run in
+    # title case (the town La Gi) is still one, where a fifth of the sightings write it so.
+    def articles(heading: str, headings: int) -> list[dict]:
+        return [
+            *({"id": f"q{n}", "title": f"Tin số {n}", "body": f"Bệnh này là gì vậy {n}."} for n in range(6)),
+            *(
+                {"id": f"h{n}", "title": f"Tin vắn {n}", "body": f"Đi ngay tới {heading} số {n}."}
+                for n in range(headings)
+            ),
+        ]
+
+    for heading, reading in (("LA GI", ["là", "gì"]), ("La Gi", ["La", "Gi"])):
+        searcher = searcher_of(tmp_path_factory.mktemp("capitals"), articles(heading, 2))
+        searcher.search("khởi động")  # the index opened, its state made
+        restored = Restorer(searcher.helpers.occurrences(), UnigramCache()).restore(["la", "gi"])
+        assert restored.display == reading, heading
