@@ -6,7 +6,8 @@ Matching (what counts towards ``total``):
   word, through the folded view, so ``dan van`` and ``dân vận`` match the same
   articles, but for a short question's question words (``Bệnh Madelung là gì``:
   :mod:`search.interrogatives`, :attr:`Evaluation.optional`); a longer one (a reader's
-  question) matches articles that hold a fair share of its words;
+  question), or a short question ending in ``?``, matches articles that hold a fair share
+  of its words;
 * a quoted phrase or ``name:`` must match exactly: the syllables side by side
   in one field, with the diacritics the user typed (tone placement ignored);
 * ``OR`` groups, ``-`` exclusions, ``field:`` restrictions and ``*`` prefixes
@@ -484,11 +485,18 @@ class Evaluator:
             allowed &= ~self.clause_mask(clause, None)
         scores = np.zeros(self.size, dtype=np.float32)
         tiers = np.zeros(self.size, dtype=np.uint8)
-        long_query = len(query.positive_syllables()) > self.w.all_words_up_to
+        many = len(query.positive_syllables()) > self.w.all_words_up_to
         # A short question's question words are not required (``Bệnh Madelung là gì``: the article
         # about it need not hold *gì*); a long question's count towards the share it must hold.
         # A long question's score nothing; a short one's still do (a headline may hold them).
-        optional = set() if long_query else optional_groups(query, reading)
+        optional = set() if many else optional_groups(query, reading)
+        # A short question ending in its question mark (``Trà xanh có tác dụng gì?``) is asked as a
+        # long one: matched by a share of its words (the article need not hold *có*), ranked by
+        # relevance and its passages.  Without the mark it may be a headline holding a question
+        # word (``dòm gì thế``), which the rules find: every one of them in the title.
+        long_query = many or (bool(optional) and query.text.rstrip().endswith("?"))
+        if long_query:
+            optional = set()
         self._asks = _asking(query, reading) if long_query else set()
         self._unrequired = _asking(query, reading) if optional else set()
         self._folded, self._exact = LONG_FOLDED_EXACT if long_query and query.accented else FOLDED_EXACT
@@ -539,7 +547,7 @@ class Evaluator:
                 if not any(c.exact for c in g) and number not in optional
                 for c in g[:1]
             )
-            if words <= self.w.all_words_up_to:
+            if words <= self.w.all_words_up_to and not long_query:
                 strict = matched.copy()
                 for mask in loose:
                     strict &= mask
@@ -576,7 +584,7 @@ class Evaluator:
             self._scope, self._memo = None, {}
         # A long query (a question) holds words found everywhere (là, có, của): marking
         # them all would bury the words that matter, so only the rarer ones are marked.
-        common = self._common_syllables(query) if len(query.positive_syllables()) > self.w.all_words_up_to else set()
+        common = self._common_syllables(query) if long_query else set()
         return Evaluation(
             matched=matched,
             scores=scores,

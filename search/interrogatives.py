@@ -12,6 +12,8 @@ the score (``search/engine.py``).  Measured on the dev questions (BENCHMARKS.md)
 A short question (``Bệnh Madelung là gì``, at most ``search.all_words_up_to`` words, which must all
 be held) does not require its question words: the article it asks about seldom holds *gì*.  There
 they still score, and the ranking rules still read them: a headline may hold them (``dòm gì thế``).
+Ending in its question mark (``Trà xanh có tác dụng gì?``), it is asked as a long question is: a
+share of its words (the article need not write *có*), ranked by relevance and its passages.
 
 They are found on the syllables as written with diacritics (typed so, or the restored reading of
 a question typed without them), never on folded ones: folded, *nào* is also *não* (brain), *đâu*

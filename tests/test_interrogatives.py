@@ -80,24 +80,32 @@ def test_a_question_typed_with_diacritics_weighs_the_syllables_as_typed_over_the
 
 
 def test_a_short_question_does_not_require_its_question_words(tmp_path_factory):
-    # "Bệnh Madelung là gì?": the article about the disease need not hold "gì", which only asks;
+    # "Bệnh Madelung là gì": the article about the disease need not hold "gì", which only asks;
     # matching every word found only the one article that happened to hold it too.  A headline
     # holding the question word still comes first: the phrase rule reads every word.
     from tests.conftest import searcher_of
 
     articles = [
-        {
-            "id": "answer",
-            "title": "Người gấu ở Hải Phòng",
-            "body": "Bác sĩ kết luận ông mắc bệnh Madelung, là bệnh hiếm.",
-        },
+        {"id": "answer", "title": "Người gấu ở Hải Phòng", "body": "Ông mắc bệnh Madelung, là bệnh hiếm."},
         {"id": "aside", "title": "Ba lần phẫu thuật", "body": "Bệnh Madelung là bệnh hiếm. Ông không biết gì."},
         {"id": "headline", "title": "Bệnh Madelung là gì", "body": "Bệnh Madelung là bệnh hiếm gặp."},
+        {"id": "tea", "title": "Uống trà xanh mỗi ngày", "body": "Trà xanh giúp giảm mỡ máu, theo các bác sĩ."},
+        {"id": "told", "title": "Trà và cà phê", "body": "Trà xanh có tác dụng phụ gì? Ai cũng hỏi thế."},
         *({"id": f"other{n}", "title": f"Tin số {n}", "body": "Thời tiết hôm nay là gì?"} for n in range(5)),
     ]
     searcher = searcher_of(tmp_path_factory.mktemp("short-question"), articles)
-    result = searcher.search("Bệnh Madelung là gì?")
+    result = searcher.search("Bệnh Madelung là gì")
     assert {hit.id for hit in result.hits} == {"answer", "aside", "headline"} and result.total == 3
     assert result.hits[0].id == "headline"
     # Nothing else asked: the question word is all there is, and is required
-    assert {hit.id for hit in searcher.search("gì").hits} == {"aside", "headline", *(f"other{n}" for n in range(5))}
+    assert {hit.id for hit in searcher.search("gì").hits} == {
+        "aside",
+        "headline",
+        "told",
+        *(f"other{n}" for n in range(5)),
+    }
+    # With its question mark, a short question is asked as a long one: a share of its words
+    # (the article about green tea need not say "có tác dụng"), ranked by relevance.
+    assert searcher.search("Trà xanh có tác dụng gì").total == 1
+    asked = searcher.search("Trà xanh có tác dụng gì?")
+    assert {"tea", "told"} <= {hit.id for hit in asked.hits}
