@@ -290,3 +290,17 @@ def test_keys_that_are_also_words_are_read_when_no_article_holds_every_word_as_t
     assert searcher.search("khoong").total == 3  # alone, found as typed: what it says
     # found apart, a word typed with a capital is a name as the reader spells it, not Lê's keys
     assert searcher.search("Lee quốc tịch").showing_results_for is None
+
+
+def test_three_syllables_run_together_are_read_apart_where_any_article_holds_them(tmp_path_factory):
+    # Three syllables side by side somewhere are no chance: one article holding "chàng trai bán"
+    # is enough.  Two may be, so a cut into two is taken only where a few articles hold it.
+    articles = [
+        {"id": "tea", "title": "Chàng trai bán trà đá", "body": "Chuyện ở Hà Nội."},
+        {"id": "cane", "title": "Quán nước mía", "body": "Chuyện ở chợ."},
+        *({"id": f"other{n}", "title": f"Tin số {n}", "body": "Thời tiết hôm nay."} for n in range(5)),
+    ]
+    searcher = searcher_of(tmp_path_factory.mktemp("run-together"), articles)
+    result = searcher.search("changtraiban")
+    assert result.showing_results_for == "chàng trai bán" and result.hits[0].id == "tea"
+    assert searcher.search("nuocmia").showing_results_for is None
