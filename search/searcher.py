@@ -489,8 +489,13 @@ class Searcher:
             view, decoded or text, filters, request, deadline
         )
         nothing = not evaluation.matched.any()
-        # A short query no article holds whole (its words found only some at a time).
-        scattered = evaluation.relaxed and len(parsed.positive_syllables()) <= self.weights.all_words_up_to
+        # A short query no article holds whole (its words found only some at a time); not a
+        # question, which is matched by a share of its words whatever it holds.
+        scattered = (
+            evaluation.relaxed
+            and evaluation.question is None
+            and len(parsed.positive_syllables()) <= self.weights.all_words_up_to
+        )
         if decoded is None and not request.verbatim and (nothing or scattered):
             # Nothing found as typed, or no article holding every word: words the index holds
             # now and then may be keys too (``Lys Vix Linh``: *Lý Vĩ Linh*; ``khoong cho bamboo
