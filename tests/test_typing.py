@@ -210,13 +210,14 @@ _KEYED = st.text(alphabet='adeowsfrxjzuy69871234 5ĐđâêôăơưạảÀ-:"*',
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(_KEYED, st.text(max_size=60)), st.integers(0, 5))
 def test_decoding_any_text_never_raises_and_changes_words_into_syllables_one_for_one(text, seen):
-    decoded = decode_text(text, lambda term: seen)
+    # (or a loanword written as one word, where the index holds it and not the keys typed)
+    decoded = decode_text(text, lambda term: seen if term.isascii() else 2 * seen)
     if decoded is None:
         return
     typed, read = SYLLABLE_RE.findall(text), SYLLABLE_RE.findall(decoded)
     assert len(typed) == len(read)
     for before, after in zip(typed, read, strict=True):
-        assert after == before or is_vietnamese_syllable(after.lower())
+        assert after == before or is_vietnamese_syllable(after.lower()) or after in joined_readings(before)
 
 
 # --- every syllable of the sample, typed four ways, reads back ---------------------------------
