@@ -351,7 +351,9 @@ def reading(word: str) -> str | None:
     return None if found is None else _capitals(word, found)
 
 
-@lru_cache(maxsize=STRING_CACHE)  # asked of every word of the queries that reads as no syllable
+# Asked of every word of the queries that reads as no syllable (50 us each): a few thousand
+# remembered, not STRING_CACHE's 65,536 (some 13 MB of a worker's 500 at worst).
+@lru_cache(maxsize=4096)
 def joined_readings(word: str) -> tuple[str, ...]:
     """What Telex or VNI keys *word* type as two syllables written as one word (``vawscxin`` or
     ``va8cxin1`` -> *vắcxin*, ``ootoo`` -> *ôtô*): loanwords the texts write joined, which
