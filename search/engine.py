@@ -489,7 +489,8 @@ class Evaluator:
         # A short question's question words are not required (``Bệnh Madelung là gì``: the article
         # about it need not hold *gì*); a long question's count towards the share it must hold.
         # A long question's score nothing; a short one's still do (a headline may hold them).
-        optional = set() if many else optional_groups(query, reading)
+        asks = _asking(query, reading)
+        optional = set() if many else _optional_groups(query, asks)
         # A short question ending in its question mark (``Trà xanh có tác dụng gì?``) is asked as a
         # long one: matched by a share of its words (the article need not hold *có*), ranked by
         # relevance and its passages.  Without the mark it may be a headline holding a question
@@ -497,10 +498,10 @@ class Evaluator:
         long_query = many or (bool(optional) and query.text.rstrip().endswith("?"))
         if long_query:
             optional = set()
-        self._asks = _asking(query, reading) if long_query else set()
-        self._unrequired = _asking(query, reading) if optional else set()
+        self._asks = asks if long_query else set()
+        self._unrequired = asks if optional else set()
         self._folded, self._exact = LONG_FOLDED_EXACT if long_query and query.accented else FOLDED_EXACT
-        self._asking = {id(clause) for clause, at in _word_clauses(query) if at in self._asks}
+        self._asking = _asking_clauses(query, self._asks)
         if query.is_empty:
             return Evaluation(matched=allowed, scores=scores)
 
@@ -786,14 +787,14 @@ class Evaluator:
         found = {}
         for name in fields:
             docs, _ = self.phrase_counts(f"{name}_f", folded, candidates)
+            if docs.size and unbroken:
+                holding = np.zeros(self.size, dtype=bool)
+                holding[docs] = True
+                docs, _ = self.phrase_counts(f"{name}_f", folded, holding, unbroken=True)
             if docs.size:
                 found[name] = np.zeros(self.size, dtype=bool)
                 found[name][docs] = True
-                if unbroken:
-                    docs, _ = self.phrase_counts(f"{name}_f", folded, found[name], unbroken=True)
-                    found[name][:] = False
-                    found[name][docs] = True
-        return {name: docs for name, docs in found.items() if not unbroken or docs.any()}
+        return found
 
     def _accented_phrase(
         self, forms: list[list[str]], where: dict[str, np.ndarray], unbroken: bool = False
@@ -948,14 +949,18 @@ def _word_clauses(query: ParsedQuery) -> list[tuple[Clause, int]]:
     return found
 
 
-def optional_groups(query: ParsedQuery, reading: list[str] | None) -> set[int]:
-    """Numbers of *query*'s groups that are its question words (one word each, search/
-    interrogatives.py), which a short query does not require; none where nothing else is asked."""
-    asks = _asking(query, reading)
-    if not asks:
+def _asking_clauses(query: ParsedQuery, asks: Collection[int]) -> set[int]:
+    """Ids of *query*'s one-word clauses at the positions *asks* (its question words)."""
+    return {id(clause) for clause, at in _word_clauses(query) if at in asks}
+
+
+def _optional_groups(query: ParsedQuery, asks: Collection[int]) -> set[int]:
+    """Numbers of *query*'s groups that are its question words (*asks*: search/interrogatives.py),
+    which a short query does not require; none where nothing else is asked."""
+    asking = _asking_clauses(query, asks)
+    if not asking:
         return set()
-    asking_clauses = {id(clause) for clause, at in _word_clauses(query) if at in asks}
-    found = {number for number, group in enumerate(query.groups) if all(id(c) in asking_clauses for c in group)}
+    found = {number for number, group in enumerate(query.groups) if all(id(c) in asking for c in group)}
     return found if len(found) < len(query.groups) else set()
 
 

@@ -351,15 +351,13 @@ def reading(word: str) -> str | None:
     return None if found is None else _capitals(word, found)
 
 
-# Asked of every word of the queries that reads as no syllable (50 us each): a few thousand
-# remembered, not STRING_CACHE's 65,536 (some 13 MB of a worker's 500 at worst).
-@lru_cache(maxsize=4096)
 def joined_readings(word: str) -> tuple[str, ...]:
     """What Telex or VNI keys *word* type as two syllables written as one word (``vawscxin`` or
     ``va8cxin1`` -> *vắcxin*, ``ootoo`` -> *ôtô*): loanwords the texts write joined, which
     :func:`reading` cannot read as one syllable.  Each piece is keys or a plain syllable, one at
     least keys; a tone key ending the word may be the first piece's (``va8cxin1``).  Capitals
-    kept; the index decides which is written (:func:`decode_text`)."""
+    kept; the index decides which is written (:func:`decode_text`).  Some 50 us for a word that
+    reads as no syllable, at most ``search.max_query_terms`` of them a query: not remembered."""
     if not word.isascii() or not word.isalnum() or len(word) > 2 * MAX_KEYS or may_be_syllable(word.lower()):
         return ()
     found = []
